@@ -1,0 +1,66 @@
+"""One error family. The CLI catches only these: one line, exit code 2.
+
+Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A position in a spec file, 1-based like editors show it."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class CnncalcError(Exception):
+    """Base of every error a user can act on."""
+
+    def __init__(self, message: str, loc: Loc | None = None, hint: str | None = None):
+        self.message = message
+        self.loc = loc
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"{self.loc}: {self.message}" if self.loc else self.message
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class SpecError(CnncalcError):
+    """The spec text is wrong: unknown key, bad value, missing field."""
+
+
+class ShapeError(CnncalcError):
+    """The spec is well formed but its shapes do not work out at some layer."""
+
+    def __init__(self, layer: str, message: str, loc: Loc | None = None, hint: str | None = None):
+        self.layer = layer
+        super().__init__(f"layer {layer}: {message}", loc, hint)
+
+
+class BackendError(CnncalcError):
+    """The torch side cannot do what was asked (torch missing, no CUDA, out of memory)."""
+
+
+class SpecErrors(CnncalcError):
+    """Several independent errors found in one file, reported together."""
+
+    def __init__(self, errors: list[CnncalcError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A 'did you mean X?' hint from difflib, or None."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None

@@ -1,0 +1,116 @@
+"""Rendering `shapes` and `rf` as a rich table, Markdown, CSV or JSON. Rich is imported here only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cnncalc.engine import Graph
+from cnncalc.report.rows import (
+    CONVENTION_LINE, Row, graph_json, human, human_bytes, pair_str, rows, shape_str, size_str,
+)
+
+FORMATS = ("table", "md", "json", "csv")
+
+Column = tuple[str, Callable[[Row], str], bool]  # header, cell, right-aligned
+
+
+def shapes_columns(batch: int, all_ops: bool) -> list[Column]:
+    cols: list[Column] = [
+        ("Layer", lambda r: r.name, False),
+        ("Kind", lambda r: r.kind if not r.grouped else f"{r.layers} layers", False),
+        ("Output", lambda r: shape_str(r.out_shape), False),
+        ("Params", lambda r: f"{r.params:,}", True),
+        ("MACs", lambda r: f"{r.macs:,}", True),
+    ]
+    if all_ops:
+        cols.append(("Other ops", lambda r: f"{r.other_ops:,}", True))
+    cols += [("RF", lambda r: size_str(r.field), True),
+             ("Jump", lambda r: pair_str(r.field.h.jump, r.field.w.jump), True)]
+    return cols
+
+
+def rf_columns() -> list[Column]:
+    return [
+        ("Layer", lambda r: r.name, False),
+        ("Kind", lambda r: r.kind, False),
+        ("Output", lambda r: shape_str(r.out_shape), False),
+        ("RF", lambda r: size_str(r.field), True),
+        ("Jump", lambda r: pair_str(r.field.h.jump, r.field.w.jump), True),
+        ("Start", lambda r: pair_str(r.field.h.start, r.field.w.start), True),
+        ("RF min", lambda r: size_str(r.field_min), True),
+        ("Aligned", lambda r: "yes" if r.aligned else "NO", False),
+    ]
+
+
+def totals_lines(g: Graph) -> list[tuple[str, str]]:
+    t = g.totals()
+    return [
+        ("Params", f"{t.params:,} ({human(t.params)})"),
+        ("MACs", f"{t.macs:,} ({human(t.macs)})"),
+        ("FLOPs", f"{t.flops:,} ({human(t.flops)})"),
+        ("Activation memory", f"{human_bytes(t.activation_bytes)} (float32, batch {g.batch})"),
+        ("Parameter memory", f"{human_bytes(t.param_bytes)} (float32)"),
+    ]
+
+
+def title(g: Graph) -> str:
+    return f"{g.name}: input {shape_str(g.input_shape, g.batch)}"
+
+
+def render(g: Graph, cols: Sequence[Column], fmt: str, depth: int | None = None,
+           totals: bool = True) -> str | None:
+    """Markdown, CSV or JSON as text; None for 'table' (printed with rich by `print_table`)."""
+    rs = rows(g, depth)
+    if fmt == "json":
+        return json.dumps(graph_json(g), indent=2)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow([c[0] for c in cols])
+        for r in rs:
+            w.writerow([c[1](r).strip().replace(",", "") if c[2] else c[1](r).strip() for c in cols])
+        return buf.getvalue()
+    if fmt == "md":
+        return markdown(g, cols, rs, totals)
+    return None
+
+
+def markdown(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool) -> str:
+    lines = [f"**{title(g)}**", "",
+             "| " + " | ".join(c[0] for c in cols) + " |",
+             "|" + "|".join("---:" if c[2] else "---" for c in cols) + "|"]
+    for r in rs:
+        cells = [c[1](r).strip() if i else r.name for i, c in enumerate(cols)]
+        lines.append("| " + " | ".join(f"`{x}`" if i == 0 else x for i, x in enumerate(cells))
+                     + " |")
+    if totals:
+        lines += ["", "| Total | |", "|---|---:|"]
+        lines += [f"| {k} | {v} |" for k, v in totals_lines(g)]
+    lines += ["", f"_{CONVENTION_LINE}._"]
+    lines += [f"- warning: {w.message}" for w in g.warnings()]
+    return "\n".join(lines) + "\n"
+
+
+def print_table(g: Graph, cols: Sequence[Column], depth: int | None = None,
+                totals: bool = True, console: Any = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(title=title(g), title_justify="left", show_lines=False, pad_edge=False)
+    for header, _, right in cols:
+        table.add_column(header, justify="right" if right else "left", no_wrap=True)
+    for r in rows(g, depth):
+        table.add_row(*(c[1](r) for c in cols), style="bold" if r.grouped else None)
+    console.print(table)
+    if totals:
+        width = max(len(k) for k, _ in totals_lines(g))
+        for k, v in totals_lines(g):
+            console.print(f"{k:<{width}}  {v}", highlight=False)
+    console.print(f"[dim]{CONVENTION_LINE}[/dim]", highlight=False)
+    for w in g.warnings():
+        console.print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
