@@ -104,7 +104,8 @@ class Graph:
             rf = ins[0].rf.map(lambda f: kind.field(args, in_shapes, out, f))  # type: ignore[union-attr]
         layer = Layer(name, kind.name, args, tuple(inputs), in_shapes, out,
                       kind.params(args, in_shapes, out), kind.buffers(args, in_shapes, out),
-                      kind.macs(args, in_shapes, out), kind.other_ops(args, in_shapes, out), rf, loc)
+                      kind.macs(args, in_shapes, out), kind.other_ops(args, in_shapes, out),
+                      rf, loc)
         self._floor_lint(kind, layer)
         self.layers.append(layer)
         self.nodes[name] = layer
@@ -162,14 +163,16 @@ class Graph:
 
     def _collapse_lint(self) -> list[Warning]:
         for i, x in enumerate(self.layers):
-            if len(x.out_shape) == 3 and x.out_shape[1:] == (1, 1) and x.kind in ("conv", "maxpool", "avgpool"):
+            windowed = x.kind in ("conv", "maxpool", "avgpool")
+            if windowed and len(x.out_shape) == 3 and x.out_shape[1:] == (1, 1):
                 later = [y.name for y in self.layers[i + 1:]
                          if y.kind in ("conv", "maxpool", "avgpool")
                          and pair(y.args["kernel_size"]) != (1, 1)]
                 if later:
                     return [Warning("collapse", x.name, (
-                        f"{x.name}: the spatial size collapses to 1×1 here, yet {len(later)} later "
-                        f"layer(s) with kernels larger than 1 (first: {later[0]}) see mostly padding"))]
+                        f"{x.name}: the spatial size collapses to 1×1 here, yet {len(later)} "
+                        f"later layer(s) with kernels larger than 1 (first: {later[0]}) see "
+                        "mostly padding"))]
                 return []
         return []
 

@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import (
-    BatchOpt, DepthOpt, FormatOpt, InputOpt, SpecArg, app, check_format, emit, handle_errors,
+    BatchOpt,
+    DepthOpt,
+    FormatOpt,
+    InputOpt,
+    SpecArg,
+    app,
+    check_format,
+    emit,
+    handle_errors,
 )
 
 

@@ -124,7 +124,7 @@ register(Kind(
 def add_shape(args: Args, ins: list[Shape]) -> Shape:
     for s in ins[1:]:
         if s != ins[0]:
-            raise ValueError(f"shapes do not match at an add: "
+            raise ValueError("shapes do not match at an add: "
                              + " vs ".join(fmt_shape(x) for x in ins))
     return ins[0]
 

@@ -1,4 +1,4 @@
-"""Rendering `shapes` and `rf` as a rich table, Markdown, CSV or JSON. Rich is imported here only."""
+"""Rendering `shapes` and `rf` as a rich table, Markdown, CSV or JSON (rich imported here only)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from typing import Any
 
 from cnncalc.engine import Graph
 from cnncalc.report.rows import (
-    CONVENTION_LINE, Row, graph_json, human, human_bytes, pair_str, rows, shape_str, size_str,
+    CONVENTION_LINE,
+    Row,
+    graph_json,
+    human,
+    human_bytes,
+    pair_str,
+    rows,
+    shape_str,
+    size_str,
 )
 
 FORMATS = ("table", "md", "json", "csv")
@@ -72,7 +80,8 @@ def render(g: Graph, cols: Sequence[Column], fmt: str, depth: int | None = None,
         w = csv.writer(buf, lineterminator="\n")
         w.writerow([c[0] for c in cols])
         for r in rs:
-            w.writerow([c[1](r).strip().replace(",", "") if c[2] else c[1](r).strip() for c in cols])
+            cells = [c[1](r).strip() for c in cols]
+            w.writerow([x.replace(",", "") if c[2] else x for x, c in zip(cells, cols)])
         return buf.getvalue()
     if fmt == "md":
         return markdown(g, cols, rs, totals)

@@ -1,1 +1,1 @@
-"""Reading specs: YAML text with positions, validation, blocks and repeats, lowering to the engine."""
+"""Reading specs: YAML with positions, validation, blocks and repeats, lowering to the engine."""

@@ -221,7 +221,7 @@ class Lowerer:
 
     def projection(self, cur: str, out: str, scope: Scope, loc: Loc) -> str:
         """The 'auto' shortcut when shapes differ: 1×1 conv (stride = size ratio) + batchnorm."""
-        (c0, *hw0), (c1, *hw1) = self.g.shape(cur), self.g.shape(out)
+        (_, *hw0), (c1, *hw1) = self.g.shape(cur), self.g.shape(out)
         name = scope.full(scope.once("shortcut"))
         # a 1×1 conv with stride s maps n pixels to ⌈n/s⌉
         stride = [next((s for s in range(1, a + 1) if -(-a // s) == b), 0) if len(hw0) == 2

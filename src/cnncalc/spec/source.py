@@ -23,7 +23,8 @@ MAX_DEPTH = 64  # nesting of mappings and sequences
 MAX_NODES = 200_000  # nodes after alias expansion
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
-_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\Z|[-+]?[0-9]+[eE][-+]?[0-9]+\Z")
+_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\Z"
+                    r"|[-+]?[0-9]+[eE][-+]?[0-9]+\Z")
 
 try:
     _Parser: Any = yaml.CSafeLoader  # type: ignore[attr-defined]
@@ -145,7 +146,8 @@ def load_yaml(text: str, filename: str = "<spec>") -> YNode:
                 count(anchors[ev.anchor].size, loc)
                 attach(anchors[ev.anchor], None)
             elif isinstance(ev, yaml.DocumentStartEvent) and root is not None:
-                raise SpecError("a spec file holds one YAML document", _loc(filename, ev.start_mark))
+                raise SpecError("a spec file holds one YAML document",
+                                _loc(filename, ev.start_mark))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = _loc(filename, mark) if mark else Loc(filename, 1, 1)
