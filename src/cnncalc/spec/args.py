@@ -58,10 +58,12 @@ def _check(arg: Arg, v: Any) -> Any:
     raise ValueError(f"expected {expect}, got {v!r}{hint}")
 
 
-def coerce(kind: Kind, given: dict[str, tuple[Any, Loc]], where: Loc, layer: str) -> Args:
+def coerce(kind: Kind, given: dict[str, tuple[Any, Loc]], where: Loc, layer: str,
+           keylocs: dict[str, Loc] | None = None) -> Args:
     """Map aliases to canonical names, check every value, fill defaults.
 
-    `given` maps each written key to (value, position of the value)."""
+    `given` maps each written key to (value, position of the value); `keylocs` gives the
+    position of each key, for errors about the key itself."""
     out: Args = {}
     names = [n for a in kind.args for n in (a.name, *a.aliases)]
     for key, (value, loc) in given.items():
@@ -70,7 +72,7 @@ def coerce(kind: Kind, given: dict[str, tuple[Any, Loc]], where: Loc, layer: str
             allowed = ", ".join(a.name for a in kind.args) or "no arguments"
             hint = did_you_mean(key, names)
             raise SpecError(f"{kind.name} {layer}: unknown argument {key!r}; allowed: {allowed}",
-                            loc, hint)
+                            (keylocs or {}).get(key, loc), hint)
         if arg.name in out:
             raise SpecError(f"{kind.name} {layer}: {arg.name!r} given twice", loc)
         try:

@@ -167,7 +167,7 @@ class Lowerer:
         else:
             raise SpecError(f"{kind.name} takes its arguments as a mapping, e.g. "
                             f"{{{kind.name}: {{...}}}}", value.loc)
-        args = coerce(kind, given, node.loc, full)
+        args = coerce(kind, given, node.loc, full, value.keylocs if value is not None else None)
         expand = kind.extra.get("expand")
         if not expand:
             return self.add(full, kind.name, args, (cur,), node.loc)
