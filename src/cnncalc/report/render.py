@@ -26,6 +26,15 @@ FORMATS = ("table", "md", "json", "csv")
 Column = tuple[str, Callable[[Row], str], bool]  # header, cell, right-aligned
 
 
+def _grid(r: Row, axis_attr: str) -> str:
+    """Jump or start of the unit grid: the local field's when the largest is global (a
+    squeeze-and-excitation path), '–' when every path is global."""
+    f = r.field if not r.field.is_global else r.field_min
+    if f.is_global:
+        return "–"
+    return pair_str(getattr(f.h, axis_attr), getattr(f.w, axis_attr))
+
+
 def shapes_columns(batch: int, all_ops: bool) -> list[Column]:
     cols: list[Column] = [
         ("Layer", lambda r: r.name, False),
@@ -36,8 +45,7 @@ def shapes_columns(batch: int, all_ops: bool) -> list[Column]:
     ]
     if all_ops:
         cols.append(("Other ops", lambda r: f"{r.other_ops:,}", True))
-    cols += [("RF", lambda r: size_str(r.field), True),
-             ("Jump", lambda r: pair_str(r.field.h.jump, r.field.w.jump), True)]
+    cols += [("RF", lambda r: size_str(r.field), True), ("Jump", lambda r: _grid(r, "jump"), True)]
     return cols
 
 
@@ -47,8 +55,8 @@ def rf_columns() -> list[Column]:
         ("Kind", lambda r: r.kind, False),
         ("Output", lambda r: shape_str(r.out_shape), False),
         ("RF", lambda r: size_str(r.field), True),
-        ("Jump", lambda r: pair_str(r.field.h.jump, r.field.w.jump), True),
-        ("Start", lambda r: pair_str(r.field.h.start, r.field.w.start), True),
+        ("Jump", lambda r: _grid(r, "jump"), True),
+        ("Start", lambda r: _grid(r, "start"), True),
         ("RF min", lambda r: size_str(r.field_min), True),
         ("Aligned", lambda r: "yes" if r.aligned else "NO", False),
     ]
@@ -110,7 +118,7 @@ def print_table(g: Graph, cols: Sequence[Column], depth: int | None = None,
     from rich.table import Table
 
     console = console or Console()
-    table = Table(title=title(g), title_justify="left", show_lines=False, pad_edge=False)
+    table = Table(title=title(g), title_justify="left")
     for header, _, right in cols:
         table.add_column(header, justify="right" if right else "left", no_wrap=True)
     for r in rows(g, depth):
