@@ -1,0 +1,61 @@
+"""Regenerate the README's command outputs, or check that they are current.
+
+A generated block in README.md looks like
+
+    <!-- cnncalc: shapes resnet18 --depth 1 -->
+    ```
+    …output…
+    ```
+    <!-- end -->
+
+and is rewritten with the real output of `cnncalc shapes resnet18 --depth 1` at a fixed width
+(Markdown output, `-f md`, is inserted as is, without a code fence).
+
+    python scripts/readme.py          # rewrite README.md
+    python scripts/readme.py --check  # exit 1 if README.md is stale (tests/test_readme.py)
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BLOCK = re.compile(r"(<!-- cnncalc: (?P<cmd>.*?) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
+WIDTH = 100
+
+
+def run(cmd: str) -> str:
+    from typer.testing import CliRunner
+
+    from cnncalc.cli import app
+
+    r = CliRunner().invoke(app, shlex.split(cmd), env={"TERMINAL_WIDTH": str(WIDTH),
+                                                       "COLUMNS": str(WIDTH), "NO_COLOR": "1"},
+                           prog_name="cnncalc")
+    text = (r.stdout + r.stderr).rstrip() + "\n"
+    text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    return text if ("-f md" in cmd or "--format md" in cmd) else f"```\n{text}```\n"
+
+
+def render(readme: str) -> str:
+    return BLOCK.sub(lambda m: m.group(1) + run(m.group("cmd")) + m.group(4), readme)
+
+
+def main() -> int:
+    old = README.read_text(encoding="utf-8")
+    new = render(old)
+    if "--check" in sys.argv:
+        if new != old:
+            print("README.md is stale: run python scripts/readme.py", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
