@@ -125,3 +125,17 @@ def test_bad_format_and_bad_input_option(spec):
     path = spec("- relu", input="3x8x8")
     assert "unknown format 'yaml'" in one_line_error("shapes", path, "-f", "yaml")
     assert "bad input size '3x0x8'" in one_line_error("shapes", path, "--input", "3x0x8")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["shapes"], "cnncalc shapes: Missing argument 'spec'. (see 'cnncalc shapes --help')"),
+    (["shapes", "lenet5", "--batch", "0"], "cnncalc shapes: Invalid value for '--batch'"),
+    (["shapez"], "cnncalc: No such command 'shapez'. Did you mean 'shapes'?"),
+])
+def test_usage_errors_are_one_line_from_the_entry_point(argv, message):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "cnncalc", *argv], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith(message), r.stderr

@@ -62,7 +62,20 @@ def emit(text: str | None) -> None:
 
 
 def main() -> None:
-    app(prog_name="cnncalc")
+    """Entry point. Usage errors (a missing argument, a bad option) become one line too."""
+    try:
+        code = app(prog_name="cnncalc", standalone_mode=False)
+    except Exception as e:  # click's UsageError/BadParameter carry format_message and exit_code
+        if not (hasattr(e, "format_message") and hasattr(e, "exit_code")):
+            raise
+        ctx = getattr(e, "ctx", None)
+        where = ctx.command_path if ctx is not None else "cnncalc"
+        typer.echo(f"{where}: {e.format_message()} (see '{where} --help')", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # Each command lives in its own module and registers itself on `app`.
