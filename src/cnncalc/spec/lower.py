@@ -9,6 +9,10 @@ Item forms (docs/spec.md has the full story):
   {residual: [...]} / {residual: {body: [...], shortcut: auto|identity|optional|[...]}}
   {concat|add|mul: [[...], [...]]}       parallel paths joined; [] is the identity path
   any item may carry `repeat: N` (copies named .0 .. .N-1, `$i` is the copy's index)
+
+`$in` is the channel count entering the enclosing block (the network input's at the top level),
+so a block can size itself from its input: an expansion `{conv: {out: "$in * 6", k: 1}}`, a
+squeeze `max(1, $in // 4)`, a transition `$in // 2`. It is reserved: no block argument is `in`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from cnncalc.spec.source import YNode
 STRUCTURE = ("seq", "residual", "concat", "add", "mul")
 META = ("name", "repeat")
 SHORTCUTS = ("auto", "identity", "optional")
+INPUT_REF = "in"  # `$in`, the channels entering the enclosing block
 MAX_REPEAT = 10_000
 MAX_BLOCK_DEPTH = 32
 MAX_LAYERS = 100_000
@@ -278,7 +283,7 @@ class Lowerer:
             if key not in b.args:
                 raise SpecError(f"block {b.name!r} has no argument {key!r}; it takes "
                                 + (", ".join(b.args) or "none"), loc, did_you_mean(key, b.args))
-        benv: dict[str, Any] = {}
+        benv: dict[str, Any] = {INPUT_REF: self.g.shape(cur)[0]}  # $in: channels entering the block
         for arg, default in b.args.items():
             if arg in given:
                 benv[arg] = given[arg][0]
