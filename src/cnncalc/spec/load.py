@@ -10,7 +10,7 @@ from typing import Any
 from cnncalc.engine import Graph
 from cnncalc.errors import Loc, SpecError, did_you_mean
 from cnncalc.layers.registry import Shape, all_names
-from cnncalc.spec.lower import INPUT_REF, STRUCTURE, Block, Lowerer, Scope
+from cnncalc.spec.lower import INPUT_REF, META, STRUCTURE, Block, Lowerer, Scope
 from cnncalc.spec.source import YNode, load_yaml
 
 TOP_KEYS = ("name", "description", "info", "input", "blocks", "layers")
@@ -121,7 +121,7 @@ def parse_input(text: str, channels: int | None, loc: Loc | None = None) -> Shap
 def _blocks(node: YNode) -> dict[str, Block]:
     if not node.is_map:
         raise SpecError("'blocks' maps block names to {args, body}", node.loc)
-    reserved = set(all_names()) | set(STRUCTURE) | {"name", "repeat"}
+    reserved = set(all_names()) | set(STRUCTURE) | set(META)
     out: dict[str, Block] = {}
     for name, spec in node.value.items():
         loc = node.keylocs[name]

@@ -9,6 +9,8 @@ Item forms (docs/spec.md has the full story):
   {residual: [...]} / {residual: {body: [...], shortcut: auto|identity|optional|[...]}}
   {concat|add|mul: [[...], [...]]}       parallel paths joined; [] is the identity path
   any item may carry `repeat: N` (copies named .0 .. .N-1, `$i` is the copy's index)
+  any item may carry `if: COND` (true/false or an expression): the item is left out when false,
+  as MobileNet's expansion conv is when the expansion ratio is 1
 
 `$in` is the channel count entering the enclosing block (the network input's at the top level),
 so a block can size itself from its input: an expansion `{conv: {out: "$in * 6", k: 1}}`, a
@@ -29,7 +31,7 @@ from cnncalc.spec.expr import ExprError, evaluate, has_ref
 from cnncalc.spec.source import YNode
 
 STRUCTURE = ("seq", "residual", "concat", "add", "mul")
-META = ("name", "repeat")
+META = ("name", "repeat", "if")
 SHORTCUTS = ("auto", "identity", "optional")
 INPUT_REF = "in"  # `$in`, the channels entering the enclosing block
 MAX_REPEAT = 10_000
@@ -97,6 +99,8 @@ class Lowerer:
 
     def item(self, node: YNode, cur: str, scope: Scope, env: dict[str, Any]) -> str:
         head, value, meta = self.split(node, env)
+        if "if" in meta and not self.condition(meta["if"], env):
+            return cur
         name = self.name(meta.get("name"), env)
         if "repeat" not in meta:
             return self.one(head, value, node, cur, scope, env, name)
@@ -108,6 +112,13 @@ class Lowerer:
         for i in range(n):
             cur = self.one(head, value, node, cur, inner, {**env, "i": i}, str(i))
         return cur
+
+    def condition(self, node: YNode, env: dict[str, Any]) -> bool:
+        value = resolve(node, env)
+        if not isinstance(value, bool):
+            raise SpecError(f"'if' takes true, false or a condition such as \"$t != 1\", "
+                            f"got {value!r}", node.loc)
+        return value
 
     def split(self, node: YNode, env: dict[str, Any]) -> tuple[str, YNode | None, dict[str, YNode]]:
         """An item's head (kind, block or structure word), its value, and its meta keys."""
