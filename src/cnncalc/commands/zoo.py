@@ -10,7 +10,9 @@ from cnncalc.cli import FormatOpt, app, check_format, emit, handle_errors
 def zoo(format: FormatOpt = "table") -> None:
     """The zoo, oldest first: year, input, params, MACs, final receptive field and key idea of
     every shipped spec, each built by the engine (no torch). Use a name with any command,
-    e.g. `cnncalc shapes resnet50`. Params and MACs are exact in json and csv.
+    e.g. `cnncalc shapes resnet50`. Params and MACs are exact in json and csv. RF is the
+    theoretical receptive field of the last spatial layer (before the head's global pooling),
+    the largest over paths, squeeze-and-excitation gates left out.
 
     Example: cnncalc zoo --format md
     """
