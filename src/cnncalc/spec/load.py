@@ -10,7 +10,7 @@ from typing import Any
 from cnncalc.engine import Graph
 from cnncalc.errors import Loc, SpecError, did_you_mean
 from cnncalc.layers.registry import Shape, all_names
-from cnncalc.spec.lower import STRUCTURE, Block, Lowerer, Scope
+from cnncalc.spec.lower import INPUT_REF, META, STRUCTURE, Block, Lowerer, Scope
 from cnncalc.spec.source import YNode, load_yaml
 
 TOP_KEYS = ("name", "description", "info", "input", "blocks", "layers")
@@ -121,7 +121,7 @@ def parse_input(text: str, channels: int | None, loc: Loc | None = None) -> Shap
 def _blocks(node: YNode) -> dict[str, Block]:
     if not node.is_map:
         raise SpecError("'blocks' maps block names to {args, body}", node.loc)
-    reserved = set(all_names()) | set(STRUCTURE) | {"name", "repeat"}
+    reserved = set(all_names()) | set(STRUCTURE) | set(META)
     out: dict[str, Block] = {}
     for name, spec in node.value.items():
         loc = node.keylocs[name]
@@ -134,6 +134,9 @@ def _blocks(node: YNode) -> dict[str, Block]:
                 raise SpecError(f"block {name!r} takes 'args', 'body' and 'doc', not {key!r}",
                                 spec.keylocs[key], did_you_mean(key, ["args", "body", "doc"]))
         out[name] = Block(name, _block_args(spec.value.get("args")), spec.value["body"], loc)
+        if INPUT_REF in out[name].args:
+            raise SpecError(f"block {name!r}: argument name {INPUT_REF!r} is reserved ($in is the "
+                            "channel count entering the block)", spec.value["args"].loc)
         if not out[name].body.is_seq:
             raise SpecError(f"block {name!r}: 'body' is a list of layers", out[name].body.loc)
     return out
@@ -157,7 +160,7 @@ def build(spec: Spec, input_shape: Shape | None = None, batch: int = 1) -> Graph
     """Lower the spec into the engine's graph for one input size."""
     g = Graph(input_shape or spec.input_shape, spec.name, batch)
     g.meta = {"path": spec.path, "info": spec.info}
-    Lowerer(spec.blocks, g).seq(spec.layers, "input", Scope(), {})
+    Lowerer(spec.blocks, g).seq(spec.layers, "input", Scope(), {INPUT_REF: g.input_shape[0]})
     return g
 
 

@@ -9,6 +9,12 @@ Item forms (docs/spec.md has the full story):
   {residual: [...]} / {residual: {body: [...], shortcut: auto|identity|optional|[...]}}
   {concat|add|mul: [[...], [...]]}       parallel paths joined; [] is the identity path
   any item may carry `repeat: N` (copies named .0 .. .N-1, `$i` is the copy's index)
+  any item may carry `if: COND` (true/false or an expression): the item is left out when false,
+  as MobileNet's expansion conv is when the expansion ratio is 1
+
+`$in` is the channel count entering the enclosing block (the network input's at the top level),
+so a block can size itself from its input: an expansion `{conv: {out: "$in * 6", k: 1}}`, a
+squeeze `max(1, $in // 4)`, a transition `$in // 2`. It is reserved: no block argument is `in`.
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from cnncalc.spec.expr import ExprError, evaluate, has_ref
 from cnncalc.spec.source import YNode
 
 STRUCTURE = ("seq", "residual", "concat", "add", "mul")
-META = ("name", "repeat")
+META = ("name", "repeat", "if")
 SHORTCUTS = ("auto", "identity", "optional")
+INPUT_REF = "in"  # `$in`, the channels entering the enclosing block
 MAX_REPEAT = 10_000
 MAX_BLOCK_DEPTH = 32
 MAX_LAYERS = 100_000
@@ -92,6 +99,8 @@ class Lowerer:
 
     def item(self, node: YNode, cur: str, scope: Scope, env: dict[str, Any]) -> str:
         head, value, meta = self.split(node, env)
+        if "if" in meta and not self.condition(meta["if"], env):
+            return cur
         name = self.name(meta.get("name"), env)
         if "repeat" not in meta:
             return self.one(head, value, node, cur, scope, env, name)
@@ -103,6 +112,13 @@ class Lowerer:
         for i in range(n):
             cur = self.one(head, value, node, cur, inner, {**env, "i": i}, str(i))
         return cur
+
+    def condition(self, node: YNode, env: dict[str, Any]) -> bool:
+        value = resolve(node, env)
+        if not isinstance(value, bool):
+            raise SpecError(f"'if' takes true, false or a condition such as \"$t != 1\", "
+                            f"got {value!r}", node.loc)
+        return value
 
     def split(self, node: YNode, env: dict[str, Any]) -> tuple[str, YNode | None, dict[str, YNode]]:
         """An item's head (kind, block or structure word), its value, and its meta keys."""
@@ -278,7 +294,7 @@ class Lowerer:
             if key not in b.args:
                 raise SpecError(f"block {b.name!r} has no argument {key!r}; it takes "
                                 + (", ".join(b.args) or "none"), loc, did_you_mean(key, b.args))
-        benv: dict[str, Any] = {}
+        benv: dict[str, Any] = {INPUT_REF: self.g.shape(cur)[0]}  # $in: channels entering the block
         for arg, default in b.args.items():
             if arg in given:
                 benv[arg] = given[arg][0]

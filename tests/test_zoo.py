@@ -1,0 +1,203 @@
+"""The zoo reproduces its published numbers exactly, and `cnncalc zoo` lists it.
+
+The oracle for the torchvision models is torchvision's reference implementations with
+weights=None, counted in torch: params = sum(p.numel()), MACs = FlopCounterMode / 2 (conv and
+linear multiply-accumulates, bias excluded), batch 1, 224×224 unless the spec says otherwise.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cnncalc.spec.load import analyze, zoo_names
+from tests.conftest import cli
+
+TORCHVISION = {  # name: (params, MACs)
+    "alexnet": (61_100_840, 714_188_480),
+    "vgg16": (138_357_544, 15_470_264_320),
+    "vgg19": (143_667_240, 19_632_062_464),
+    "resnet18": (11_689_512, 1_814_073_344),
+    "resnet34": (21_797_672, 3_663_761_408),
+    "resnet50": (25_557_032, 4_089_184_256),
+    "resnet101": (44_549_160, 7_801_405_440),
+    "resnext50_32x4d": (25_028_904, 4_230_479_872),
+    "wide_resnet50_2": (68_883_240, 11_398_021_120),
+    "densenet121": (7_978_856, 2_834_161_664),
+    "googlenet": (6_624_904, 1_498_376_192),  # no auxiliary heads
+    "inception_v3": (23_834_568, 5_713_216_096),  # 299×299, no auxiliary head
+    "mobilenet_v2": (3_504_872, 300_774_272),
+    "mobilenet_v3_large": (5_483_032, 216_589_760),
+    "mobilenet_v3_small": (2_542_856, 56_510_400),
+    "efficientnet_b0": (5_288_548, 385_814_752),
+    "convnext_tiny": (28_589_128, 4_455_531_264),
+    "squeezenet1_0": (1_248_424, 818_924_576),
+    "squeezenet1_1": (1_235_496, 349_151_936),
+    "shufflenet_v2_x1_0": (2_278_604, 144_907_992),
+    "regnet_y_400mf": (4_344_144, 401_842_848),
+}
+
+# LeNet-5, 1×32×32, full C3 connections: (out, in, k) per conv, then the two linears.
+LENET5 = (
+    (6 * 1 * 5 * 5 + 6) + (16 * 6 * 5 * 5 + 16) + (120 * 16 * 5 * 5 + 120)  # c1, c3, c5
+    + (120 * 84 + 84) + (84 * 10 + 10),  # f6, output  = 61,706
+    6 * 1 * 25 * 28**2 + 16 * 6 * 25 * 10**2 + 120 * 16 * 25 * 1**2  # c1, c3, c5
+    + 120 * 84 + 84 * 10,  # = 416,520
+)
+
+# MobileNet v1 from the paper's Table 1: depthwise-separable rows (in, out, output size).
+_DW_SEP = [(32, 64, 112), (64, 128, 56), (128, 128, 56), (128, 256, 28), (256, 256, 28),
+           (256, 512, 14), *[(512, 512, 14)] * 5, (512, 1024, 7), (1024, 1024, 7)]
+MOBILENET_V1 = (
+    3 * 32 * 9  # first conv, no bias: 864
+    + sum(9 * c for c, _, _ in _DW_SEP)  # depthwise 3×3: 9 · 4,960 = 44,640
+    + sum(c * c2 for c, c2, _ in _DW_SEP)  # pointwise 1×1: 3,139,584
+    + 1024 * 1000 + 1000  # classifier: 1,025,000
+    + 2 * (32 + sum(c + c2 for c, c2, _ in _DW_SEP)),  # BN γ, β: 2 · 10,944 = 21,888
+    # = 4,231,976 (the paper's "4.2 M" counts the 4,209,088 conv and FC weights)
+    3 * 32 * 9 * 112**2  # first conv: 10,838,016
+    + sum(9 * c * n**2 + c * c2 * n**2 for c, c2, n in _DW_SEP)  # depthwise + pointwise
+    + 1024 * 1000,  # = 568,740,352 (the paper's "569 M mult-adds")
+)
+
+
+def _double(ci: int, c: int) -> int:  # two 3×3 convs with bias
+    return 9 * ci * c + c + 9 * c * c + c
+
+
+def _up(ci: int, c: int) -> int:  # 2×2 transposed conv with bias
+    return 4 * ci * c + c
+
+
+def _double_macs(ci: int, c: int, n: int) -> int:
+    return 9 * ci * c * n**2 + 9 * c * c * n**2
+
+
+# The small U-Net, 1×128×128: encoder 16…256, decoder convs see the skip concatenated (2c in).
+UNET = (
+    _double(1, 16) + _double(16, 32) + _double(32, 64) + _double(64, 128) + _double(128, 256)
+    + _up(256, 128) + _up(128, 64) + _up(64, 32) + _up(32, 16)
+    + _double(256, 128) + _double(128, 64) + _double(64, 32) + _double(32, 16)
+    + 16 * 2 + 2,  # = 1,940,834
+    _double_macs(1, 16, 128) + _double_macs(16, 32, 64) + _double_macs(32, 64, 32)
+    + _double_macs(64, 128, 16) + _double_macs(128, 256, 8)
+    + 4 * 256 * 128 * 8**2 + 4 * 128 * 64 * 16**2 + 4 * 64 * 32 * 32**2 + 4 * 32 * 16 * 64**2
+    + _double_macs(256, 128, 16) + _double_macs(128, 64, 32) + _double_macs(64, 32, 64)
+    + _double_macs(32, 16, 128) + 16 * 2 * 128**2,  # = 753,664,000
+)
+
+EXPECTED = {**TORCHVISION, "lenet5": LENET5, "mobilenet_v1": MOBILENET_V1, "unet": UNET}
+
+
+def test_the_arithmetic_is_what_the_comments_say():
+    assert LENET5 == (61_706, 416_520)
+    assert MOBILENET_V1 == (4_231_976, 568_740_352)
+    assert UNET == (1_940_834, 753_664_000)
+
+
+def test_every_zoo_spec_has_expected_numbers():
+    assert sorted(EXPECTED) == zoo_names()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_params_and_macs_exact(name):
+    t = analyze(name).totals()
+    assert (t.params, t.macs) == EXPECTED[name]
+
+
+def test_inputs():
+    assert analyze("inception_v3").input_shape == (3, 299, 299)
+    assert analyze("lenet5").input_shape == (1, 32, 32)
+    assert analyze("unet").output.out_shape == (2, 128, 128)  # two class scores per pixel
+
+
+# `cnncalc zoo` -------------------------------------------------------------------------
+
+def zoo_json() -> dict:
+    r = cli("zoo", "-f", "json")
+    assert r.code == 0, r.err
+    return r.json()
+
+
+def test_zoo_json_lists_every_spec_in_lineage_order():
+    models = zoo_json()["models"]
+    assert sorted(m["name"] for m in models) == zoo_names()
+    assert [m["name"] for m in models][:3] == ["lenet5", "alexnet", "googlenet"]
+    assert models[-1]["name"] == "convnext_tiny"
+    years = [m["year"] for m in models]
+    assert years == sorted(years)
+    resnets = [m["name"] for m in models if m["name"].startswith("resnet")]
+    assert resnets == ["resnet18", "resnet34", "resnet50", "resnet101"]  # numbers, not text
+
+
+def test_zoo_json_fields():
+    data = zoo_json()
+    assert set(data["conventions"]) == {"params", "macs", "flops", "rf"}
+    by_name = {m["name"]: m for m in data["models"]}
+    r50 = by_name["resnet50"]
+    assert set(r50) == {"name", "year", "paper", "idea", "input", "params", "macs", "flops", "rf"}
+    assert (r50["year"], r50["input"]) == (2015, [3, 224, 224])
+    assert (r50["params"], r50["macs"]) == TORCHVISION["resnet50"]
+    assert r50["flops"] == 2 * 4_089_184_256
+    assert by_name["inception_v3"]["input"] == [3, 299, 299]
+
+
+def test_final_rf_is_the_field_before_global_pooling():
+    by_name = {m["name"]: m for m in zoo_json()["models"]}
+    # VGG-16: five stages of 3×3 convs (2, 2, 3, 3, 3) and 2×2 pools at jumps 1, 2, 4, 8, 16
+    assert by_name["vgg16"]["rf"]["size"] == [
+        1 + (2 * 2 + 1) * 1 + (2 * 2 + 1) * 2 + (3 * 2 + 1) * 4 + (3 * 2 + 1) * 8
+        + (3 * 2 + 1) * 16] * 2  # = 212
+    # MobileNet v1: 3×3 stem at stride 2, then 13 depthwise 3×3 (the pointwise add nothing)
+    jumps = [2, 2, 4, 4, 8, 8, 16, 16, 16, 16, 16, 16, 32]  # the jump each depthwise conv sees
+    assert by_name["mobilenet_v1"]["rf"]["size"] == [3 + sum(2 * j for j in jumps)] * 2  # = 315
+    assert all(not m["rf"]["global"] for m in by_name.values())
+
+
+def test_final_rf_leaves_out_squeeze_and_excitation_gates():
+    # Through the SE gate every unit sees the whole image; the zoo's RF follows the spatial path.
+    g = analyze("efficientnet_b0")
+    assert g.nodes["avgpool"].in_shapes == [(1280, 7, 7)]
+    assert g.nodes["last_conv.silu1"].rf.max.is_global  # the engine's largest over all paths
+    rf = {m["name"]: m for m in zoo_json()["models"]}["efficientnet_b0"]["rf"]
+    assert rf["global"] is False and rf["jump"] == [32, 32]
+
+
+def test_zoo_md_is_the_lineage_table():
+    r = cli("zoo", "-f", "md")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert lines[0] == "| Model | Year | Input | Params | MACs | RF | Key idea |"
+    assert lines[1] == "|---|---:|---|---:|---:|---:|---|"
+    assert lines[2] == ("| `lenet5` | 1998 | 1×32×32 | 61.71K | 416.52K | 32 | "
+                        "conv → pool → conv → pool → FC, trained end to end |")
+    assert len([x for x in lines if x.startswith("| `")]) == len(zoo_names())
+    assert lines[-1].startswith("_MACs = conv/linear multiply-accumulates without bias")
+
+
+def test_zoo_csv_has_exact_numbers():
+    r = cli("zoo", "-f", "csv")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert lines[0] == "name,year,input,params,macs,rf,idea"
+    assert "vgg16,2014,3×224×224,138357544,15470264320,212," in r.out
+
+
+def test_zoo_table_names_every_model():
+    r = cli("zoo")
+    assert r.code == 0, r.err
+    assert all(name in r.out for name in zoo_names())
+    assert "25.56M" in r.out and "4.09G" in r.out  # resnet50
+
+
+def test_zoo_rejects_an_unknown_format():
+    r = cli("zoo", "-f", "yaml")
+    assert r.code == 2
+    assert "unknown format 'yaml'" in r.err
+
+
+def test_bare_zoo_names_work_outside_the_repository(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = cli("shapes", "resnet50", "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["totals"]["params"] == 25_557_032
+    assert cli("zoo", "-f", "csv").code == 0
