@@ -125,3 +125,15 @@ def test_analytic_path_never_imports_torch():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert '"params": 25557032' in r.stdout
+
+
+def test_largest_field_is_taken_per_axis(spec):
+    # Inception v3's factorised branches: a 1×7 path and a 7×1 path join into a 7×7 field
+    path = spec("""
+        - concat:
+            - [{conv: {out: 4, k: [1, 7], p: [0, 3]}}]
+            - [{conv: {out: 4, k: [7, 1], p: [3, 0]}}]
+    """, input="3x16x16")
+    join = layers_of(path)[-1]
+    assert join["rf"]["size"] == [7, 7]  # max(1, 7) per axis, not one path's 1×7 or 7×1
+    assert join["rf_min"]["size"] == [1, 1]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Any
 
 Num = Fraction
 
@@ -88,15 +89,28 @@ class RF:
 def join(fields: list[RF]) -> RF:
     """Combine the fields arriving at an add / concat / multiply.
 
-    The largest field is the largest over paths (global if any path is global); the smallest is
-    the smallest. Paths are aligned when their local fields share jump and centre.
+    The largest field is the largest over paths, per axis (a 1×7 and a 7×1 branch give 7×7),
+    and global if any path is global; the smallest is the smallest per axis over the local paths.
+    Paths are aligned when their local fields share jump and centre.
     """
-    biggest = max((f.max for f in fields), key=lambda f: (f.is_global, f.area()))
-    smallest = min((f.min for f in fields), key=lambda f: (f.is_global, f.area()))
+    largest = [f.max for f in fields]
+    smallest = [f.min for f in fields]
     local = [(f.max.h.jump, f.max.w.jump, f.max.h.start, f.max.w.start)
              for f in fields if not f.max.is_global]
     aligned = all(f.aligned for f in fields) and len(set(local)) <= 1
-    return RF(biggest, smallest, aligned)
+    return RF(_extreme(largest, max), _extreme(smallest, min), aligned)
+
+
+def _extreme(fields: list[Field], pick: Any) -> Field:
+    """Per axis, the largest (pick=max) or smallest (pick=min) field. A global path wins the
+    largest; the smallest looks at local paths unless every path is global."""
+    glob = [f for f in fields if f.is_global]
+    if glob and (pick is max or len(glob) == len(fields)):
+        return pick(glob, key=lambda f: f.area())
+    local = [f for f in fields if not f.is_global]
+    h = pick((f.h for f in local), key=lambda a: a.size)
+    w = pick((f.w for f in local), key=lambda a: a.size)
+    return Field(h, w, local[0].grid)
 
 
 def num(x: Fraction) -> int | float:
