@@ -66,4 +66,4 @@ def main() -> None:
 
 
 # Each command lives in its own module and registers itself on `app`.
-from cnncalc.commands import analytic  # noqa: E402,F401
+from cnncalc.commands import analytic, interview  # noqa: E402,F401
