@@ -100,7 +100,8 @@ def pool_answer(g: Graph, op: str, channels: bool, explain: bool,
     if explain:
         ans.parts.append(Section("receptive field of one output unit", rf_steps(g, x, nt)))
     ans.notes = _floor_notes(g)
-    ans.data = {"in_shape": list(x.in_shapes[0]), "out_shape": list(x.out_shape),
+    cut = 0 if channels else 1
+    ans.data = {"in_shape": list(x.in_shapes[0][cut:]), "out_shape": list(x.out_shape[cut:]),
                 "args": _json_args(x), "params": 0, "warnings": ans.notes}
     return ans
 
@@ -111,15 +112,16 @@ def gap_answer(gap: Graph, flat: Graph, explain: bool, nt: Notation = TEXT) -> A
     fc_big = flat.layers[-1]
     c, h, w = gap.input_shape
     n = fc_big.args["out"]
-    ans = Answer(f"global average pooling on {fmt_shape(gap.input_shape)}, then FC to {n}, "
+    ans = Answer(f"global average pooling on {fmt_shape(gap.input_shape)}, then FC to {n:,}, "
                  f"against flatten then FC")
     ans.parts.append(Section(f"GAP: {fmt_shape(pool.in_shapes[0])} → "
                                 f"{fmt_shape(pool.out_shape)}",
                                 [Step(nt.sym("params"), ("0",), 0,
                                       "an average per channel; no weights")]))
-    ans.parts.append(Section(f"FC after GAP: {c} → {n}", params_steps(fc_small, nt, explain)))
+    ans.parts.append(Section(f"FC after GAP: {c:,} → {n:,}",
+                             params_steps(fc_small, nt, explain)))
     flatten = shape_steps(flat.layers[0], nt, explain)
-    ans.parts.append(Section(f"FC on the flattened map: {c * h * w:,} → {n}",
+    ans.parts.append(Section(f"FC on the flattened map: {c * h * w:,} → {n:,}",
                                 flatten + params_steps(fc_big, nt, explain)))
     ans.parts.append(Table(
         ["head", "features", "params", "MACs"],
@@ -157,8 +159,8 @@ def dsconv_answer(std: Graph, sep: Graph, per_pixel: bool, explain: bool,
     for title, x in ((f"standard conv {kh}×{kw}", conv),
                      (f"depthwise {kh}×{kw} (groups = C_in = {cin})", dw),
                      (f"pointwise 1×1 ({cin} → {cout})", pw)):
-        ans.parts.append(Section(title, params_steps(x, nt, explain)
-                                    + macs_steps(x, nt, explain)[:1]))
+        macs = [] if per_pixel else macs_steps(x, nt, explain)[:1]  # per pixel: = params
+        ans.parts.append(Section(title, params_steps(x, nt, explain) + macs))
     p_std, p_sep = std.totals().params, sep.totals().params
     m_std, m_sep = std.totals().macs, sep.totals().macs
     ratio = Fraction(p_sep, p_std)
@@ -253,9 +255,8 @@ def explain_answer(g: Graph, layers: list[Layer], rf_only: bool,
     ans = Answer(f"{g.name}: input {fmt_shape(g.input_shape)} — {what}, layer by layer",
                  list(explain_graph(g, layers, nt, rf_only)))
     if rf_only:
-        ans.notes = ["r: field size, j: jump (input pixels between neighbouring units), start: "
-                     "centre of the first unit's field; r ← r + (K−1)·D·j, j ← j·S, "
-                     "start ← start + ((K−1)·D/2 − P)·j"]
+        ans.notes = ["r: field size, j: jump (input pixels between neighbouring units), "
+                     "start: centre of the first unit's field, in input pixels"]
     else:
         ans.notes = [CONVENTION_LINE]
     names = {x.name for x in layers}
