@@ -316,7 +316,7 @@ def test_numpy_and_pure_python_agree():
                                      ("max", None, (2, 3), (2, 2), (1, 1), (5, 6)),
                                      ("avg", None, (3, 3), (1, 2), (1, 1), (9, 6))):
         pure = filters.run(x.tolist(), op, ker, k, s, lead, out)
-        fast = filters.run(x, op, ker, k, s, lead, out)
+        fast = filters._run_numpy(x, op, ker, k, s, lead, out)  # what large arrays take
         assert np.allclose(np.array(pure, dtype=float), fast), op
 
 

@@ -24,6 +24,7 @@ Number = int | float | Fraction
 Matrix = list[list[Number]]
 MAX_INLINE = 100_000  # characters of an inline matrix
 MAX_PIXELS = 50_000_000
+SMALL = 10_000  # arrays up to this many values are computed exactly, in pure Python
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm")
 
 _BOX = Fraction(1, 9)
@@ -212,9 +213,11 @@ def flipped(kernel: Matrix) -> Matrix:
 def run(x: Any, op: str, kernel: Matrix | None, k: tuple[int, int], s: tuple[int, int],
         lead: tuple[int, int], out: tuple[int, int]) -> Any:
     """Slide the window over x; `out` (rows, columns) and `lead` (leading padding) come from
-    the engine. A list gives a list (pure Python); a numpy array gives an array."""
-    if not isinstance(x, list):
+    the engine. Lists and small arrays give exact lists (pure Python); a large numpy array
+    gives a float array."""
+    if not isinstance(x, list) and x.size > SMALL:
         return _run_numpy(x, op, kernel, k, s, lead, out)
+    x = to_lists(x)
     return [[reduce(op, window(x, i, j, k, s, lead), kernel) for j in range(out[1])]
             for i in range(out[0])]
 

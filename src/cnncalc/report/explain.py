@@ -19,7 +19,7 @@ from typing import Any
 from cnncalc.engine import Graph, Layer
 from cnncalc.layers.common import fmt_shape, pads, pair
 from cnncalc.layers.registry import lookup
-from cnncalc.rf import Axis, fmt
+from cnncalc.rf import Axis, fmt, num
 
 
 class Notation:
@@ -271,6 +271,13 @@ def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[St
     ins, out = layer.in_shapes, layer.out_shape
     if kind is not None and kind.extra.get("window"):
         return window_steps(layer, nt, full)
+    if layer.kind == "convT":
+        return _transposed_steps(layer, nt, full)
+    if layer.kind == "upsample":
+        sh, sw = pair(layer.args["scale_factor"])
+        return [product_step(nt, f"{x}_out", [(x, str(ins[0][1 + i]), ins[0][1 + i]),
+                                              ("S", str((sh, sw)[i]), (sh, sw)[i])],
+                             out[1 + i], full) for i, x in enumerate("HW")]
     if layer.kind == "flatten":
         c, h, w = ins[0]
         return [product_step(nt, "F", [("C", nt.num(c), c), ("H", str(h), h),
@@ -279,6 +286,25 @@ def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[St
         parts = " + ".join(nt.num(s[0], False) for s in ins)
         return [Step(nt.sym("C_out"), (parts, nt.num(out[0])), out[0])]
     return []
+
+
+def _transposed_steps(layer: Layer, nt: Notation, full: bool) -> list[Step]:
+    """H_out = (H − 1)·S − 2·P + D·(K − 1) + P_out + 1 per axis (nn.ConvTranspose2d)."""
+    a = layer.args
+    k, s, d = pair(a["kernel_size"]), pair(a["stride"]), pair(a["dilation"])
+    p, op = pair(a["padding"]), pair(a["output_padding"])
+    m, minus, tm = nt.mul, nt.minus, nt.tight_minus
+    steps = []
+    for i, x in enumerate("HW"):
+        n = layer.in_shapes[0][1 + i]
+        generic = f"({x}{tm}1){m}S{minus}2{m}P + D{m}(K{tm}1) + {nt.sym('P_out')} + 1"
+        subst = f"({n}{tm}1){m}{s[i]}{minus}2{m}{p[i]} + {d[i]}{m}({k[i]}{tm}1) + {op[i]} + 1"
+        chain = (generic, subst) if full else (subst,)
+        out = layer.out_shape[1 + i]
+        steps.append(Step(nt.sym(f"{x}_out"), (*chain, nt.num(out)), out))
+    if steps[0].chain[-2:] == steps[1].chain[-2:]:
+        return [Step(f"{nt.sym('H_out')} = {nt.sym('W_out')}", steps[0].chain, steps[0].value)]
+    return steps
 
 
 # Receptive field ----------------------------------------------------------------------------
@@ -321,12 +347,8 @@ def _rf_axis(nt: Notation, sub: str, k: int, s: int, d: int, p: int, a: Axis, b:
          f"{v(a.start)} + ({nt.frac(f'({k}{tm}1){m}{d}', 2)}{minus}{p}){m}{v(a.jump)}", b.start),
     ):
         chain = (generic, subst) if full else (subst,)
-        steps.append(Step(lhs, (*chain, v(value)), _json_num(value), assign=full))
+        steps.append(Step(lhs, (*chain, v(value)), num(value), assign=full))
     return steps
-
-
-def _json_num(x: Fraction) -> int | float:
-    return int(x) if x.denominator == 1 else float(x)
 
 
 def _size(nt: Notation, f: Any) -> str:

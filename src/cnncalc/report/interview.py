@@ -293,8 +293,9 @@ def apply_answer(g: Graph, op: str, x: Any, kernel: Any, kernel_name: str | None
     kh, kw = pair(layer.args["kernel_size"])
     what = {"conv": "conv", "max": "max pooling", "avg": "average pooling"}[op]
     label = f" with {kernel_name}" if kernel_name else ""
-    ans = Answer(f"{what} {kh}×{kw}{label}, {_args_text(layer).split(', ', 1)[1]}: "
-                 f"{_hw(layer.in_shapes[0])} → {_hw(layer.out_shape)}")
+    ans = Answer(f"{what} {kh}×{kw}{label}, s={_p(layer.args['stride'])}, "
+                 f"p={_p(layer.args['padding'])}: {_hw(layer.in_shapes[0])} → "
+                 f"{_hw(layer.out_shape)}")
     ans.parts.append(Section("output size", window_steps(layer, nt, explain)))
     if _small(x):
         ans.parts.append(Matrix("input", _matrix(x, nt)))
