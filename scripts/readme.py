@@ -28,16 +28,23 @@ BLOCK = re.compile(r"(<!-- cnncalc: (?P<cmd>.*?) -->\n)(?P<body>.*?)(<!-- end --
 WIDTH = 100
 
 
-def run(cmd: str) -> str:
+def cli_output(args: list[str], check: bool = False) -> str:
+    """`cnncalc ARGS` in-process at a fixed width: stdout and stderr, trailing spaces stripped.
+    With check=True a failing command raises (for outputs that must be answers)."""
     from typer.testing import CliRunner
 
     from cnncalc.cli import app
 
-    r = CliRunner().invoke(app, shlex.split(cmd), env={"TERMINAL_WIDTH": str(WIDTH),
-                                                       "COLUMNS": str(WIDTH), "NO_COLOR": "1"},
-                           prog_name="cnncalc")
-    text = (r.stdout + r.stderr).rstrip() + "\n"
-    text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    r = CliRunner().invoke(app, args, env={"TERMINAL_WIDTH": str(WIDTH), "COLUMNS": str(WIDTH),
+                                           "NO_COLOR": "1"}, prog_name="cnncalc")
+    if check and r.exit_code != 0:
+        raise RuntimeError(f"cnncalc {shlex.join(args)} failed: {r.stderr}")
+    text = (r.stdout + r.stderr).rstrip()
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def run(cmd: str) -> str:
+    text = cli_output(shlex.split(cmd))
     return text if ("-f md" in cmd or "--format md" in cmd) else f"```\n{text}```\n"
 
 

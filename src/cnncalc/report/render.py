@@ -11,6 +11,7 @@ from typing import Any
 from cnncalc.engine import Graph
 from cnncalc.report.rows import (
     CONVENTION_LINE,
+    RF_LINE,
     Row,
     graph_json,
     human,
@@ -107,7 +108,7 @@ def markdown(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool) -> s
     if totals:
         lines += ["", "| Total | |", "|---|---:|"]
         lines += [f"| {k} | {v} |" for k, v in totals_lines(g)]
-    lines += ["", f"_{CONVENTION_LINE}._"]
+    lines += ["", f"_{CONVENTION_LINE if totals else RF_LINE}._"]
     lines += [f"- warning: {w.message}" for w in g.warnings()]
     return "\n".join(lines) + "\n"
 
@@ -128,6 +129,6 @@ def print_table(g: Graph, cols: Sequence[Column], depth: int | None = None,
         width = max(len(k) for k, _ in totals_lines(g))
         for k, v in totals_lines(g):
             console.print(f"{k:<{width}}  {v}", highlight=False)
-    console.print(f"[dim]{CONVENTION_LINE}[/dim]", highlight=False)
+    console.print(f"[dim]{CONVENTION_LINE if totals else RF_LINE}[/dim]", highlight=False)
     for w in g.warnings():
         console.print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)

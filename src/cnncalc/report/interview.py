@@ -1,0 +1,320 @@
+"""The interview commands' answers, put together from engine graphs and the derivation builders.
+
+Each function takes graphs the engine has already computed and returns an `Answer`; nothing here
+computes a shape, a parameter count or a MAC count itself.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from cnncalc.engine import Graph, Layer
+from cnncalc.layers.common import fmt_shape, pair
+from cnncalc.report.answer import Answer, Matrix, Table
+from cnncalc.report.explain import (
+    TEXT,
+    Notation,
+    Section,
+    Step,
+    explain_graph,
+    macs_steps,
+    padding_note,
+    params_steps,
+    product_step,
+    rf_steps,
+    shape_steps,
+    window_steps,
+)
+from cnncalc.report.rows import CONVENTION_LINE
+
+WEIGHTS_ONLY = "weights only, bias excluded (--bias counts it)"
+
+
+def _floor_notes(g: Graph) -> list[str]:
+    return [w.message for w in g.warnings() if w.code == "floor-drop"]
+
+
+def _args_text(layer: Layer) -> str:
+    a = layer.args
+    parts = [f"k={_p(a['kernel_size'])}", f"s={_p(a['stride'])}", f"p={_p(a['padding'])}"]
+    if pair(a.get("dilation", 1)) != (1, 1):
+        parts.append(f"d={_p(a['dilation'])}")
+    if a.get("groups", 1) != 1:
+        parts.append(f"groups={a['groups']}")
+    if a.get("ceil_mode"):
+        parts.append("ceil")
+    return ", ".join(parts)
+
+
+def _p(v: Any) -> str:
+    return "×".join(map(str, v)) if isinstance(v, tuple) else str(v)
+
+
+def _hw(shape: tuple[int, ...]) -> str:
+    return fmt_shape(shape[1:])
+
+
+def _ratio(a: int, b: int) -> str:
+    """a/b for people: 49, 8.69, 89,201."""
+    if a % b == 0:
+        return f"{a // b:,}"
+    return f"{a / b:,.2f}" if a / b < 1000 else f"{a / b:,.0f}"
+
+
+# conv and pool ------------------------------------------------------------------------------
+
+def conv_answer(g: Graph, channels: bool, explain: bool, nt: Notation = TEXT) -> Answer:
+    x = g.layers[0]
+    shapes = (fmt_shape(x.in_shapes[0]), fmt_shape(x.out_shape)) if channels else \
+        (_hw(x.in_shapes[0]), _hw(x.out_shape))
+    ans = Answer(f"conv {_args_text(x)}: {shapes[0]} → {shapes[1]}")
+    size = Section("output size", window_steps(x, nt, explain))
+    note = padding_note(x)
+    size.notes += [note] if note else []
+    ans.parts.append(size)
+    data: dict[str, Any] = {"in_shape": list(x.in_shapes[0] if channels else x.in_shapes[0][1:]),
+                            "out_shape": list(x.out_shape if channels else x.out_shape[1:]),
+                            "args": _json_args(x)}
+    if channels:
+        ans.parts.append(Section("parameters and MACs",
+                                    params_steps(x, nt, explain) + macs_steps(x, nt, explain),
+                                    [CONVENTION_LINE]))
+        data.update(params=x.params, macs=x.macs, flops=2 * x.macs)
+    if explain:
+        ans.parts.append(Section("receptive field of one output unit", rf_steps(g, x, nt)))
+    ans.notes = _floor_notes(g)
+    data["warnings"] = ans.notes
+    ans.data = data
+    return ans
+
+
+def pool_answer(g: Graph, op: str, channels: bool, explain: bool,
+                nt: Notation = TEXT) -> Answer:
+    x = g.layers[0]
+    show = fmt_shape if channels else _hw
+    ans = Answer(f"{op} pool {_args_text(x)}: {show(x.in_shapes[0])} → {show(x.out_shape)}")
+    ans.parts.append(Section("output size", window_steps(x, nt, explain)))
+    ans.parts.append(Section("parameters", [Step(nt.sym("params"), ("0",), 0,
+                                          "pooling has no weights; channels pass through")]))
+    if explain:
+        ans.parts.append(Section("receptive field of one output unit", rf_steps(g, x, nt)))
+    ans.notes = _floor_notes(g)
+    cut = 0 if channels else 1
+    ans.data = {"in_shape": list(x.in_shapes[0][cut:]), "out_shape": list(x.out_shape[cut:]),
+                "args": _json_args(x), "params": 0, "warnings": ans.notes}
+    return ans
+
+
+def gap_answer(gap: Graph, flat: Graph, explain: bool, nt: Notation = TEXT) -> Answer:
+    """Global average pooling then FC, against flatten then FC (the layer GAP replaced)."""
+    pool, fc_small = gap.layers[0], gap.layers[-1]
+    fc_big = flat.layers[-1]
+    c, h, w = gap.input_shape
+    n = fc_big.args["out"]
+    ans = Answer(f"global average pooling on {fmt_shape(gap.input_shape)}, then FC to {n:,}, "
+                 f"against flatten then FC")
+    ans.parts.append(Section(f"GAP: {fmt_shape(pool.in_shapes[0])} → "
+                                f"{fmt_shape(pool.out_shape)}",
+                                [Step(nt.sym("params"), ("0",), 0,
+                                      "an average per channel; no weights")]))
+    ans.parts.append(Section(f"FC after GAP: {c:,} → {n:,}",
+                             params_steps(fc_small, nt, explain)))
+    flatten = shape_steps(flat.layers[0], nt, explain)
+    ans.parts.append(Section(f"FC on the flattened map: {c * h * w:,} → {n:,}",
+                                flatten + params_steps(fc_big, nt, explain)))
+    ans.parts.append(Table(
+        ["head", "features", "params", "MACs"],
+        [["GAP + FC", f"{fc_small.in_shapes[0][0]:,}", f"{gap.totals().params:,}",
+          f"{gap.totals().macs:,}"],
+         ["flatten + FC", f"{fc_big.in_shapes[0][0]:,}", f"{flat.totals().params:,}",
+          f"{flat.totals().macs:,}"]],
+        [False, True, True, True]))
+    ans.notes = [f"GAP's head has {_ratio(flat.totals().params, gap.totals().params)}× fewer "
+                 f"parameters (the H·W = {h * w} positions share one weight per channel), and it "
+                 "accepts any input size"]
+    if not fc_big.args["bias"]:
+        ans.notes.append(WEIGHTS_ONLY)
+    ans.data = {"in_shape": list(gap.input_shape), "fc": n,
+                "gap": {"params": gap.totals().params, "macs": gap.totals().macs},
+                "flatten_fc": {"params": flat.totals().params, "macs": flat.totals().macs}}
+    return ans
+
+
+def _json_args(x: Layer) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in x.args.items()}
+
+
+# dsconv -------------------------------------------------------------------------------------
+
+def dsconv_answer(std: Graph, sep: Graph, per_pixel: bool, explain: bool,
+                  nt: Notation = TEXT) -> Answer:
+    """A standard conv against depthwise + pointwise, with the closed form of the ratio."""
+    conv, (dw, pw) = std.layers[0], sep.layers
+    kh, kw = pair(conv.args["kernel_size"])
+    cin, cout = conv.in_shapes[0][0], conv.args["out"]
+    where = "per output pixel" if per_pixel else f"on {fmt_shape(conv.in_shapes[0])}"
+    ans = Answer(f"depthwise-separable vs standard {kh}×{kw} conv, {cin} → {cout} channels "
+                 f"({where})")
+    for title, x in ((f"standard conv {kh}×{kw}", conv),
+                     (f"depthwise {kh}×{kw} (groups = C_in = {cin})", dw),
+                     (f"pointwise 1×1 ({cin} → {cout})", pw)):
+        macs = [] if per_pixel else macs_steps(x, nt, explain)[:1]  # per pixel: = params
+        ans.parts.append(Section(title, params_steps(x, nt, explain) + macs))
+    p_std, p_sep = std.totals().params, sep.totals().params
+    m_std, m_sep = std.totals().macs, sep.totals().macs
+    ratio = Fraction(p_sep, p_std)
+    steps = [Step(nt.sym("separable"), (f"{nt.num(dw.params)} + {nt.num(pw.params)}",
+                                        nt.num(p_sep)), p_sep),
+             Step(nt.frac(nt.sym("separable"), nt.sym("standard")),
+                  (nt.frac(nt.num(p_sep), nt.num(p_std)), f"{float(ratio):.4f}"), float(ratio),
+                  approx=True)]
+    closed = Fraction(1, cout) + Fraction(1, kh * kw)
+    if not conv.args["bias"] and closed == ratio:
+        ks = ("K^2" if nt.latex else "K²") if kh == kw else \
+            f"{nt.sym('K_h')}{nt.mul}{nt.sym('K_w')}"
+        steps.append(Step(nt.frac(nt.sym("separable"), nt.sym("standard")), (
+            f"{nt.frac(1, nt.sym('C_out'))} + {nt.frac(1, ks)}",
+            f"{nt.frac(1, cout)} + {nt.frac(1, kh * kw)}", f"{float(closed):.4f}"),
+            float(closed), "the closed form: (K_h·K_w·C_in + C_in·C_out)/(K_h·K_w·C_in·C_out)",
+            approx=True))
+    steps.append(Step(nt.frac(nt.sym("standard"), nt.sym("separable")),
+                      (nt.frac(nt.num(p_std), nt.num(p_sep)), f"{_ratio(p_std, p_sep)}"),
+                      p_std / p_sep, approx=p_std % p_sep != 0))
+    ans.parts.append(Section("reduction", steps))
+    rows = [["standard", f"{p_std:,}", f"{m_std:,}"],
+            ["depthwise", f"{dw.params:,}", f"{dw.macs:,}"],
+            ["pointwise", f"{pw.params:,}", f"{pw.macs:,}"],
+            ["separable", f"{p_sep:,}", f"{m_sep:,}"],
+            ["reduction", f"{_ratio(p_std, p_sep)}×", f"{_ratio(m_std, m_sep)}×"]]
+    ans.parts.append(Table(["conv", "params", "MACs" + (" per pixel" if per_pixel else "")],
+                            rows, [False, True, True]))
+    ans.notes = [] if conv.args["bias"] else [WEIGHTS_ONLY]
+    ans.notes += _floor_notes(std)
+    ans.data = {
+        "in_shape": list(conv.in_shapes[0]), "per_pixel": per_pixel,
+        "standard": {"params": p_std, "macs": m_std},
+        "depthwise": {"params": dw.params, "macs": dw.macs},
+        "pointwise": {"params": pw.params, "macs": pw.macs},
+        "separable": {"params": p_sep, "macs": m_sep},
+        "reduction": {"params": p_std / p_sep, "macs": m_std / m_sep},
+        "closed_form": float(closed) if closed == ratio else None,
+    }
+    return ans
+
+
+# fc-vs-conv ---------------------------------------------------------------------------------
+
+def fc_vs_conv_answer(fc: Graph, conv: Graph, explain: bool, nt: Notation = TEXT) -> Answer:
+    """"Why not an MLP": a fully connected layer on the flattened image against one conv."""
+    flat, dense = fc.layers
+    x = conv.layers[0]
+    c, h, w = fc.input_shape
+    ans = Answer(f"fully connected vs convolution on a {fmt_shape(fc.input_shape)} image")
+    flatten = shape_steps(flat, nt, explain)
+    ans.parts.append(Section(f"fully connected: {flat.out_shape[0]:,} inputs → "
+                                f"{dense.out_shape[0]:,} units",
+                                flatten + params_steps(dense, nt, explain)
+                                + macs_steps(dense, nt, explain)[:1]))
+    kh, kw = pair(x.args["kernel_size"])
+    oh, ow = x.out_shape[1:]
+    uses = product_step(nt, "uses per weight", [("H_out", str(oh), oh), ("W_out", str(ow), ow)],
+                        oh * ow, explain)
+    ans.parts.append(Section(f"conv {kh}×{kw}, {x.args['out']} filters: "
+                                f"{fmt_shape(x.in_shapes[0])} → {fmt_shape(x.out_shape)}",
+                                params_steps(x, nt, explain) + macs_steps(x, nt, explain)[:1]
+                                + [uses]))
+    p_fc, p_conv = fc.totals().params, conv.totals().params
+    ans.parts.append(Section("", [Step(nt.frac(nt.sym("params_FC"), nt.sym("params_conv")), (
+        nt.frac(nt.num(p_fc), nt.num(p_conv)), _ratio(p_fc, p_conv)), p_fc / p_conv,
+        approx=p_fc % p_conv != 0)]))
+    ans.parts.append(Table(
+        ["layer", "output", "params", "MACs"],
+        [[f"FC {flat.out_shape[0]:,} → {dense.out_shape[0]:,}", fmt_shape(dense.out_shape),
+          f"{p_fc:,}", f"{fc.totals().macs:,}"],
+         [f"conv {kh}×{kw}, {x.args['out']} filters", fmt_shape(x.out_shape), f"{p_conv:,}",
+          f"{conv.totals().macs:,}"]],
+        [False, False, True, True]))
+    ans.notes = ["the conv shares each weight across all positions (locality, translation "
+                 "equivariance); the FC layer has one weight per input pixel per unit"]
+    if not dense.args["bias"]:
+        ans.notes.append(WEIGHTS_ONLY)
+    ans.data = {"in_shape": [c, h, w], "inputs": flat.out_shape[0],
+                "fc": {"params": p_fc, "macs": fc.totals().macs, "units": dense.out_shape[0]},
+                "conv": {"params": p_conv, "macs": conv.totals().macs,
+                         "out_shape": list(x.out_shape)},
+                "ratio": p_fc / p_conv}
+    return ans
+
+
+# shapes / rf --explain ----------------------------------------------------------------------
+
+def explain_answer(g: Graph, layers: list[Layer], rf_only: bool,
+                   nt: Notation = TEXT) -> Answer:
+    what = "receptive field" if rf_only else "shapes, params, MACs and receptive field"
+    ans = Answer(f"{g.name}: input {fmt_shape(g.input_shape)} — {what}, layer by layer",
+                 list(explain_graph(g, layers, nt, rf_only)))
+    if rf_only:
+        ans.notes = ["r: field size, j: jump (input pixels between neighbouring units), "
+                     "start: centre of the first unit's field, in input pixels"]
+    else:
+        ans.notes = [CONVENTION_LINE]
+    names = {x.name for x in layers}
+    ans.notes += [w.message for w in g.warnings() if w.layer in names]
+    ans.data = {"spec": g.name, "input": list(g.input_shape)}
+    return ans
+
+
+# apply --------------------------------------------------------------------------------------
+
+SHOW_MAX = 20  # matrices up to 20×20 are printed; larger ones are summarised
+
+
+def _matrix(m: Any, nt: Notation, exact: bool = False) -> list[list[str]]:
+    rows = m if isinstance(m, list) else m.tolist()
+    return [[nt.exact(v).strip("()") if exact and isinstance(v, Fraction) else
+             nt.num(v, sep=False) for v in row] for row in rows]
+
+
+def _plain(m: Any) -> list[list[Any]]:
+    rows = m if isinstance(m, list) else m.tolist()
+    return [[float(v) if isinstance(v, Fraction) else v for v in row] for row in rows]
+
+
+def _small(m: Any, limit: int = SHOW_MAX) -> bool:
+    h, w = (len(m), len(m[0])) if isinstance(m, list) else m.shape
+    return bool(h <= limit and w <= limit)
+
+
+def apply_answer(g: Graph, op: str, x: Any, kernel: Any, kernel_name: str | None, out: Any,
+                 cell: Step | None, explain: bool, nt: Notation = TEXT) -> Answer:
+    """The output of `cnncalc apply`: its size (from the engine), the matrices, a worked cell."""
+    layer = g.layers[0]
+    kh, kw = pair(layer.args["kernel_size"])
+    what = {"conv": "conv", "max": "max pooling", "avg": "average pooling"}[op]
+    label = f" with {kernel_name}" if kernel_name else ""
+    ans = Answer(f"{what} {kh}×{kw}{label}, s={_p(layer.args['stride'])}, "
+                 f"p={_p(layer.args['padding'])}: {_hw(layer.in_shapes[0])} → "
+                 f"{_hw(layer.out_shape)}")
+    ans.parts.append(Section("output size", window_steps(layer, nt, explain)))
+    if _small(x):
+        ans.parts.append(Matrix("input", _matrix(x, nt)))
+    if kernel is not None:
+        ans.parts.append(Matrix("kernel", _matrix(kernel, nt, exact=True)))
+    if _small(out):
+        ans.parts.append(Matrix("output", _matrix(out, nt)))
+    else:
+        flat = [v for row in (out if isinstance(out, list) else out.tolist()) for v in row]
+        ans.notes.append(f"output {_hw(layer.out_shape)}: min {nt.num(min(flat))}, max "
+                         f"{nt.num(max(flat))}, mean {nt.num(sum(flat) / len(flat))}"
+                         " (--at i,j works one cell out, --out writes a PNG)")
+    if cell is not None:
+        ans.parts.append(Section("one output cell, by hand", [cell]))
+    ans.notes += _floor_notes(g)
+    ans.data = {"op": op, "kernel": _plain(kernel) if kernel is not None else None,
+                "kernel_size": [kh, kw], "stride": list(pair(layer.args["stride"])),
+                "in_shape": list(layer.in_shapes[0][1:]), "out_shape": list(layer.out_shape[1:]),
+                "output": _plain(out) if _small(out, 100) else None,
+                "at": None if cell is None else {"value": _plain([[cell.value]])[0][0],
+                                                  "chain": list(cell.chain)}}
+    return ans
