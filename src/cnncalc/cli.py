@@ -32,6 +32,8 @@ FormatOpt = Annotated[str, typer.Option(
     "--format", "-f", help="Output format: table, md, json or csv.")]
 DepthOpt = Annotated[int | None, typer.Option(
     "--depth", "-d", min=0, help="Collapse layers nested deeper than this into one row.")]
+DeviceOpt = Annotated[str, typer.Option(
+    "--device", help="Where torch runs: cpu, cuda or cuda:N.")]
 
 
 def fail(message: str, code: int = 2) -> None:
