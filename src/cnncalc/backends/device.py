@@ -26,8 +26,8 @@ def pick_device(name: str) -> Any:
         raise BackendError(f"unknown device {name!r}; choose cpu, cuda or cuda:N")
     if kind == "cuda":
         if not torch.cuda.is_available():
-            raise BackendError("CUDA is not available here (torch "
-                               f"{torch.__version__}, no GPU or a CPU-only build); use --device cpu")
+            raise BackendError(f"CUDA is not available here (torch {torch.__version__}: no GPU "
+                               "or a CPU-only build); use --device cpu")
         if index and int(index) >= torch.cuda.device_count():
             raise BackendError(f"no GPU {name}: this machine has {torch.cuda.device_count()}")
     return torch.device(name)
