@@ -1,0 +1,54 @@
+"""The gradient of one unit with respect to the input: the measurement behind both the
+receptive field by gradient support (`verify`) and the effective receptive field (`erf`).
+
+A unit's field is where the gradient of that unit w.r.t. the input is non-zero; with every weight
+positive, activations linear and max pools averaged (`build_module(graph, linear=True)` plus
+`positive_weights`), nothing cancels and the support is exactly the theoretical field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnncalc.backends.torch_build import GraphNet, require_torch
+
+
+def centre(n: int, offset: int = 0) -> int:
+    """Index of the centre unit of an axis of n units (the upper-left one of the middle pair
+    when n is even), moved by offset."""
+    return (n - 1) // 2 + offset
+
+
+def unit_gradient(net: GraphNet, layer: str, x: Any, offset: tuple[int, int] = (0, 0)) -> Any:
+    """d(sum over channels of layer's centre unit)/d(input), one map per sample: N×C_in×H×W.
+
+    Each sample's unit depends only on that sample, so one backward pass over the batch gives every
+    sample's gradient at once. The unit is the centre of the layer's H×W map moved by offset.
+    """
+    torch = require_torch()
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        out = net.run(x, until=layer)[layer]
+        if out.dim() != 4:
+            raise ValueError(f"layer {layer} has no spatial extent (output {tuple(out.shape)})")
+        i, j = centre(out.shape[2], offset[0]), centre(out.shape[3], offset[1])
+        (grad,) = torch.autograd.grad(out[:, :, i, j].sum(), x)
+    return grad
+
+
+def positive_weights(net: Any, value: float | None = None) -> Any:
+    """Make every weight positive: |w| (or the constant `value` everywhere), biases zero.
+
+    With the constant, each conv is a uniform kernel; batchnorm in eval mode with its default
+    statistics stays the identity. Returns the net, changed in place.
+    """
+    torch = require_torch()
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if name.endswith("bias"):
+                p.zero_()
+            elif value is None:
+                p.abs_().clamp_(min=1e-3)
+            else:
+                p.fill_(value)
+    return net
