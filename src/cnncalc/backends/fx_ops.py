@@ -1,0 +1,297 @@
+"""Mapping torch.fx nodes onto layer kinds: modules, their functional forms and tensor methods.
+
+`OpMapper(gm, graph).run()` walks the traced nodes in order and adds one engine layer per mapped
+node (layout-only nodes such as permute, contiguous and scalar arithmetic add none).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from cnncalc.backends import torch_build as tb
+from cnncalc.engine import Graph, Layer
+from cnncalc.errors import CnncalcError
+from cnncalc.layers.common import fmt_shape
+from cnncalc.layers.registry import Shape, lookup
+from cnncalc.spec.args import coerce
+
+torch = tb.torch
+nn, F = torch.nn, torch.nn.functional
+
+
+
+@dataclass(frozen=True)
+class Val:
+    """A traced tensor: the engine layer holding it and its layout (tensor dim i holds the
+    canonical N×C×H×W dim perm[i])."""
+
+    src: str
+    perm: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The tuple from chunk/split along the channels, before indexing."""
+
+    src: str
+    perm: tuple[int, ...]
+    sizes: tuple[int, ...]
+
+
+ACT_MODULES = {nn.ReLU: "relu", nn.ReLU6: "relu6", nn.GELU: "gelu", nn.SiLU: "silu",
+               nn.Sigmoid: "sigmoid", nn.Hardswish: "hardswish", nn.Hardsigmoid: "hardsigmoid",
+               nn.Tanh: "tanh", nn.Mish: "mish"}
+ACT_FUNCS = {F.relu: "relu", torch.relu: "relu", F.relu6: "relu6", F.gelu: "gelu",
+             F.silu: "silu", torch.sigmoid: "sigmoid", F.sigmoid: "sigmoid",
+             F.hardswish: "hardswish", F.hardsigmoid: "hardsigmoid", torch.tanh: "tanh",
+             F.tanh: "tanh", F.mish: "mish", F.leaky_relu: "leaky_relu"}
+ACT_METHODS = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "sigmoid_": "sigmoid",
+               "tanh": "tanh", "tanh_": "tanh"}
+ADD = (operator.add, operator.iadd, torch.add, "add", "add_")
+MUL = (operator.mul, operator.imul, torch.mul, "mul", "mul_")
+SCALAR_ONLY = (operator.sub, operator.truediv, operator.isub, operator.itruediv, torch.sub,
+               torch.div, "sub", "div", "div_", "sub_", operator.neg)
+PASS = ("contiguous", "clone", "float", "to", "detach", "type_as")
+LAYOUT = ("permute", "movedim", "transpose")
+SPLITS = (torch.chunk, torch.split, "chunk", "split")
+
+
+def _pair(v: Any) -> Any:
+    return list(v) if isinstance(v, (tuple, list)) else v
+
+
+def _window(m: Any) -> dict[str, Any]:
+    return {"kernel_size": _pair(m.kernel_size), "stride": _pair(m.stride or m.kernel_size),
+            "padding": _pair(m.padding), "ceil_mode": bool(m.ceil_mode)}
+
+
+def _conv(m: Any) -> dict[str, Any]:
+    return {"out": m.out_channels, "kernel_size": _pair(m.kernel_size), "stride": _pair(m.stride),
+            "dilation": _pair(m.dilation), "groups": m.groups, "bias": m.bias is not None}
+
+
+def _adaptive(m: Any, kind: str) -> tuple[str, dict[str, Any]]:
+    size = m.output_size
+    size = [size, size] if isinstance(size, int) else list(size)
+    if kind == "adaptive_avgpool" and size == [1, 1]:
+        return "gap", {}
+    return kind, {"size": size}
+
+
+def _plain(kind: str) -> Any:
+    return lambda m: (kind, {})
+
+
+# module type -> (kind, args from the module); channel_first: acts on C whatever the layout
+MODULES: dict[type, Any] = {
+    nn.Conv2d: lambda m: ("conv", {**_conv(m), "padding": _pair(m.padding)}),
+    nn.ConvTranspose2d: lambda m: ("convT", {**_conv(m), "padding": _pair(m.padding),
+                                             "output_padding": _pair(m.output_padding)}),
+    nn.MaxPool2d: lambda m: ("maxpool", {**_window(m), "dilation": _pair(m.dilation)}),
+    nn.AvgPool2d: lambda m: ("avgpool", {**_window(m),
+                                         "count_include_pad": m.count_include_pad}),
+    nn.AdaptiveAvgPool2d: lambda m: _adaptive(m, "adaptive_avgpool"),
+    nn.AdaptiveMaxPool2d: lambda m: _adaptive(m, "adaptive_maxpool"),
+    nn.BatchNorm2d: lambda m: ("bn", {"eps": m.eps, "momentum": m.momentum or 0.1,
+                                      "affine": m.affine}),
+    nn.BatchNorm1d: lambda m: ("bn", {"eps": m.eps, "momentum": m.momentum or 0.1,
+                                      "affine": m.affine}),
+    nn.GroupNorm: lambda m: ("groupnorm", {"groups": m.num_groups, "eps": m.eps,
+                                           "affine": m.affine}),
+    nn.LeakyReLU: lambda m: ("leaky_relu", {"negative_slope": m.negative_slope}),
+    nn.Dropout: lambda m: ("dropout", {"p": m.p}),
+    nn.Dropout2d: lambda m: ("dropout", {"p": m.p}),
+    nn.Identity: lambda m: ("identity", {}),
+    nn.ChannelShuffle: lambda m: ("shuffle", {"groups": m.groups}),
+    nn.Upsample: lambda m: ("upsample", {"scale_factor": _scale(m.scale_factor),
+                                         "mode": m.mode}),
+    tb.ChannelLinear: lambda m: ("linear", {"out": m.out_features, "bias": m.bias is not None}),
+    tb.ChannelLayerNorm: lambda m: ("layernorm", {"eps": m.eps,
+                                                  "affine": m.elementwise_affine}),
+    tb.Scale: lambda m: ("scale", {}),
+    tb.DropPath: lambda m: ("droppath", {"p": m.p}),
+    tb.Split: lambda m: ("split", {"sizes": list(m.sizes), "index": m.index}),
+    tb.ChannelShuffle: lambda m: ("shuffle", {"groups": m.groups}),
+    tb.Add: lambda m: ("add", {}), tb.Mul: lambda m: ("mul", {}),
+    tb.Concat: lambda m: ("concat", {}),
+    **{cls: _plain(k) for cls, k in ACT_MODULES.items()},
+}
+LAST_DIM = {nn.Linear: lambda m: ("linear", {"out": m.out_features, "bias": m.bias is not None}),
+            nn.LayerNorm: lambda m: ("layernorm", {"eps": m.eps,
+                                                   "affine": m.elementwise_affine})}
+
+
+def _scale(s: Any) -> Any:
+    vals = list(s) if isinstance(s, (tuple, list)) else [s, s]
+    if not all(float(v).is_integer() for v in vals):
+        raise ValueError(f"scale factor {s} is not an integer")
+    return [int(v) for v in vals]
+
+
+class OpMapper:
+    @staticmethod
+    def LEAVES() -> list[type]:  # noqa: N802
+        return [*MODULES, *LAST_DIM, nn.Flatten]
+
+    def __init__(self, gm: Any, g: Graph):
+        self.gm, self.g = gm, g
+        self.vals: dict[Any, Any] = {}
+        self.used: set[str] = set()
+        self.counts: dict[str, int] = {}
+        self.modules = dict(gm.named_modules())
+
+    # Bookkeeping ---------------------------------------------------------------------------
+
+    def shape(self, node: Any) -> tuple[int, ...] | None:
+        meta = node.meta.get("tensor_meta")
+        return tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else None
+
+    def canonical(self, node: Any, perm: tuple[int, ...]) -> tuple[int, ...]:
+        """The node's traced shape in N×C×H×W order, batch dropped."""
+        s = self.shape(node)
+        assert s is not None
+        inv = sorted(range(len(perm)), key=lambda i: perm[i])
+        return tuple(s[i] for i in inv)[1:]
+
+    def name(self, node: Any, word: str) -> str:
+        if node.op == "call_module":
+            base = node.target
+        else:
+            scope = node.meta.get("cnncalc_scope", "")
+            base = f"{scope}.{word}" if scope else word
+        name, n = base, 1
+        while name in self.g.nodes:
+            n += 1
+            name = f"{base}{n}"
+        return name
+
+    def add(self, node: Any, kind: str, args: dict[str, Any], ins: list[Val],
+            word: str | None = None, perm: tuple[int, ...] | None = None,
+            check: bool = True) -> Val:
+        k = lookup(kind)
+        assert k is not None
+        name = self.name(node, word or kind)
+        given = {key: (v, None) for key, v in args.items()}
+        layer = self.g.add(name, kind, coerce(k, given, None, name),  # type: ignore[arg-type]
+                           [v.src for v in ins])
+        perm = perm if perm is not None else ins[0].perm
+        traced = self.canonical(node, perm) if self.shape(node) is not None else None
+        if check and traced is not None and traced != layer.out_shape:
+            self.partial(node, f"{kind} gives {fmt_shape(layer.out_shape)} but the model "
+                               f"{fmt_shape(traced)}")
+        return Val(name, perm)
+
+    def partial(self, node: Any, what: str) -> None:
+        where = node.meta.get("cnncalc_scope") or node.name
+        self.g.meta["partial"].append(f"{what} at {where} ({source_loc(node)})")
+
+    def params_of(self, target: str) -> int:
+        m = self.modules[target]
+        self.used |= {f"{target}.{n}" if target else n for n, _ in m.named_parameters()}
+        return sum(p.numel() for p in m.parameters())
+
+    # The walk ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        for node in self.gm.graph.nodes:
+            try:
+                self.vals[node] = self.visit(node)
+            except (CnncalcError, ValueError, KeyError, AssertionError, TypeError) as e:
+                self.vals[node] = self.unmapped(node, f"{_op_name(node)} ({e})")
+        self.g.meta["used_params"] = self.used
+
+    def visit(self, node: Any) -> Any:
+        if node.op == "placeholder":
+            return Val("input", tuple(range(len(self.shape(node) or (0, 0, 0, 0)))))
+        if node.op == "get_attr":
+            return ("param", node.target)
+        if node.op == "output":
+            return None
+        if node.op == "call_module":
+            return self.module(node)
+        tensors = [a for a in _flat(node.args, node.kwargs) if isinstance(self.vals.get(a), Val)]
+        if not tensors and not any(isinstance(self.vals.get(a), Parts)
+                                   for a in _flat(node.args, node.kwargs)):
+            return None  # sizes, shapes, constants
+        from cnncalc.backends.fx_calls import call
+
+        return call(self, node)
+
+    def module(self, node: Any) -> Any:
+        m = self.modules[node.target]
+        x = self.vals.get(node.args[0]) if node.args else None
+        ins = [self.vals[a] for a in node.args if isinstance(self.vals.get(a), Val)]
+        kind_args = None
+        if type(m) in MODULES:
+            kind_args = MODULES[type(m)](m)
+        elif type(m) in LAST_DIM and isinstance(x, Val) and x.perm[-1] == 1:
+            kind_args = LAST_DIM[type(m)](m)
+        elif type(m) is nn.Flatten and isinstance(x, Val) and m.start_dim == 1 and \
+                m.end_dim == -1:
+            kind_args = ("flatten", {})
+        if kind_args is None or not ins:
+            return self.unmapped(node, f"module {type(m).__name__}")
+        kind, args = kind_args
+        out = self.add(node, kind, args, ins, perm=None if kind != "flatten" else (0, 1))
+        want = self.params_of(node.target)
+        if self.g.nodes[out.src].params != want:
+            self.partial(node, f"{kind} formula gives {self.g.nodes[out.src].params:,} params, "
+                               f"the module holds {want:,}")
+        return out
+
+    def unmapped(self, node: Any, what: str) -> Any:
+        ins = [self.vals[a] for a in _flat(node.args, node.kwargs)
+               if isinstance(self.vals.get(a), (Val, Parts))]
+        params = self.params_of(node.target) if node.op == "call_module" else 0
+        self.partial(node, f"unmapped {what}")
+        s = self.shape(node)
+        if s is None or not ins:
+            return None
+        perm = tuple(range(len(s)))
+        out = self.canonical(node, perm)
+        name = self.name(node, _op_name(node).split(".")[-1].lower())
+        opaque(self.g, name, "unmapped", [v.src for v in ins], out, params)
+        return Val(name, perm)
+
+
+def _flat(args: Any, kwargs: Any) -> list[Any]:
+    out: list[Any] = []
+    stack = [*args, *kwargs.values()]
+    while stack:
+        a = stack.pop(0)
+        if isinstance(a, (list, tuple)):
+            stack[:0] = list(a)
+        else:
+            out.append(a)
+    return out
+
+
+def _op_name(node: Any) -> str:
+    t = node.target
+    if node.op == "call_method":
+        return f"Tensor.{t}"
+    if node.op == "call_module":
+        return node.target
+    return f"{getattr(t, '__module__', '') or ''}.{getattr(t, '__name__', str(t))}".lstrip(".")
+
+
+
+def source_loc(node: Any) -> str:
+    """file:line of the model code that made the node, from fx's recorded stack trace."""
+    found = re.findall(r'File "([^"]+)", line (\d+)', node.stack_trace or "")
+    return f"{found[-1][0]}:{found[-1][1]}" if found else "?"
+
+
+def opaque(g: Graph, name: str, kind: str, ins: list[str], out: Shape, params: int) -> Layer:
+    """A row for a node no kind describes: its parameters kept, no MACs, the RF carried over."""
+    src = [g.nodes[i] for i in ins] or [g.nodes["input"]]
+    rf = src[0].rf
+    if rf is not None and (len(out) != 3 or out[1:] != src[0].out_shape[1:]):
+        rf = rf.map(lambda f: f.globalize())
+    layer = Layer(name, kind, {}, tuple(ins), [x.out_shape for x in src], out, params, rf=rf)
+    g.layers.append(layer)
+    g.nodes[name] = layer
+    return layer
