@@ -69,15 +69,17 @@ def trace(model: Any, where: str) -> Any:
 
 
 def propagate(gm: Any, shape: Shape, where: str) -> None:
-    """Shapes on every node (`node.meta['tensor_meta']`), computed on fake tensors."""
+    """Shapes on every node (`node.meta['tensor_meta']`), computed on meta or fake tensors:
+    shapes only, no arithmetic."""
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.passes.shape_prop import ShapeProp
 
-    mode = FakeTensorMode(allow_non_fake_inputs=True)
-    x = mode.from_tensor(torch.empty((1, *shape), device="meta"))
+    x = torch.empty((1, *shape), device="meta")
+    on_meta = all(t.is_meta for t in [*gm.parameters(), *gm.buffers()])
+    mode = None if on_meta else FakeTensorMode(allow_non_fake_inputs=True)
     try:
         with torch.no_grad():
-            ShapeProp(gm, mode).propagate(x)
+            ShapeProp(gm, mode).propagate(mode.from_tensor(x) if mode else x)
     except Exception as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise BackendError(f"{where} fails on a 1×{fmt_shape(shape)} input: "
@@ -93,7 +95,7 @@ def trace_graph(model: Any, shape: Shape, batch: int = 1, where: str = "model") 
         raise BackendError(f"{where}.forward takes {len(inputs)} inputs; cnncalc feeds one "
                            "tensor (write a wrapper module that takes one)")
     propagate(gm, shape, where)
-    g = Graph(shape, type(model).__name__, batch)
+    g = Graph(shape, getattr(model, "spec_name", None) or type(model).__name__, batch)
     g.meta = {"path": where, "info": {}, "partial": [], "notes": []}
     OpMapper(gm, g).run()
     _unused_params(model, g)
