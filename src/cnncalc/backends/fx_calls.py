@@ -18,6 +18,7 @@ from cnncalc.backends.fx_ops import (
     Parts,
     Val,
     _op_name,
+    split_args,
     torch,
 )
 
@@ -57,7 +58,7 @@ def call(mp: OpMapper, node: Any) -> Any:
     if t in SPLITS:
         return _split(mp, node, x)
     if t is __import__("operator").getitem and isinstance(x, Parts):
-        return mp.add(node, "split", {"sizes": list(x.sizes), "index": node.args[1]},
+        return mp.add(node, "split", split_args(x.sizes, node.args[1]),
                       [Val(x.src, x.perm)], word="split")
     if t in (torch.flatten, "flatten", "view", "reshape", torch.reshape):
         return _reshape(mp, node, x)

@@ -74,8 +74,9 @@ def propagate(gm: Any, shape: Shape, where: str) -> None:
     from torch._subclasses.fake_tensor import FakeTensorMode
     from torch.fx.passes.shape_prop import ShapeProp
 
-    x = torch.empty((1, *shape), device="meta")
-    on_meta = all(t.is_meta for t in [*gm.parameters(), *gm.buffers()])
+    tensors = [*gm.parameters(), *gm.buffers()]
+    on_meta = all(t.is_meta for t in tensors)
+    x = torch.empty((1, *shape), device=tensors[0].device if tensors else "cpu")
     mode = None if on_meta else FakeTensorMode(allow_non_fake_inputs=True)
     try:
         with torch.no_grad():

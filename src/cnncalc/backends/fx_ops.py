@@ -7,6 +7,7 @@ node (layout-only nodes such as permute, contiguous and scalar arithmetic add no
 from __future__ import annotations
 
 import operator
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from cnncalc.layers.registry import Shape, lookup
 from cnncalc.spec.args import coerce
 
 torch = tb.torch
+TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
+HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep  # the tracer's own frames
 nn, F = torch.nn, torch.nn.functional
 
 
@@ -81,6 +84,14 @@ def _adaptive(m: Any, kind: str) -> tuple[str, dict[str, Any]]:
     return kind, {"size": size}
 
 
+def split_args(sizes: Any, index: int) -> dict[str, Any]:
+    """`parts` when the split is even (as a spec writes it), else the sizes."""
+    sizes = list(sizes)
+    if len(set(sizes)) == 1:
+        return {"parts": len(sizes), "index": index}
+    return {"sizes": sizes, "index": index}
+
+
 def _plain(kind: str) -> Any:
     return lambda m: (kind, {})
 
@@ -113,7 +124,7 @@ MODULES: dict[type, Any] = {
                                                   "affine": m.elementwise_affine}),
     tb.Scale: lambda m: ("scale", {}),
     tb.DropPath: lambda m: ("droppath", {"p": m.p}),
-    tb.Split: lambda m: ("split", {"sizes": list(m.sizes), "index": m.index}),
+    tb.Split: lambda m: ("split", split_args(m.sizes, m.index)),
     tb.ChannelShuffle: lambda m: ("shuffle", {"groups": m.groups}),
     tb.Add: lambda m: ("add", {}), tb.Mul: lambda m: ("mul", {}),
     tb.Concat: lambda m: ("concat", {}),
@@ -178,8 +189,8 @@ class OpMapper:
         layer = self.g.add(name, kind, coerce(k, given, None, name),  # type: ignore[arg-type]
                            [v.src for v in ins])
         perm = perm if perm is not None else ins[0].perm
-        traced = self.canonical(node, perm) if self.shape(node) is not None else None
-        if check and traced is not None and traced != layer.out_shape:
+        traced = self.canonical(node, perm) if check and self.shape(node) is not None else None
+        if traced is not None and traced != layer.out_shape:
             self.partial(node, f"{kind} gives {fmt_shape(layer.out_shape)} but the model "
                                f"{fmt_shape(traced)}")
         return Val(name, perm)
@@ -282,7 +293,8 @@ def _op_name(node: Any) -> str:
 def source_loc(node: Any) -> str:
     """file:line of the model code that made the node, from fx's recorded stack trace."""
     found = re.findall(r'File "([^"]+)", line (\d+)', node.stack_trace or "")
-    return f"{found[-1][0]}:{found[-1][1]}" if found else "?"
+    ours = [f for f in found if not f[0].startswith((TORCH_DIR, HERE))]
+    return f"{ours[-1][0]}:{ours[-1][1]}" if ours else "?"
 
 
 def opaque(g: Graph, name: str, kind: str, ins: list[str], out: Shape, params: int) -> Layer:
