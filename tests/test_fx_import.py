@@ -430,3 +430,47 @@ def test_forward_with_two_inputs_is_refused():
 
     with pytest.raises(BackendError, match="takes 2 inputs"):
         trace_graph(Two(), (3, 8, 8))
+
+
+class Odds(nn.Module):
+    """Functional and tensor-method forms: chunk, split, view, interpolate, permute around a
+    channel-last LayerNorm, x.size(0), a tuple from an unmapped op."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 12, 3, padding=1)
+        self.norm = nn.LayerNorm(6)
+        self.fc = nn.Linear(12 * 4 * 4, 5)
+
+    def forward(self, x):
+        x = self.conv(x)
+        a, b = x.chunk(2, dim=1)  # 6 + 6 channels
+        b = self.norm(b.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        c, d = torch.split(x, [4, 8], 1)
+        y = torch.cat([a * b, c, d], 1)  # 6 + 4 + 8 = 18 channels
+        y = F.interpolate(F.max_pool2d(y, 4), scale_factor=2)  # 8 → 2 → 4
+        y = y.sort(dim=1)[0][:, :12]  # unmapped: a tuple, then a slice
+        return self.fc(y.view(y.size(0), -1))
+
+
+def test_functional_forms_and_tuples_from_unmapped_ops():
+    net = Odds()
+    g = trace_graph(net, (3, 8, 8))
+    kinds = [(x.name, x.kind, x.out_shape) for x in g.layers]
+    assert kinds[:9] == [
+        ("conv", "conv", (12, 8, 8)),
+        ("split", "split", (6, 8, 8)), ("split2", "split", (6, 8, 8)),  # chunk(2): 12 / 2
+        ("norm", "layernorm", (6, 8, 8)),  # permute → LayerNorm(6) → permute back
+        ("split3", "split", (4, 8, 8)), ("split4", "split", (8, 8, 8)),  # split([4, 8])
+        ("mul", "mul", (6, 8, 8)),
+        ("concat", "concat", (6 + 4 + 8, 8, 8)),
+        ("maxpool", "maxpool", (18, (8 - 4) // 4 + 1, 2)),  # = 18×2×2
+    ]
+    assert kinds[9] == ("upsample", "upsample", (18, 2 * 2, 4))
+    assert [k[1] for k in kinds[10:]] == ["unmapped", "unmapped", "flatten", "linear"]
+    assert kinds[11][2] == (12, 4, 4)  # the slice keeps 12 of 18 channels, shape as traced
+    assert g.nodes["fc"].macs == 12 * 4 * 4 * 5  # = 960
+    partial = g.meta["partial"]
+    assert len(partial) == 2 and "unmapped Tensor.sort" in partial[0]
+    assert "unmapped _operator.getitem" in partial[1]  # the [:, :12] channel slice
+    assert g.totals().params == sum(p.numel() for p in net.parameters())

@@ -97,12 +97,13 @@ def _scalar(mp: OpMapper, node: Any) -> Any:
 
 
 def _scale(mp: OpMapper, node: Any, x: Val, target: str) -> Any:
-    """x * gamma with a learnable gamma of one value per channel: layer scale."""
+    """x * gamma with one learnable gamma per channel (shaped to broadcast along the channel
+    axis of x, as C, C×1×1 or 1×C×1×1): layer scale."""
     p = mp.gm.get_parameter(target) if _is_param(mp, target) else None
-    c = mp.canonical(node, x.perm)[0]
-    if p is not None and p.numel() == c and p.dim() >= 1 and p.shape[0 if p.dim() != 1 else 0]:
-        channel_dim = len(p.shape) - len(x.perm) + x.perm.index(1)
-        if 0 <= channel_dim < p.dim() and p.shape[channel_dim] == c:
+    c = mp.g.shape(x.src)[0]
+    if p is not None and p.numel() == c:
+        axis = p.dim() - len(x.perm) + x.perm.index(1)  # x's channel axis, right-aligned
+        if 0 <= axis < p.dim() and p.shape[axis] == c:
             mp.used.add(target)
             return mp.add(node, "scale", {}, [x])
     return mp.unmapped(node, f"{_op_name(node)} by {target}")

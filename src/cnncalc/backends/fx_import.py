@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnncalc.backends.fx_ops import OpMapper
+from cnncalc.backends.fx_ops import OpMapper, leaf_types
 from cnncalc.backends.torch_build import require_torch
 from cnncalc.engine import Graph
 from cnncalc.errors import BackendError
@@ -58,7 +58,7 @@ class ScopeTracer(fx.Tracer):  # type: ignore[misc]
 
 def trace(model: Any, where: str) -> Any:
     """The GraphModule, or one line saying why fx cannot trace the model."""
-    tracer = ScopeTracer(tuple(OpMapper.LEAVES()))
+    tracer = ScopeTracer(leaf_types())
     try:
         graph = tracer.trace(model)
     except Exception as e:

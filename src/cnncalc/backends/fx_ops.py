@@ -44,6 +44,15 @@ class Parts:
     sizes: tuple[int, ...]
 
 
+@dataclass
+class Many:
+    """The tuple an unmapped op returned: each [i] becomes an unmapped row (the first one
+    holding the op's parameters)."""
+
+    srcs: tuple[str, ...]
+    params: int = 0
+
+
 ACT_MODULES = {nn.ReLU: "relu", nn.ReLU6: "relu6", nn.GELU: "gelu", nn.SiLU: "silu",
                nn.Sigmoid: "sigmoid", nn.Hardswish: "hardswish", nn.Hardsigmoid: "hardsigmoid",
                nn.Tanh: "tanh", nn.Mish: "mish"}
@@ -142,10 +151,15 @@ def _scale(s: Any) -> Any:
     return [int(v) for v in vals]
 
 
+def leaf_types() -> tuple[type, ...]:
+    """Modules mapped whole: the tracer does not look inside them."""
+    return (*MODULES, *LAST_DIM, nn.Flatten)
+
+
 class OpMapper:
-    @staticmethod
-    def LEAVES() -> list[type]:  # noqa: N802
-        return [*MODULES, *LAST_DIM, nn.Flatten]
+    """Walks the traced nodes, keeping each node's value: a Val (a tensor held by an engine
+    layer), Parts (a channel split before indexing), Many (an unmapped op's tuple), a
+    ("param", name) reference, or None for plain values."""
 
     def __init__(self, gm: Any, g: Graph):
         self.gm, self.g = gm, g
@@ -223,10 +237,15 @@ class OpMapper:
             return None
         if node.op == "call_module":
             return self.module(node)
-        tensors = [a for a in _flat(node.args, node.kwargs) if isinstance(self.vals.get(a), Val)]
-        if not tensors and not any(isinstance(self.vals.get(a), Parts)
-                                   for a in _flat(node.args, node.kwargs)):
-            return None  # sizes, shapes, constants
+        if node.meta.get("tensor_meta") is None:
+            return None  # sizes, shapes and other plain values
+        vals = [self.vals.get(a) for a in _flat(node.args, node.kwargs)]
+        if not any(isinstance(v, (Val, Parts, Many)) for v in vals):
+            return None  # a constant tensor made from nothing traced (torch.zeros(...))
+        if node.target is operator.getitem and isinstance(vals[0], Many):
+            many, params = vals[0], vals[0].params
+            many.params = 0
+            return self.opaque_from(node, list(many.srcs), "", params)  # reported at its producer
         from cnncalc.backends.fx_calls import call
 
         return call(self, node)
@@ -254,28 +273,33 @@ class OpMapper:
         return out
 
     def unmapped(self, node: Any, what: str) -> Any:
-        ins = [self.vals[a] for a in _flat(node.args, node.kwargs)
-               if isinstance(self.vals.get(a), (Val, Parts))]
-        params = self.params_of(node.target) if node.op == "call_module" else 0
+        """A row that keeps the node's parameters and traced shape, reported as partial."""
+        srcs = [v.src for v in (self.vals.get(a) for a in _flat(node.args, node.kwargs))
+                if isinstance(v, (Val, Parts))]
         self.partial(node, f"unmapped {what}")
+        params = self.params_of(node.target) if node.op == "call_module" else 0
+        if self.shape(node) is None:  # a tuple of tensors: rows come at each [i]
+            return Many(tuple(srcs), params)
+        return self.opaque_from(node, srcs, _op_name(node).split(".")[-1].lower(), params)
+
+    def opaque_from(self, node: Any, srcs: list[str], word: str, params: int) -> Val:
         s = self.shape(node)
-        if s is None or not ins:
-            return None
+        assert s is not None
         perm = tuple(range(len(s)))
-        out = self.canonical(node, perm)
-        name = self.name(node, _op_name(node).split(".")[-1].lower())
-        opaque(self.g, name, "unmapped", [v.src for v in ins], out, params)
+        name = self.name(node, word or "unmapped")
+        opaque(self.g, name, "unmapped", srcs, self.canonical(node, perm), params)
         return Val(name, perm)
 
 
 def _flat(args: Any, kwargs: Any) -> list[Any]:
+    """The fx nodes among a call's arguments, nested lists flattened."""
     out: list[Any] = []
     stack = [*args, *kwargs.values()]
     while stack:
         a = stack.pop(0)
         if isinstance(a, (list, tuple)):
             stack[:0] = list(a)
-        else:
+        elif isinstance(a, torch.fx.Node):
             out.append(a)
     return out
 
