@@ -474,3 +474,40 @@ def test_functional_forms_and_tuples_from_unmapped_ops():
     assert len(partial) == 2 and "unmapped Tensor.sort" in partial[0]
     assert "unmapped _operator.getitem" in partial[1]  # the [:, :12] channel slice
     assert g.totals().params == sum(p.numel() for p in net.parameters())
+
+
+def test_channel_shuffle_written_with_view_and_transpose():
+    class Shuffle(nn.Module):  # as ShuffleNet V2 writes it
+        def forward(self, x):
+            n, c, h, w = x.size()
+            x = torch.transpose(x.view(n, 2, c // 2, h, w), 1, 2).contiguous()
+            return x.view(n, -1, h, w)
+
+    g = trace_graph(nn.Sequential(nn.Conv2d(3, 8, 1), Shuffle()), (3, 4, 4))
+    assert [(x.kind, x.args.get("groups"), x.out_shape) for x in g.layers] == \
+        [("conv", 1, (8, 4, 4)), ("shuffle", 2, (8, 4, 4))]
+    assert g.meta["partial"] == []
+
+
+def test_a_model_that_fails_on_the_input_is_one_line(tmp_path):
+    path = tmp_path / "three.py"
+    path.write_text("from torch import nn\nNET = nn.Conv2d(3, 8, 3)\n")
+    r = cli("shapes", f"{path}:NET", "--input", "1x8x8")
+    assert r.code == 2 and r.err.count("\n") == 1
+    assert r.err.startswith(f"{path}:NET fails on a 1×1×8×8 input: RuntimeError: Given groups=1")
+
+
+def test_output_that_is_not_the_last_row_is_noted():
+    class Early(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.fc = nn.Conv2d(3, 8, 3), nn.Linear(8, 2)
+
+        def forward(self, x):
+            y = self.conv(x)
+            self.fc(y.mean((2, 3)))  # computed, then thrown away
+            return y
+
+    g = trace_graph(Early(), (3, 8, 8))
+    assert g.meta["notes"] == ["forward returns conv, not the last row; every traced layer "
+                               "is still counted"]

@@ -188,3 +188,15 @@ def test_python_spec_runs_without_torch(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert '"params": 11689512' in r.stdout
+
+
+def test_python_spec_exports_to_yaml_that_reads_back_the_same(tmp_path):
+    from cnncalc.report.export_yaml import graph_to_yaml
+    from cnncalc.spec.load import analyze, build, parse_spec
+
+    g = analyze(write(tmp_path, RESNET18))
+    text = graph_to_yaml(g)
+    again = build(parse_spec(text, "again.yaml"))
+    assert [(x.name, x.kind, x.out_shape, x.params, x.macs) for x in again.layers] == \
+        [(x.name, x.kind, x.out_shape, x.params, x.macs) for x in g.layers]
+    assert "- {basic" not in text and "name: layer1" in text  # blocks are written out

@@ -14,6 +14,7 @@ from cnncalc.backends.fx_ops import (
     PASS,
     SCALAR_ONLY,
     SPLITS,
+    Grouped,
     OpMapper,
     Parts,
     Val,
@@ -52,7 +53,7 @@ def call(mp: OpMapper, node: Any) -> Any:
     if t in PASS or (node.op == "call_method" and t in PASS):
         return x
     if t in LAYOUT or t is torch.permute or t is torch.movedim or t is torch.transpose:
-        return _layout(node, x)
+        return _layout(mp, node, x)
     if t in (torch.cat, torch.concat):
         return _cat(mp, node)
     if t in SPLITS:
@@ -117,11 +118,14 @@ def _is_param(mp: OpMapper, target: str) -> bool:
     return True
 
 
-def _layout(node: Any, x: Any) -> Any:
-    if not isinstance(x, Val):
-        return None
-    rank = len(x.perm)
+def _layout(mp: OpMapper, node: Any, x: Any) -> Any:
     t = node.target
+    if isinstance(x, Grouped) and t in ("transpose", torch.transpose) and \
+            {_dim(_arg(node, 1, "dim0"), 5), _dim(_arg(node, 2, "dim1"), 5)} == {1, 2}:
+        return Grouped(x.src, x.groups, not x.swapped)
+    if not isinstance(x, Val):
+        return mp.unmapped(node, _op_name(node))
+    rank = len(x.perm)
     rest = [a for a in node.args[1:]]
     if t in ("permute", torch.permute):
         dims = rest[0] if len(rest) == 1 and isinstance(rest[0], (list, tuple)) else rest
@@ -168,9 +172,11 @@ def _split(mp: OpMapper, node: Any, x: Any) -> Any:
 
 
 def _reshape(mp: OpMapper, node: Any, x: Any) -> Any:
+    out = mp.shape(node)
+    if isinstance(x, Grouped) or (isinstance(x, Val) and out is not None and len(out) == 5):
+        return _shuffle(mp, node, x, out)
     if not isinstance(x, Val):
         return mp.unmapped(node, _op_name(node))
-    out = mp.shape(node)
     src = mp.g.shape(x.src)
     if out is not None and tuple(out[1:]) == src and x.perm == tuple(range(len(x.perm))):
         return x  # a reshape to the same shape
@@ -181,6 +187,21 @@ def _reshape(mp: OpMapper, node: Any, x: Any) -> Any:
         if len(src) == 1:
             return Val(x.src, (0, 1))
         return mp.add(node, "flatten", {}, [x], perm=(0, 1))
+    return mp.unmapped(node, f"{_op_name(node)} to {tuple(out or ())}")
+
+
+def _shuffle(mp: OpMapper, node: Any, x: Any, out: Any) -> Any:
+    """ShuffleNet's channel shuffle: view N×C×H×W as N×g×(C/g)×H×W, transpose(1, 2), view
+    back as N×C×H×W."""
+    if isinstance(x, Val):
+        c, *hw = mp.g.shape(x.src)
+        if x.perm == (0, 1, 2, 3) and len(hw) == 2 and out[1] * out[2] == c and \
+                list(out[3:]) == hw:
+            return Grouped(x.src, out[1])
+    elif out is not None and len(out) == 4 and tuple(out[1:]) == mp.g.shape(x.src):
+        if not x.swapped:
+            return Val(x.src, (0, 1, 2, 3))  # viewed and viewed back: nothing happened
+        return mp.add(node, "shuffle", {"groups": x.groups}, [Val(x.src, (0, 1, 2, 3))])
     return mp.unmapped(node, f"{_op_name(node)} to {tuple(out or ())}")
 
 

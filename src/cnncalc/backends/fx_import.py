@@ -14,6 +14,8 @@ layernorm on the channels.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from typing import Any
 
 from cnncalc.backends.fx_ops import OpMapper, leaf_types
@@ -79,12 +81,13 @@ def propagate(gm: Any, shape: Shape, where: str) -> None:
     x = torch.empty((1, *shape), device=tensors[0].device if tensors else "cpu")
     mode = None if on_meta else FakeTensorMode(allow_non_fake_inputs=True)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints
             ShapeProp(gm, mode).propagate(mode.from_tensor(x) if mode else x)
     except Exception as e:
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        cause = e.__cause__ or e  # ShapeProp wraps the model's own error
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         raise BackendError(f"{where} fails on a 1×{fmt_shape(shape)} input: "
-                           f"{type(e).__name__}: {first[:200]}") from None
+                           f"{type(cause).__name__}: {first[:300]}") from None
 
 
 def trace_graph(model: Any, shape: Shape, batch: int = 1, where: str = "model") -> Graph:
@@ -98,9 +101,23 @@ def trace_graph(model: Any, shape: Shape, batch: int = 1, where: str = "model") 
     propagate(gm, shape, where)
     g = Graph(shape, getattr(model, "spec_name", None) or type(model).__name__, batch)
     g.meta = {"path": where, "info": {}, "partial": [], "notes": []}
-    OpMapper(gm, g).run()
+    mapper = OpMapper(gm, g)
+    mapper.run()
     _unused_params(model, g)
+    _output_note(gm, mapper, g)
     return g
+
+
+def _output_note(gm: Any, mapper: Any, g: Graph) -> None:
+    """Say so when what forward returns is not the last row."""
+    out = next(n for n in gm.graph.nodes if n.op == "output").args[0]
+    val = mapper.vals.get(out) if isinstance(out, fx.Node) else None
+    if val is None or not hasattr(val, "src"):
+        g.meta["notes"].append("forward returns several values; the last row is the last "
+                               "layer traced")
+    elif g.layers and val.src != g.layers[-1].name:
+        g.meta["notes"].append(f"forward returns {val.src}, not the last row; every traced "
+                               "layer is still counted")
 
 
 def _unused_params(model: Any, g: Graph) -> None:

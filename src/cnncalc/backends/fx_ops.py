@@ -44,6 +44,15 @@ class Parts:
     sizes: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class Grouped:
+    """N×C×H×W viewed as N×g×(C/g)×H×W for a channel shuffle; `swapped` after transpose(1, 2)."""
+
+    src: str
+    groups: int
+    swapped: bool = False
+
+
 @dataclass
 class Many:
     """The tuple an unmapped op returned: each [i] becomes an unmapped row (the first one
@@ -158,8 +167,9 @@ def leaf_types() -> tuple[type, ...]:
 
 class OpMapper:
     """Walks the traced nodes, keeping each node's value: a Val (a tensor held by an engine
-    layer), Parts (a channel split before indexing), Many (an unmapped op's tuple), a
-    ("param", name) reference, or None for plain values."""
+    layer), Parts (a channel split before indexing), Grouped (halfway through a channel
+    shuffle), Many (an unmapped op's tuple), a ("param", name) reference, or None for plain
+    values."""
 
     def __init__(self, gm: Any, g: Graph):
         self.gm, self.g = gm, g
@@ -240,7 +250,7 @@ class OpMapper:
         if node.meta.get("tensor_meta") is None:
             return None  # sizes, shapes and other plain values
         vals = [self.vals.get(a) for a in _flat(node.args, node.kwargs)]
-        if not any(isinstance(v, (Val, Parts, Many)) for v in vals):
+        if not any(isinstance(v, (Val, Parts, Many, Grouped)) for v in vals):
             return None  # a constant tensor made from nothing traced (torch.zeros(...))
         if node.target is operator.getitem and isinstance(vals[0], Many):
             many, params = vals[0], vals[0].params
@@ -275,7 +285,7 @@ class OpMapper:
     def unmapped(self, node: Any, what: str) -> Any:
         """A row that keeps the node's parameters and traced shape, reported as partial."""
         srcs = [v.src for v in (self.vals.get(a) for a in _flat(node.args, node.kwargs))
-                if isinstance(v, (Val, Parts))]
+                if isinstance(v, (Val, Parts, Grouped))]
         self.partial(node, f"unmapped {what}")
         params = self.params_of(node.target) if node.op == "call_module" else 0
         if self.shape(node) is None:  # a tuple of tensors: rows come at each [i]
