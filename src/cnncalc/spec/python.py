@@ -226,3 +226,7 @@ def __getattr__(name: str) -> Callable[..., Item]:
     if name.startswith("_") or lookup(name) is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return functools.partial(layer, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *all_names()})
