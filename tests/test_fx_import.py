@@ -511,3 +511,42 @@ def test_output_that_is_not_the_last_row_is_noted():
     g = trace_graph(Early(), (3, 8, 8))
     assert g.meta["notes"] == ["forward returns conv, not the last row; every traced layer "
                                "is still counted"]
+
+
+def test_functional_conv_with_module_weights():
+    class Tied(nn.Module):  # one weight used twice through F.conv2d
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.zeros(4, 4, 3, 3))
+
+        def forward(self, x):
+            x = F.conv2d(x, self.weight, None, 1, 1)
+            return F.conv2d(x, self.weight, stride=2, padding=1)
+
+    g = trace_graph(Tied(), (4, 8, 8))
+    assert [(x.kind, x.out_shape, x.macs) for x in g.layers] == [
+        ("conv", (4, 8, 8), 4 * 4 * 9 * 8 * 8),  # = 9,216
+        ("conv", (4, (8 + 2 - 3) // 2 + 1, 4), 4 * 4 * 9 * 4 * 4),  # = 2,304
+    ]
+    # one shared tensor of 4·4·3·3 = 144: counted at its first use, as torch counts it
+    assert [x.params for x in g.layers] == [144, 0]
+    assert g.meta["notes"] == ["conv2 reuses parameters counted at their first use"]
+    assert g.totals().params == 144 and g.meta["partial"] == []
+
+
+def test_a_module_called_twice_counts_its_parameters_once():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(4, 4, 3, padding=1)
+
+        def forward(self, x):
+            return self.conv(F.relu(self.conv(x)))
+
+    net = Twice()
+    g = trace_graph(net, (4, 8, 8))
+    assert [(x.name, x.params, x.macs) for x in g.layers] == [
+        ("conv", 4 * 4 * 9 + 4, 4 * 4 * 9 * 64), ("relu", 0, 0),
+        ("conv2", 0, 4 * 4 * 9 * 64),  # MACs twice (9,216 each), parameters once (148)
+    ]
+    assert g.totals().params == sum(p.numel() for p in net.parameters())

@@ -67,6 +67,8 @@ def call(mp: OpMapper, node: Any) -> Any:
         return _mean(mp, node, x)
     if t in (F.linear, F.layer_norm) and isinstance(x, Val):
         return _channel_last(mp, node, x)
+    if t is F.conv2d and isinstance(x, Val) and x.perm == (0, 1, 2, 3):
+        return _conv2d(mp, node, x)
     if getattr(t, "__name__", "") == "stochastic_depth":  # torchvision.ops, fx-wrapped
         return mp.add(node, "droppath", {"p": float(_arg(node, 1, "p", 0.0))}, [x])  # type: ignore
     fn = _FUNCTIONAL.get(t)
@@ -105,8 +107,9 @@ def _scale(mp: OpMapper, node: Any, x: Val, target: str) -> Any:
     if p is not None and p.numel() == c:
         axis = p.dim() - len(x.perm) + x.perm.index(1)  # x's channel axis, right-aligned
         if 0 <= axis < p.dim() and p.shape[axis] == c:
-            mp.used.add(target)
-            return mp.add(node, "scale", {}, [x])
+            out = mp.add(node, "scale", {}, [x])
+            mp.settle(node, out.src, [p])
+            return out
     return mp.unmapped(node, f"{_op_name(node)} by {target}")
 
 
@@ -257,18 +260,29 @@ def _channel_last(mp: OpMapper, node: Any, x: Val) -> Any:
     if x.perm[-1] != 1 or not (isinstance(w, tuple) and _is_param(mp, w[1])):
         return mp.unmapped(node, f"{_op_name(node)} on a non-channel axis or without a weight")
     p = mp.gm.get_parameter(w[1])
-    held = p.numel()
-    mp.used.add(w[1])
-    if isinstance(b, tuple) and _is_param(mp, b[1]):
-        held += mp.gm.get_parameter(b[1]).numel()
-        mp.used.add(b[1])
+    params = [p] + ([mp.gm.get_parameter(b[1])] if isinstance(b, tuple) and _is_param(mp, b[1])
+                    else [])
     if linear:
         out = mp.add(node, "linear", {"out": p.shape[0], "bias": b is not None}, [x])
     else:
         out = mp.add(node, "layernorm", {"eps": float(_arg(node, 4, "eps", 1e-5))}, [x])
-    if mp.g.nodes[out.src].params != held:
-        mp.partial(node, f"{_op_name(node)}: the formula gives {mp.g.nodes[out.src].params:,} "
-                         f"params, the model holds {held:,}")
+    mp.settle(node, out.src, params)
+    return out
+
+
+def _conv2d(mp: OpMapper, node: Any, x: Val) -> Any:
+    """F.conv2d with a module's weight (and bias) as they are, not computed."""
+    w, b = mp.vals.get(_arg(node, 1, "weight")), mp.vals.get(_arg(node, 2, "bias"))
+    if not (isinstance(w, tuple) and _is_param(mp, w[1])) or \
+            (b is not None and not (isinstance(b, tuple) and _is_param(mp, b[1]))):
+        return mp.unmapped(node, f"{_op_name(node)} with a computed weight")
+    weight = mp.gm.get_parameter(w[1])
+    args = {"out": weight.shape[0], "kernel_size": list(weight.shape[2:]),
+            "stride": _pl(_arg(node, 3, "stride", 1)), "padding": _pl(_arg(node, 4, "padding", 0)),
+            "dilation": _pl(_arg(node, 5, "dilation", 1)), "groups": _arg(node, 6, "groups", 1),
+            "bias": b is not None}
+    out = mp.add(node, "conv", args, [x])
+    mp.settle(node, out.src, [mp.gm.get_parameter(t[1]) for t in (w, b) if t is not None])
     return out
 
 

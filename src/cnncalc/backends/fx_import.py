@@ -122,7 +122,7 @@ def _output_note(gm: Any, mapper: Any, g: Graph) -> None:
 
 def _unused_params(model: Any, g: Graph) -> None:
     used = g.meta.pop("used_params", set())
-    unused = [(n, p.numel()) for n, p in model.named_parameters() if n not in used]
+    unused = [(n, p.numel()) for n, p in model.named_parameters() if id(p) not in used]
     if unused:
         total = sum(k for _, k in unused)
         names = ", ".join(n for n, _ in unused[:3]) + (" ..." if len(unused) > 3 else "")

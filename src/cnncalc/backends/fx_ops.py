@@ -174,7 +174,7 @@ class OpMapper:
     def __init__(self, gm: Any, g: Graph):
         self.gm, self.g = gm, g
         self.vals: dict[Any, Any] = {}
-        self.used: set[str] = set()
+        self.used: set[int] = set()  # ids of the parameter tensors counted so far
         self.counts: dict[str, int] = {}
         self.modules = dict(gm.named_modules())
 
@@ -224,9 +224,25 @@ class OpMapper:
         self.g.meta["partial"].append(f"{what} at {where} ({source_loc(node)})")
 
     def params_of(self, target: str) -> int:
-        m = self.modules[target]
-        self.used |= {f"{target}.{n}" if target else n for n, _ in m.named_parameters()}
-        return sum(p.numel() for p in m.parameters())
+        """The parameters of module `target`, claimed (for rows that are not mapped)."""
+        ps = list(self.modules[target].parameters())
+        fresh = [p for p in ps if id(p) not in self.used]
+        self.used |= {id(p) for p in ps}
+        return sum(p.numel() for p in fresh)
+
+    def settle(self, node: Any, src: str, params: list[Any]) -> None:
+        """A mapped row against the tensors it uses: its formula must count what they hold.
+        Tensors used before (a module called twice, tied weights) count once, at first use."""
+        layer = self.g.nodes[src]
+        if params and all(id(p) in self.used for p in params):
+            layer.params = 0
+            self.g.meta["notes"].append(f"{src} reuses parameters counted at their first use")
+            return
+        self.used |= {id(p) for p in params}
+        held = sum(p.numel() for p in params)
+        if layer.params != held:
+            self.partial(node, f"{layer.kind} formula gives {layer.params:,} params, the model "
+                               f"holds {held:,}")
 
     # The walk ------------------------------------------------------------------------------
 
@@ -276,10 +292,7 @@ class OpMapper:
             return self.unmapped(node, f"module {type(m).__name__}")
         kind, args = kind_args
         out = self.add(node, kind, args, ins, perm=None if kind != "flatten" else (0, 1))
-        want = self.params_of(node.target)
-        if self.g.nodes[out.src].params != want:
-            self.partial(node, f"{kind} formula gives {self.g.nodes[out.src].params:,} params, "
-                               f"the module holds {want:,}")
+        self.settle(node, out.src, list(m.parameters()))
         return out
 
     def unmapped(self, node: Any, what: str) -> Any:
