@@ -550,3 +550,20 @@ def test_a_module_called_twice_counts_its_parameters_once():
         ("conv2", 0, 4 * 4 * 9 * 64),  # MACs twice (9,216 each), parameters once (148)
     ]
     assert g.totals().params == sum(p.numel() for p in net.parameters())
+
+
+def test_parameters_forward_never_uses_are_named():
+    class Aux(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 1)
+            self.aux = nn.Linear(4, 7)  # only used in training, say
+
+        def forward(self, x):
+            return self.conv(x), x  # and two outputs
+
+    g = trace_graph(Aux(), (3, 4, 4))
+    assert g.totals().params == 4 * 3 + 4  # = 16; the 4·7 + 7 = 35 of aux are not counted
+    assert g.meta["notes"] == [
+        "35 parameters are not used by forward and not counted (aux.weight, aux.bias)",
+        "forward returns several values; the last row is the last layer traced"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnncalc.backends.fx_ops import (
+from cnncalc.backends.fx_ops import Grouped, OpMapper, Parts, Val, _op_name, torch
+from cnncalc.backends.fx_table import (
     ACT_FUNCS,
     ACT_METHODS,
     ADD,
@@ -14,13 +15,7 @@ from cnncalc.backends.fx_ops import (
     PASS,
     SCALAR_ONLY,
     SPLITS,
-    Grouped,
-    OpMapper,
-    Parts,
-    Val,
-    _op_name,
     split_args,
-    torch,
 )
 
 F = torch.nn.functional

@@ -18,7 +18,8 @@ import contextlib
 import io
 from typing import Any
 
-from cnncalc.backends.fx_ops import OpMapper, leaf_types
+from cnncalc.backends.fx_ops import OpMapper
+from cnncalc.backends.fx_table import leaf_types
 from cnncalc.backends.torch_build import require_torch
 from cnncalc.engine import Graph
 from cnncalc.errors import BackendError
