@@ -200,3 +200,15 @@ def test_python_spec_exports_to_yaml_that_reads_back_the_same(tmp_path):
     assert [(x.name, x.kind, x.out_shape, x.params, x.macs) for x in again.layers] == \
         [(x.name, x.kind, x.out_shape, x.params, x.macs) for x in g.layers]
     assert "- {basic" not in text and "name: layer1" in text  # blocks are written out
+
+
+def test_a_spec_function_takes_arg_values(tmp_path):
+    path = write(tmp_path, """
+        from cnncalc.spec.python import *
+        def make(width=8, classes=10):
+            return net("m", "3x16x16", [conv(width, 3, p=1), gap(), flatten(), linear(classes)])
+    """)
+    rows = layers_of(f"{path}:make", "--arg", "width=4", "--arg", "classes=3")
+    assert [r["out_shape"] for r in rows] == [[4, 16, 16], [4, 1, 1], [4], [3]]
+    assert rows[0]["params"] == 4 * 3 * 3 * 3 + 4  # = 112
+    assert rows[3]["params"] == 4 * 3 + 3  # = 15

@@ -40,6 +40,7 @@ from cnncalc.spec.lower import Block
 from cnncalc.spec.source import YNode
 
 _HERE = str(Path(__file__).resolve())
+_OWN = ["Item", "Net", "add", "block", "concat", "layer", "mul", "net", "residual", "seq"]
 _uses = itertools.count(1)
 
 
@@ -230,3 +231,6 @@ def __getattr__(name: str) -> Callable[..., Item]:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *all_names()})
+
+
+__all__ = sorted({*_OWN, *(n for n in all_names() if n.isidentifier())})  # `import *` too
