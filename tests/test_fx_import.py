@@ -4,6 +4,7 @@ graph written back as YAML (report/export_yaml.py)."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -567,3 +568,15 @@ def test_parameters_forward_never_uses_are_named():
     assert g.meta["notes"] == [
         "35 parameters are not used by forward and not counted (aux.weight, aux.bias)",
         "forward returns several values; the last row is the last layer traced"]
+
+
+def test_the_documented_model_example_runs():
+    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "convnext_block.py"
+    r = cli("shapes", f"{example}:Net", "--input", "3x64x64", "-f", "json")
+    assert r.code == 0, r.err
+    by = {x["name"]: x for x in r.json()["layers"]}
+    assert by["stem"]["macs"] == 32 * 3 * 4 * 4 * 16 * 16  # = 393,216
+    assert by["blocks.0.dwconv"]["macs"] == 32 * 1 * 7 * 7 * 16 * 16  # depthwise: 401,408
+    assert by["blocks.0.pwconv1"]["macs"] == 32 * 128 * 16 * 16  # per position: 1,048,576
+    assert by["blocks.0.scale"]["params"] == 32
+    assert r.json()["totals"]["params"] == 21_994  # = sum(p.numel() for p in Net().parameters())

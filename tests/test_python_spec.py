@@ -212,3 +212,13 @@ def test_a_spec_function_takes_arg_values(tmp_path):
     assert [r["out_shape"] for r in rows] == [[4, 16, 16], [4, 1, 1], [4], [3]]
     assert rows[0]["params"] == 4 * 3 * 3 * 3 + 4  # = 112
     assert rows[3]["params"] == 4 * 3 + 3  # = 15
+
+
+def test_the_documented_example_runs(tmp_path):
+    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "tiny_resnet.py"
+    rows = {r["name"]: r for r in layers_of(str(example))}
+    assert rows["stem"]["params"] == 16 * 3 * 3 * 3  # = 432, no bias
+    assert rows["stage2.0.shortcut.conv"]["out_shape"] == [32, 16, 16]  # auto projection, s2
+    assert rows["stage2.0.shortcut.conv"]["params"] == 32 * 16  # 1×1, 16 → 32: 512
+    wide = layers_of(f"{example}:make", "--arg", "width=32")
+    assert wide[0]["params"] == 32 * 3 * 3 * 3  # = 864
