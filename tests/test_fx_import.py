@@ -580,3 +580,19 @@ def test_the_documented_model_example_runs():
     assert by["blocks.0.pwconv1"]["macs"] == 32 * 128 * 16 * 16  # per position: 1,048,576
     assert by["blocks.0.scale"]["params"] == 32
     assert r.json()["totals"]["params"] == 21_994  # = sum(p.numel() for p in Net().parameters())
+
+
+def test_export_names_layers_off_the_way_to_the_last_one():
+    class Dead(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Conv2d(3, 4, 1), nn.Conv2d(3, 5, 3)
+
+        def forward(self, x):
+            y = self.a(x)
+            self.b(x)
+            return y
+
+    text = graph_to_yaml(trace_graph(Dead(), (3, 8, 8)))
+    assert "# left out (not on the way to the last layer): a\n" in text
+    assert build(parse_spec(text)).output.out_shape == (5, 8 - 3 + 1, 6)  # b alone: 5×6×6

@@ -203,19 +203,17 @@ class Writer:
 def graph_to_yaml(g: Graph) -> str:
     """The graph as spec text that `cnncalc` reads back to the same layers and numbers."""
     c, h, w = g.input_shape
+    nodes = nest(g)
+    written = {n for node in nodes for n in node.names()}
     doc = {"name": _safe_name(g.name), "input": Flow(channels=c, size=[h, w]),
-           "layers": Writer().items(nest(g), "", True)}
-    dropped = [x.name for x in g.layers if x.name not in _all_names(doc, g)]
+           "layers": Writer().items(nodes, "", True)}
     text = yaml.dump(doc, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=100,
                      allow_unicode=True)
     head = f"# {g.name}, written by cnncalc from {g.meta.get('path', g.name)}\n"
+    dropped = [x.name for x in g.layers if x.name not in written]
     if dropped:
-        head += f"# left out (not on the way to the output): {', '.join(dropped)}\n"
+        head += f"# left out (not on the way to the last layer): {', '.join(dropped)}\n"
     return head + text
-
-
-def _all_names(doc: dict[str, Any], g: Graph) -> set[str]:
-    return {n for node in nest(g) for n in node.names()}
 
 
 def _safe_name(name: str) -> str:
