@@ -24,7 +24,10 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-SpecArg = Annotated[str, typer.Argument(help="Spec file (.yaml) or a zoo name such as resnet50.")]
+SpecArg = Annotated[str, typer.Argument(
+    help="Spec file (.yaml), a zoo name such as resnet50, a Python spec (net.py, defining SPEC) "
+         "or a torch model (model.py:Net, pkg.mod:factory; runs its code, as importing it "
+         "would).")]
 InputOpt = Annotated[str | None, typer.Option(
     "--input", "-i", help="Input size CxHxW (3x224x224) or HxW; default: the spec's.")]
 BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size.")]
@@ -32,6 +35,10 @@ FormatOpt = Annotated[str, typer.Option(
     "--format", "-f", help="Output format: table, md, json or csv.")]
 DepthOpt = Annotated[int | None, typer.Option(
     "--depth", "-d", min=0, help="Collapse layers nested deeper than this into one row.")]
+ArgOpt = Annotated[list[str] | None, typer.Option(
+    "--arg", help="name=value keyword argument for a Python model class or factory "
+                  "(model.py:Net, pkg.mod:fn); repeatable. Security: a Python spec or model runs "
+                  "its code, exactly as importing it would.")]
 DeviceOpt = Annotated[str, typer.Option(
     "--device", help="Where torch runs: cpu, cuda or cuda:N.")]
 

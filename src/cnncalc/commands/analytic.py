@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.cli import (
+    ArgOpt,
     BatchOpt,
     DepthOpt,
     FormatOpt,
@@ -54,7 +55,7 @@ def shapes(spec: SpecArg, input: InputOpt = None, batch: BatchOpt = 1,
            all_ops: Annotated[bool, typer.Option(
                "--all-ops", help="Also count bias, norm, activation, pooling, add and multiply "
                                  "ops, in their own column.")] = False,
-           explain_: ExplainOpt = False, layer: LayerOpt = None) -> None:
+           explain_: ExplainOpt = False, layer: LayerOpt = None, arg: ArgOpt = None) -> None:
     """Per layer: output shape, params, MACs and receptive field, with totals.
 
     Example: cnncalc shapes resnet50 --depth 1
@@ -62,7 +63,7 @@ def shapes(spec: SpecArg, input: InputOpt = None, batch: BatchOpt = 1,
     from cnncalc.report.render import FORMATS, print_table, render, shapes_columns
     from cnncalc.spec.load import analyze
 
-    g = analyze(spec, input, batch)
+    g = analyze(spec, input, batch, arg)
     if explain_ or layer:
         return explain(g, layer, format, rf_only=False)
     check_format(format, FORMATS)
@@ -74,13 +75,14 @@ def shapes(spec: SpecArg, input: InputOpt = None, batch: BatchOpt = 1,
 @app.command()
 @handle_errors
 def rf(spec: Annotated[str | None, typer.Argument(
-           help="Spec file (.yaml) or a zoo name such as resnet50; or use --stack.")] = None,
+           help="Spec file (.yaml), zoo name, Python spec (net.py) or torch model "
+                "(model.py:Net, pkg.mod:fn; runs its code); or use --stack.")] = None,
        input: InputOpt = None, format: FormatOpt = "table", depth: DepthOpt = None,
        stack: Annotated[str | None, typer.Option(
            "--stack", help="A quick stack instead of a spec: '3x3*7', '3x3 d1,d2,d4,d8', "
                            "'7x7 s2, max3 s2 p1, 3x3*2' (input 1x224x224 unless --input).")]
        = None,
-       explain_: ExplainOpt = False, layer: LayerOpt = None) -> None:
+       explain_: ExplainOpt = False, layer: LayerOpt = None, arg: ArgOpt = None) -> None:
     """Per layer: receptive field size, jump and start, smallest over paths, alignment.
 
     Example: cnncalc rf vgg16; cnncalc rf --stack "3x3 d1,d2,d4,d8" --explain
@@ -99,7 +101,7 @@ def rf(spec: Annotated[str | None, typer.Argument(
     else:
         from cnncalc.spec.load import analyze
 
-        g = analyze(spec, input)  # type: ignore[arg-type]
+        g = analyze(spec, input, args=arg)  # type: ignore[arg-type]
     if explain_ or layer:
         return explain(g, layer, format, rf_only=True)
     check_format(format, FORMATS)

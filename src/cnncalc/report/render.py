@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -74,6 +75,16 @@ def totals_lines(g: Graph) -> list[tuple[str, str]]:
     ]
 
 
+def partial_lines(g: Graph) -> list[str]:
+    """For a traced model: the ops no layer kind describes (their MACs are not counted), and
+    notes such as parameters forward never uses."""
+    out = [f"PARTIAL: {p}" for p in g.meta.get("partial", [])]
+    if out:
+        out.insert(0, f"PARTIAL analysis: {len(out)} op(s) of the model are not mapped; their "
+                      "MACs are not counted and the totals are lower bounds")
+    return out + [f"note: {n}" for n in g.meta.get("notes", [])]
+
+
 def title(g: Graph) -> str:
     return f"{g.name}: input {shape_str(g.input_shape, g.batch)}"
 
@@ -83,7 +94,11 @@ def render(g: Graph, cols: Sequence[Column], fmt: str, depth: int | None = None,
     """Markdown, CSV or JSON as text; None for 'table' (printed with rich by `print_table`)."""
     rs = rows(g, depth)
     if fmt == "json":
-        return json.dumps(graph_json(g), indent=2)
+        data = graph_json(g)
+        if g.meta.get("partial") or g.meta.get("notes"):
+            data["partial"] = list(g.meta.get("partial", []))
+            data["notes"] = list(g.meta.get("notes", []))
+        return json.dumps(data, indent=2)
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -91,6 +106,8 @@ def render(g: Graph, cols: Sequence[Column], fmt: str, depth: int | None = None,
         for r in rs:
             cells = [c[1](r).strip() for c in cols]
             w.writerow([x.replace(",", "") if c[2] else x for x, c in zip(cells, cols)])
+        for line in partial_lines(g):  # CSV has no place for it: say it on stderr
+            sys.stderr.write(line + "\n")
         return buf.getvalue()
     if fmt == "md":
         return markdown(g, cols, rs, totals)
@@ -110,6 +127,7 @@ def markdown(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool) -> s
         lines += [f"| {k} | {v} |" for k, v in totals_lines(g)]
     lines += ["", f"_{CONVENTION_LINE if totals else RF_LINE}._"]
     lines += [f"- warning: {w.message}" for w in g.warnings()]
+    lines += [f"- {x}" for x in partial_lines(g)]
     return "\n".join(lines) + "\n"
 
 
@@ -132,3 +150,6 @@ def print_table(g: Graph, cols: Sequence[Column], depth: int | None = None,
     console.print(f"[dim]{CONVENTION_LINE if totals else RF_LINE}[/dim]", highlight=False)
     for w in g.warnings():
         console.print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
+    for line in partial_lines(g):
+        console.print(line, style="bold red" if line.startswith("PARTIAL") else None,
+                      highlight=False, markup=False)

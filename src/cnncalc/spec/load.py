@@ -164,8 +164,18 @@ def build(spec: Spec, input_shape: Shape | None = None, batch: int = 1) -> Graph
     return g
 
 
-def analyze(arg: str | Path, input: str | None = None, batch: int = 1) -> Graph:
-    """Load a spec (file or zoo name) and build it: the one call behind most commands."""
+def analyze(arg: str | Path, input: str | None = None, batch: int = 1,
+            args: list[str] | None = None) -> Graph:
+    """Load a spec (file or zoo name) and build it: the one call behind most commands.
+
+    `net.py`, `model.py:Net` and `pkg.mod:factory` are Python (spec/pysource.py); `args`
+    (`name=value`) are keyword arguments for a Python class or factory."""
+    from cnncalc.spec.pysource import analyze_python, is_python
+
+    if is_python(str(arg)):
+        return analyze_python(str(arg), input, batch, args)
+    if args:
+        raise SpecError("--arg is for Python classes and factories (model.py:Net, pkg.mod:fn)")
     spec = load_spec(arg)
     shape = parse_input(input, spec.input_shape[0]) if input else None
     return build(spec, shape, batch)
