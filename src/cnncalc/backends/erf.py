@@ -135,7 +135,10 @@ def gradient_map(net: GraphNet, layer: str, shape: tuple[int, int, int], samples
                  chunk: int, device: Any, seed: int = 0, aggregate: str = "abs",
                  inputs: str = "randn", dtype: Any = None,
                  progress: Progress | None = None) -> Any:
-    """The aggregated gradient map, H×W float64 on the CPU, averaged over `samples` inputs."""
+    """The aggregated gradient map, H×W float64 on the CPU, averaged over `samples` inputs.
+
+    Inputs are drawn one sample at a time from a seeded CPU generator, so the map does not
+    depend on the chunk size or the device."""
     torch = require_torch()
     if aggregate not in AGGREGATES:
         raise CnncalcError(f"unknown aggregate {aggregate!r}; choose abs or positive")
@@ -146,8 +149,8 @@ def gradient_map(net: GraphNet, layer: str, shape: tuple[int, int, int], samples
     done = 0
     while done < samples:
         n = min(chunk, samples - done)
-        x = torch.randn((n, *shape), generator=gen, dtype=dtype) if inputs == "randn" \
-            else torch.ones((n, *shape), dtype=dtype)
+        x = torch.stack([torch.randn(shape, generator=gen, dtype=dtype) for _ in range(n)]) \
+            if inputs == "randn" else torch.ones((n, *shape), dtype=dtype)
         with out_of_memory(f"at a chunk of {n} samples (try --chunk {max(n // 2, 1)})"):
             grad = unit_gradient(net, layer, x.to(device))
         part = grad.abs() if aggregate == "abs" else grad.clamp(min=0)
