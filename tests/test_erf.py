@@ -282,3 +282,23 @@ def test_cuda_matches_cpu(spec):
     cpu = measure(g, samples=4)
     gpu = measure(g, samples=4, device=torch.device("cuda"))
     assert gpu.sigma == pytest.approx(cpu.sigma, rel=1e-4)
+
+
+def test_resnet18_layer2_matches_the_closed_form():
+    g = analyze("resnet18", "3x128x128")
+    e = measure(g, "layer2.1.relu2", samples=1, init="uniform", linear=True)
+    assert e.rf_size == (99, 99) and not e.rf_clipped  # centre unit 7·8 = 56: 56 ± 49 inside
+    # the closed form follows the stem (7×7 s2, pool 3 s2), four residual mixtures and the
+    # strided projection shortcut; measured and closed form agree far inside 2%
+    assert close(e.sigma[0], e.theory_sigma[0], 0.005)
+    assert close(e.sigma[1], e.theory_sigma[1], 0.005)
+
+
+def test_stack_with_relu_differs_from_the_linear_stack():
+    from cnncalc.backends.erf import stack_graph
+
+    linear = measure(stack_graph("3x3", 5, None), samples=8)
+    relu = measure(stack_graph("3x3", 5, None, relu=True), samples=8)
+    assert relu.layer == "relu5" and linear.layer == "conv5"
+    assert relu.sigma != pytest.approx(linear.sigma, rel=1e-3)
+    assert linear.input_shape == (4, 11 + 2 * 4, 11 + 2 * 4)  # RF 11, a margin of 4 each side

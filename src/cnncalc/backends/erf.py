@@ -27,6 +27,7 @@ AGGREGATES = ("abs", "positive")
 INPUTS = ("randn", "ones")
 THRESHOLDS = (0.2, 0.3, 0.5, 0.99)
 CONSTANT = 1.0  # --init constant: every weight (Luo's all-ones kernels)
+STACK_CHANNELS = 4  # --stack: channels of every layer (a single channel's ReLU dies too easily)
 MEMORY_BUDGET = 2 << 30  # bytes a chunk may use on CPU, estimated from the engine's activations
 
 Progress = Callable[[int, int], None]
@@ -162,7 +163,8 @@ def gradient_map(net: GraphNet, layer: str, shape: tuple[int, int, int], samples
     if not bool(torch.isfinite(m).all()):
         raise BackendError("the gradient overflowed; use --init uniform (averaging kernels)")
     if float(m.sum()) <= 0:
-        raise BackendError(f"the gradient of {layer}'s centre unit is zero everywhere")
+        raise BackendError(f"the gradient of {layer}'s centre unit is zero for every sample (a "
+                           "dead ReLU?); try another --seed, more --samples or more channels")
     return m
 
 
@@ -182,13 +184,14 @@ def moments(m: Any) -> tuple[tuple[float, float], tuple[float, float]]:
 
 def areas(m: Any, c: tuple[int, int]) -> list[Area]:
     """For each t in THRESHOLDS, the smallest square centred on pixel c holding a share t of
-    the map's total; None when the square would leave the input first."""
+    the map's total; None when the square would leave the input first (or the map is zero, as
+    log10(1 + x) of a map below 1e-16 is in float64)."""
     torch = require_torch()
     h, w = m.shape
     cum = torch.zeros(h + 1, w + 1, dtype=torch.float64)
     cum[1:, 1:] = m.cumsum(0).cumsum(1)
     total = float(cum[-1, -1])
-    reach = min(c[0], c[1], h - 1 - c[0], w - 1 - c[1])
+    reach = min(c[0], c[1], h - 1 - c[0], w - 1 - c[1]) if total > 0 else -1
     shares = []
     for r in range(reach + 1):
         a, b, y, x = c[0] - r, c[0] + r + 1, c[1] - r, c[1] + r + 1
@@ -269,27 +272,34 @@ def power_law(depths: list[int], sigmas: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
 
 
-def stack_graph(item: str, depth: int, input: str | None) -> Graph:
-    """Luo's figure-1 net: `item` repeated `depth` times (the `rf --stack` shorthand), on
-    `input` or on a square input a quarter wider than the field on each side."""
+def stack_graph(item: str, depth: int, input: str | None, relu: bool = False) -> Graph:
+    """Luo's figure-1 net: `item` repeated `depth` times (the `rf --stack` shorthand), with a
+    ReLU after each conv when `relu`, on `input` or on a square input a quarter wider than the
+    field on each side; STACK_CHANNELS channels unless `input` says CxHxW."""
     from cnncalc.spec.load import parse_input
     from cnncalc.spec.stack import build_items, parse_stack
 
     text = f"{item}*{depth}"
     if input:
-        shape = parse_input(input, 1)
+        shape = parse_input(input, STACK_CHANNELS)
     else:
         probe = build_items((1, 4096, 4096), parse_stack(text, 1), text)
         size = int(max(probe.output.rf.max.h.size, probe.output.rf.max.w.size))  # type: ignore
-        shape = (1, size + 2 * max(4, size // 4), size + 2 * max(4, size // 4))
-    return build_items(shape, parse_stack(text, shape[0]), text)
+        side = size + 2 * max(4, size // 4)
+        shape = (STACK_CHANNELS, side, side)
+    items = [(k, {**a, "bias": False} if k == "conv" else a, loc, name)
+             for k, a, loc, name in parse_stack(text, shape[0])]  # Luo's stacks: no biases
+    if relu:
+        items = [y for x in items
+                 for y in ([x, ("relu", {}, x[2], None)] if x[0] == "conv" else [x])]
+    return build_items(shape, items, text + (" relu" if relu else ""))
 
 
-def stack_series(item: str, depths: list[int], input: str | None,
+def stack_series(item: str, depths: list[int], input: str | None, relu: bool = False,
                  **options: Any) -> tuple[list[Erf], float | None, float | None]:
     """Measure each depth; the fitted exponents of measured and closed-form σ against depth
     (None with fewer than two depths)."""
-    series = [measure(stack_graph(item, n, input), **options) for n in depths]
+    series = [measure(stack_graph(item, n, input, relu), **options) for n in depths]
     if len(set(depths)) < 2:
         return series, None, None
     measured = power_law(depths, [max(e.sigma) for e in series])

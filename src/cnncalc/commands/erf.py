@@ -72,6 +72,8 @@ def erf(spec: Annotated[str | None, typer.Argument(
                             "3x3) at each --depth instead of a spec.")] = None,
         depth: Annotated[str, typer.Option(
             "--depth", help="With --stack: depths, e.g. 5,10,20,40.")] = "5,10,20,40",
+        relu: Annotated[bool, typer.Option(
+            "--relu", help="With --stack: a ReLU after each conv.")] = False,
         format: FormatOpt = "table") -> None:
     """Effective receptive field: the gradient of a unit's centre over random inputs, its
     Gaussian σ, contribution areas, and the theoretical RF and closed-form σ beside them.
@@ -90,7 +92,7 @@ def erf(spec: Annotated[str | None, typer.Argument(
                    device=pick_device(device), chunk=chunk, aggregate=aggregate, inputs=inputs)
     if stack is not None:
         with progress_bar("measuring") as bar:
-            series, a, a_theory = stack_series(stack, parse_depths(depth), input,
+            series, a, a_theory = stack_series(stack, parse_depths(depth), input, relu,
                                                layer=layer, progress=bar, **options)
         text = report.series_text(series, a, a_theory, format)
         return emit(text) if text is not None else report.print_series(series, a, a_theory)

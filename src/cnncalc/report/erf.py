@@ -42,7 +42,7 @@ def numbers(e: Erf) -> list[tuple[str, str]]:
          f"n/a ({e.theory_note})"),
     ]
     if e.theory_sigma:
-        rel = tuple(m / t - 1 for m, t in zip(e.sigma, e.theory_sigma))
+        rel = tuple(round(m / t - 1, 6) + 0.0 for m, t in zip(e.sigma, e.theory_sigma))
         rows.append(("σ measured / closed form − 1", pair(rel, "+.2%")))  # type: ignore[arg-type]
     rows += [
         ("ERF at ±1σ (2σ)", pair(e.erf_1sigma, ".1f") + " px"),
@@ -67,6 +67,9 @@ def notes(e: Erf) -> list[str]:
     if e.rf_clipped:
         out.append("the theoretical field reaches past the input: the map is cut at the border "
                    "(use a larger --input)")
+    if all(a.side is None for a in e.log_areas) and any(a.side for a in e.areas):
+        out.append("log10(1 + x) of this map is 0 in float64: the gradients are below 1e-16 "
+                   "(RepLKNet's log scale depends on the gradient's scale)")
     if e.theory_note and e.theory_sigma:
         out.append(e.theory_note)
     return out
@@ -227,7 +230,7 @@ def series_rows(series: list[Erf]) -> list[tuple[str, ...]]:
     out = []
     for e in series:
         t = e.theory_sigma
-        out.append((e.spec.rsplit("*", 1)[-1], f"{e.input_shape[1]}×{e.input_shape[2]}",
+        out.append((e.spec.rsplit("*", 1)[-1].split()[0], f"{e.input_shape[1]}×{e.input_shape[2]}",
                     pair(e.rf_size, "g"), pair(e.sigma, ".3f"),
                     pair(t, ".3f") if t else "n/a", pair(e.erf_2sigma, ".1f"),
                     pair(e.ratio, ".3f")))
@@ -268,7 +271,7 @@ def print_series(series: list[Erf], measured: float | None, theory: float | None
 
     console = console or Console()
     e = series[0]
-    act = "linear" if e.linear else "with activations"
+    act = "linear" if e.linear else "with ReLUs" if e.spec.endswith("relu") else "no activations"
     table = Table(title=f"ERF of stacks: {e.samples} samples, init {e.init}, {act}",
                   title_justify="left")
     for i, h in enumerate(SERIES_HEAD):
