@@ -302,3 +302,29 @@ def test_stack_with_relu_differs_from_the_linear_stack():
     assert relu.layer == "relu5" and linear.layer == "conv5"
     assert relu.sigma != pytest.approx(linear.sigma, rel=1e-3)
     assert linear.input_shape == (4, 11 + 2 * 4, 11 + 2 * 4)  # RF 11, a margin of 4 each side
+
+
+def test_channel_split_and_shuffle_move_the_right_channels(spec):
+    path = spec("""
+        - {conv: {out: 4, k: 3, p: 1, bias: false}}
+        - concat: [[{split: {index: 0}}], [{split: {index: 1}}, {conv: {out: 2, k: 3, p: 1, bias: false}}]]
+        - {shuffle: {groups: 2}}
+        - {split: {index: 1}}
+        """, input="4x15x15")
+    g, e = uniform(path)
+    # channels after the concat: A A B B (A: one 3×3, σ² 8/12; B: two, 16/12); the shuffle
+    # gives A B A B and the second half is A B: σ² = (8/12 + 16/12)/2 = 1 (without the shuffle
+    # it would be B B: 16/12)
+    assert e.theory_sigma[0] == pytest.approx(1.0)
+    assert close(e.sigma[0], 1.0) and close(e.sigma[1], 1.0)
+
+
+def test_depthwise_conv_keeps_channels_apart(spec):
+    path = spec("""
+        - {conv: {out: 2, k: 3, p: 1, groups: 2, bias: false}}
+        - {conv: {out: 2, k: 5, p: 2, groups: 2, bias: false}}
+        """, input="2x21x21")
+    g, e = uniform(path)
+    expected = math.sqrt(8 / 12 + 24 / 12)  # 3×3 then 5×5: (9−1)/12 + (25−1)/12 ≈ 1.633
+    assert e.theory_sigma[0] == pytest.approx(expected)
+    assert close(e.sigma[0], expected) and close(e.sigma[1], expected)
