@@ -187,6 +187,15 @@ def test_area_reports_when_it_cannot_be_reached():
     assert a[0].side is None and a[0].ratio is None  # 9/81 ≈ 11% < 20%
 
 
+def test_default_chunk_fits_the_memory_budget(spec):
+    from cnncalc.backends.erf import auto_chunk
+
+    g = analyze(spec(f"- {CONV}", input="2x15x15"))
+    # one conv output of 2·15·15 float32 values, kept about 3 times: 5,400 bytes a sample
+    assert auto_chunk(g, 10**9, torch.device("cpu")) == 2**31 // (3 * 4 * 2 * 15 * 15)  # 397,682
+    assert auto_chunk(g, 50, torch.device("cpu")) == 50
+
+
 def test_power_law_exponent():
     assert power_law([1, 4, 16], [1.0, 2.0, 4.0]) == pytest.approx(0.5)
 
@@ -261,6 +270,7 @@ def test_table_prints_numbers_and_heatmap(spec):
     (["--init", "zeros"], "unknown init 'zeros'"),
     (["--aggregate", "max"], "unknown aggregate 'max'"),
     (["-f", "csv"], "unknown format 'csv'"),
+    (["--depth", "5,10"], "--depth and --relu go with --stack"),
 ])
 def test_errors_are_one_line(spec, args, message):
     path = spec(f"- {CONV}", input="2x15x15")

@@ -11,6 +11,8 @@ import typer
 from cnncalc.cli import DeviceOpt, FormatOpt, InputOpt, app, check_format, emit, handle_errors
 from cnncalc.errors import CnncalcError
 
+DEPTHS = "5,10,20,40"  # --stack's default depths: Luo's figure 1
+
 
 @contextmanager
 def progress_bar(what: str) -> Iterator[Any]:
@@ -70,15 +72,16 @@ def erf(spec: Annotated[str | None, typer.Argument(
         stack: Annotated[str | None, typer.Option(
             "--stack", help="Measure stacks of this item (the `rf --stack` shorthand, e.g. "
                             "3x3) at each --depth instead of a spec.")] = None,
-        depth: Annotated[str, typer.Option(
-            "--depth", help="With --stack: depths, e.g. 5,10,20,40.")] = "5,10,20,40",
+        depth: Annotated[str | None, typer.Option(
+            "--depth", help="With --stack: depths (default 5,10,20,40).")] = None,
         relu: Annotated[bool, typer.Option(
             "--relu", help="With --stack: a ReLU after each conv.")] = False,
         format: FormatOpt = "table") -> None:
     """Effective receptive field: the gradient of a unit's centre over random inputs, its
     Gaussian σ, contribution areas, and the theoretical RF and closed-form σ beside them.
 
-    Example: cnncalc erf --stack 3x3 --depth 7 --init uniform --linear
+    Example: cnncalc erf --stack 3x3 --depth 7 --init uniform --linear;
+    cnncalc erf resnet18 --input 3x128x128 --layer layer2.1.relu2 --png erf.png
     """
     from cnncalc.backends.device import pick_device
     from cnncalc.backends.erf import measure, stack_series
@@ -88,12 +91,16 @@ def erf(spec: Annotated[str | None, typer.Argument(
     if (spec is None) == (stack is None):
         raise CnncalcError("give a spec (file or zoo name) or --stack 3x3, not both"
                            if spec else "give a spec (file or zoo name) or --stack 3x3")
+    if stack is None and (depth or relu):
+        raise CnncalcError("--depth and --relu go with --stack")
+    if stack is not None and png:
+        raise CnncalcError("--png draws one map: give a spec, not --stack")
     options = dict(samples=samples, init=init, linear=linear, seed=seed,
                    device=pick_device(device), chunk=chunk, aggregate=aggregate, inputs=inputs)
     if stack is not None:
         with progress_bar("measuring") as bar:
-            series, a, a_theory = stack_series(stack, parse_depths(depth), input, relu,
-                                               layer=layer, progress=bar, **options)
+            series, a, a_theory = stack_series(stack, parse_depths(depth or DEPTHS), input,
+                                               relu, layer=layer, progress=bar, **options)
         text = report.series_text(series, a, a_theory, format)
         return emit(text) if text is not None else report.print_series(series, a, a_theory)
     from cnncalc.spec.load import analyze
