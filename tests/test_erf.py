@@ -338,3 +338,22 @@ def test_depthwise_conv_keeps_channels_apart(spec):
     expected = math.sqrt(8 / 12 + 24 / 12)  # 3×3 then 5×5: (9−1)/12 + (25−1)/12 ≈ 1.633
     assert e.theory_sigma[0] == pytest.approx(expected)
     assert close(e.sigma[0], expected) and close(e.sigma[1], expected)
+
+
+def test_ones_keep_relus_open_with_uniform_weights():
+    from cnncalc.backends.erf import stack_graph
+
+    g = stack_graph("3x3", 5, None, relu=True)
+    ones = measure(g, samples=1, init="uniform", inputs="ones")
+    noise = measure(g, samples=8, init="uniform", inputs="randn")
+    expected = math.sqrt(5 * 8 / 12)  # ≈ 1.826: every pre-activation > 0, the ReLUs pass all
+    assert close(ones.sigma[0], expected, 1e-4) and close(ones.sigma[1], expected, 1e-4)
+    assert not close(noise.sigma[0], expected, 1e-4)  # zero-mean noise gates half the units
+
+
+def test_a_field_past_the_border_is_reported(spec):
+    path = spec(f"- {{{CONV[1:-1]}, repeat: 10}}", input="2x15x15")
+    r = cli("erf", path, "-n", "1", "--init", "uniform", "--linear", "--no-heatmap")
+    assert r.code == 0, r.err
+    assert "21, centre at pixel 7" in r.out  # RF 1 + 10·2 = 21 > 15
+    assert "reaches past the input" in r.out
