@@ -228,6 +228,14 @@ def test_seven_3x3_layers_theoretical_15_effective_smaller():
     assert row["erf_2sigma_over_rf"][0] < 0.6  # 8.64/15 = 0.576
 
 
+def test_seven_3x3_in_one_sentence():
+    r = cli("erf", "--stack", "3x3", "--depth", "7", "--init", "uniform", "--linear",
+            "-n", "1", "-f", "md")
+    assert r.code == 0, r.err
+    # RF 1 + 7·2 = 15; ERF 4·√(7·8/12) = 8.64; 8.64/15 = 0.576
+    assert "theoretical RF 15, effective (±2σ) 8.6 px: 0.58 of it" in r.out
+
+
 def test_seven_3x3_with_random_weights_is_smaller_too():
     r = cli("erf", "--stack", "3x3", "--depth", "7", "-n", "16", "-f", "json")
     assert r.code == 0, r.err

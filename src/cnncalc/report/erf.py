@@ -237,9 +237,13 @@ def series_rows(series: list[Erf]) -> list[tuple[str, ...]]:
     return out
 
 
-def exponent_line(measured: float | None, theory: float | None) -> str:
+def exponent_line(series: list[Erf], measured: float | None, theory: float | None) -> str:
+    """The fitted exponent; with one depth, the effective field against the theoretical one."""
     if measured is None:
-        return "fitted exponent: give two or more depths"
+        e = series[-1]
+        return (f"theoretical RF {pair(e.rf_size, 'g')}, effective (±2σ) "
+                f"{pair(e.erf_2sigma, '.1f')} px: {pair(e.ratio)} of it (give two or more "
+                "depths for the fitted exponent)")
     closed = f"; closed form {theory:.3f}" if theory is not None else ""
     return (f"σ ∝ depth^a: fitted a = {measured:.3f} measured{closed} (√n law: 0.5; the "
             "theoretical RF grows like depth^1)")
@@ -260,7 +264,7 @@ def series_text(series: list[Erf], measured: float | None, theory: float | None,
     if fmt == "md":
         lines = ["| " + " | ".join(SERIES_HEAD) + " |", "|" + "---|" * len(SERIES_HEAD)]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(lines + ["", exponent_line(measured, theory)])
+        return "\n".join(lines + ["", exponent_line(series, measured, theory)])
     return None
 
 
@@ -279,4 +283,4 @@ def print_series(series: list[Erf], measured: float | None, theory: float | None
     for r in series_rows(series):
         table.add_row(*r)
     console.print(table)
-    console.print(exponent_line(measured, theory), highlight=False)
+    console.print(exponent_line(series, measured, theory), highlight=False)
