@@ -365,3 +365,19 @@ def test_a_field_past_the_border_is_reported(spec):
     assert r.code == 0, r.err
     assert "21, centre at pixel 7" in r.out  # RF 1 + 10·2 = 21 > 15
     assert "reaches past the input" in r.out
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+def test_a_residual_with_shifted_paths_keeps_the_mean_term(spec):
+    path = spec(f"""
+        - residual:
+            body: [{{conv: {{out: 2, k: 2, p: same, bias: false}}}}]
+            shortcut: identity
+        - {CONV}
+        """, input="2x15x15")
+    g, e = uniform(path)
+    # the 2-tap body (padding 0 before, 1 after) is centred half a pixel off the shortcut:
+    # mixture 1:1 of {0} and {0, 1}: μ = 0.25, σ² = (0 + (0.25 + 0.25))/2 − 0.25² = 0.1875
+    expected = math.sqrt(0.1875 + 8 / 12)  # ≈ 0.924
+    assert e.theory_sigma[0] == pytest.approx(expected)
+    assert close(e.sigma[0], expected) and close(e.sigma[1], expected)
