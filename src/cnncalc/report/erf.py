@@ -1,0 +1,286 @@
+"""Rendering a measured effective receptive field: the numbers (table, md, json), a terminal
+heatmap with the theoretical field outlined, and a matplotlib figure. rich and matplotlib are
+imported where used."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+from cnncalc.engine import Graph
+from cnncalc.report.rows import layer_json
+
+if TYPE_CHECKING:
+    from cnncalc.backends.erf import Area, Erf
+
+FORMATS = ("table", "md", "json")
+SIGMA_LINE = ("σ: moments of the normalised map per axis; ERF size = 2σ (±1σ) and 4σ (±2σ); "
+              "closed form σ² = Σ J²·d²·(k²−1)/12 (linear, uniform kernels; residuals mix paths)")
+# A dark-to-bright ramp (viridis' ends and middle), interpolated for the heatmap.
+RAMP = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37))
+
+
+def pair(v: tuple[float, float], fmt: str = ".2f") -> str:
+    """One number when both axes print the same, else h × w."""
+    h, w = f"{v[0]:{fmt}}", f"{v[1]:{fmt}}"
+    return h if h == w else f"{h} × {w}"
+
+
+def area_cell(a: Area) -> str:
+    return f"{a.side} px ({a.ratio:.2%})" if a.side and a.ratio is not None else \
+        "not reached inside the input"
+
+
+def numbers(e: Erf) -> list[tuple[str, str]]:
+    """(quantity, value) rows; h × w where the axes differ."""
+    rows = [
+        ("Theoretical RF", pair(e.rf_size, "g") + f", centre at pixel {pair(e.rf_centre, 'g')}"),
+        ("Measured centre", pair(e.mean)),
+        ("σ measured", pair(e.sigma)),
+        ("σ closed form", pair(e.theory_sigma) if e.theory_sigma else
+         f"n/a ({e.theory_note})"),
+    ]
+    if e.theory_sigma:
+        rel = tuple(round(m / t - 1, 6) + 0.0 for m, t in zip(e.sigma, e.theory_sigma))
+        rows.append(("σ measured / closed form − 1", pair(rel, "+.2%")))  # type: ignore[arg-type]
+    rows += [
+        ("ERF at ±1σ (2σ)", pair(e.erf_1sigma, ".1f") + " px"),
+        ("ERF at ±2σ (4σ)", pair(e.erf_2sigma, ".1f") + " px"),
+        ("ERF(±2σ) / theoretical RF", pair(e.ratio)),
+    ]
+    rows += [(f"Area holding {a.t:.0%} (raw)", area_cell(a)) for a in e.areas]
+    rows += [(f"Area holding {a.t:.0%} (log10(1+x))", area_cell(a)) for a in e.log_areas]
+    return rows
+
+
+def heading(e: Erf) -> str:
+    c, h, w = e.input_shape
+    act = "linear" if e.linear else "with activations"
+    return (f"{e.spec}: ERF of {e.layer}'s centre unit, input {c}×{h}×{w}, {e.samples} samples "
+            f"({e.inputs}), init {e.init}, {act}, {e.aggregate} gradient, {e.device}, "
+            f"{e.seconds:.2f} s")
+
+
+def notes(e: Erf) -> list[str]:
+    out = []
+    if e.rf_clipped:
+        out.append("the theoretical field reaches past the input: the map is cut at the border "
+                   "(use a larger --input)")
+    if all(a.side is None for a in e.log_areas) and any(a.side for a in e.areas):
+        out.append("log10(1 + x) of this map is 0 in float64: the gradients are below 1e-16 "
+                   "(RepLKNet's log scale depends on the gradient's scale)")
+    if e.theory_note and e.theory_sigma:
+        out.append(e.theory_note)
+    return out
+
+
+def to_json(g: Graph, e: Erf) -> str:
+    def areas(xs: list[Area]) -> list[dict[str, Any]]:
+        return [{"t": a.t, "side": a.side, "ratio": a.ratio} for a in xs]
+
+    x = g.nodes[e.layer]
+    data = {
+        "spec": e.spec, "input": list(e.input_shape),
+        "layer": {k: v for k, v in layer_json(x).items()
+                  if k in ("name", "kind", "in_shape", "out_shape", "rf")},
+        "samples": e.samples, "init": e.init, "linear": e.linear, "aggregate": e.aggregate,
+        "inputs": e.inputs, "device": e.device, "seconds": e.seconds,
+        "rf_centre": list(e.rf_centre), "rf_clipped": e.rf_clipped,
+        "mean": list(e.mean), "sigma": list(e.sigma),
+        "sigma_closed_form": list(e.theory_sigma) if e.theory_sigma else None,
+        "closed_form_note": e.theory_note or None,
+        "erf_1sigma": list(e.erf_1sigma), "erf_2sigma": list(e.erf_2sigma),
+        "erf_2sigma_over_rf": list(e.ratio),
+        "areas": areas(e.areas), "log_areas": areas(e.log_areas),
+    }
+    return json.dumps(data, indent=2)
+
+
+def to_md(e: Erf) -> str:
+    lines = [f"**{heading(e)}**", "", "| quantity | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in numbers(e)]
+    lines += ["", SIGMA_LINE] + [f"\nNote: {n}" for n in notes(e)]
+    return "\n".join(lines)
+
+
+def print_table(e: Erf, console: Any = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(title=heading(e), title_justify="left")
+    table.add_column("Quantity", no_wrap=True)
+    table.add_column("Value", no_wrap=True)
+    for k, v in numbers(e):
+        table.add_row(k, v)
+    console.print(table)
+    console.print(f"[dim]{SIGMA_LINE}[/dim]", highlight=False)
+    for n in notes(e):
+        console.print(f"[yellow]note:[/yellow] {n}", highlight=False)
+
+
+# Pictures ------------------------------------------------------------------------------------
+
+def scaled(values: list[list[float]], log: bool) -> list[list[float]]:
+    """The map as shares of its maximum in [0, 1]; with log, log10(1 + x) first (RepLKNet)."""
+    rows = [[math.log10(1 + v) for v in r] for r in values] if log else values
+    top = max(max(r) for r in rows) or 1.0
+    return [[max(v, 0.0) / top for v in r] for r in rows]
+
+
+def binned(values: list[list[float]], cells: int) -> tuple[list[list[float]], int]:
+    """Average b×b blocks so the longer side fits `cells`; returns the grid and b."""
+    h, w = len(values), len(values[0])
+    b = max(1, math.ceil(max(h, w) / cells))
+    out = []
+    for i in range(0, h, b):
+        block = values[i:i + b]
+        out.append([sum(sum(r[j:j + b]) for r in block) / (len(block) * len(block[0][j:j + b]))
+                    for j in range(0, w, b)])
+    return out, b
+
+
+def colour(v: float) -> tuple[int, int, int]:
+    x = min(max(v, 0.0), 1.0) * (len(RAMP) - 1)
+    i = min(int(x), len(RAMP) - 2)
+    f = x - i
+    a, b = RAMP[i], RAMP[i + 1]
+    return (round(a[0] + (b[0] - a[0]) * f), round(a[1] + (b[1] - a[1]) * f),
+            round(a[2] + (b[2] - a[2]) * f))
+
+
+def rf_cells(e: Erf, b: int) -> tuple[int, int, int, int]:
+    """Top, bottom, left and right cells of the theoretical field's box."""
+    (sh, sw), (ch, cw) = e.rf_size, e.rf_centre
+    return (math.floor((ch - (sh - 1) / 2) / b), math.floor((ch + (sh - 1) / 2) / b),
+            math.floor((cw - (sw - 1) / 2) / b), math.floor((cw + (sw - 1) / 2) / b))
+
+
+def heatmap(e: Erf, log: bool = False, cells: int = 48) -> Any:
+    """The map as rich Text, two characters a cell, the theoretical field's box drawn on it."""
+    from rich.style import Style
+    from rich.text import Text
+
+    grid, b = binned(scaled(e.map, log), cells)
+    top, bottom, left, right = rf_cells(e, b)
+    text = Text()
+    for i, row in enumerate(grid):
+        for j, v in enumerate(row):
+            on_box = ((i in (top, bottom) and left <= j <= right)
+                      or (j in (left, right) and top <= i <= bottom))
+            text.append("░░" if on_box else "  ", Style(bgcolor=f"rgb{colour(v)}",
+                                                         color="white"))
+        text.append("\n")
+    scale = "log10(1+x)" if log else "linear"
+    text.append("0 ")
+    for k in range(16):
+        text.append("  ", Style(bgcolor=f"rgb{colour(k / 15)}"))
+    text.append(f" max   ({scale} scale; {b}×{b} pixels a cell; ░ = theoretical RF)\n")
+    return text
+
+
+def save_png(e: Erf, path: str, log: bool = False) -> None:
+    """Heatmap with the theoretical RF box and the fitted 1σ/2σ ellipses, and the centre row
+    against the Gaussian of the measured (and closed-form) σ."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Ellipse, Rectangle
+
+    fig, (ax, prof) = plt.subplots(1, 2, figsize=(11, 5))
+    img = scaled(e.map, log)
+    shown = ax.imshow(img, cmap="viridis", interpolation="nearest")
+    fig.colorbar(shown, ax=ax, label="log10(1+x), of max" if log else "share of max")
+    (sh, sw), (ch, cw) = e.rf_size, e.rf_centre
+    ax.add_patch(Rectangle((cw - sw / 2, ch - sh / 2), sw, sh, fill=False, ec="white", lw=1.5,
+                           label=f"theoretical RF {sh:g}×{sw:g}"))
+    for k, style in ((1, "-"), (2, "--")):
+        ax.add_patch(Ellipse((e.mean[1], e.mean[0]), 2 * k * e.sigma[1], 2 * k * e.sigma[0],
+                             fill=False, ec="red", ls=style, label=f"±{k}σ"))
+    ax.set_title(f"{e.spec} · {e.layer}")
+    ax.legend(loc="lower right", fontsize=8)
+    row = e.map[min(max(round(e.mean[0]), 0), len(e.map) - 1)]
+    peak = max(row) or 1.0
+    xs = list(range(len(row)))
+    prof.plot(xs, [v / peak for v in row], "k.-", label="measured centre row")
+    gaussians = [("measured σ", e.sigma[1], "r")]
+    if e.theory_sigma:
+        gaussians.append(("closed-form σ", e.theory_sigma[1], "b"))
+    for label, s, c in gaussians:
+        prof.plot(xs, [math.exp(-((x - e.mean[1]) ** 2) / (2 * s * s)) for x in xs], c + "-",
+                  label=f"Gaussian, {label} = {s:.2f}")
+    if log:
+        prof.set_yscale("log")
+    prof.set_xlabel("column (input pixels)")
+    prof.set_title("centre row, normalised to its peak")
+    prof.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# A series of stacks (Luo's figure 1) -----------------------------------------------------------
+
+SERIES_HEAD = ("Depth", "Input", "RF", "σ", "σ closed form", "ERF ±2σ", "ERF/RF")
+
+
+def series_rows(series: list[Erf]) -> list[tuple[str, ...]]:
+    out = []
+    for e in series:
+        t = e.theory_sigma
+        out.append((e.spec.rsplit("*", 1)[-1].split()[0], f"{e.input_shape[1]}×{e.input_shape[2]}",
+                    pair(e.rf_size, "g"), pair(e.sigma, ".3f"),
+                    pair(t, ".3f") if t else "n/a", pair(e.erf_2sigma, ".1f"),
+                    pair(e.ratio, ".3f")))
+    return out
+
+
+def exponent_line(series: list[Erf], measured: float | None, theory: float | None) -> str:
+    """The fitted exponent; with one depth, the effective field against the theoretical one."""
+    if measured is None:
+        e = series[-1]
+        return (f"theoretical RF {pair(e.rf_size, 'g')}, effective (±2σ) "
+                f"{pair(e.erf_2sigma, '.1f')} px: {pair(e.ratio)} of it (give two or more "
+                "depths for the fitted exponent)")
+    closed = f"; closed form {theory:.3f}" if theory is not None else ""
+    return (f"σ ∝ depth^a: fitted a = {measured:.3f} measured{closed} (√n law: 0.5; the "
+            "theoretical RF grows like depth^1)")
+
+
+def series_text(series: list[Erf], measured: float | None, theory: float | None,
+                fmt: str) -> str | None:
+    """md or json text; None for table (printed by print_series)."""
+    rows = series_rows(series)
+    if fmt == "json":
+        return json.dumps({
+            "stack": [{"depth": int(r[0]), "input": list(e.input_shape),
+                       "rf": list(e.rf_size), "sigma": list(e.sigma),
+                       "sigma_closed_form": list(e.theory_sigma) if e.theory_sigma else None,
+                       "erf_2sigma": list(e.erf_2sigma), "erf_2sigma_over_rf": list(e.ratio)}
+                      for r, e in zip(rows, series)],
+            "exponent": measured, "exponent_closed_form": theory}, indent=2)
+    if fmt == "md":
+        lines = ["| " + " | ".join(SERIES_HEAD) + " |", "|" + "---|" * len(SERIES_HEAD)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines + ["", exponent_line(series, measured, theory)])
+    return None
+
+
+def print_series(series: list[Erf], measured: float | None, theory: float | None,
+                 console: Any = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    e = series[0]
+    act = "linear" if e.linear else "with ReLUs" if e.spec.endswith("relu") else "no activations"
+    table = Table(title=f"ERF of stacks: {e.samples} samples, init {e.init}, {act}",
+                  title_justify="left")
+    for i, h in enumerate(SERIES_HEAD):
+        table.add_column(h, justify="left" if i == 0 else "right", overflow="fold")
+    for r in series_rows(series):
+        table.add_row(*r)
+    console.print(table)
+    console.print(exponent_line(series, measured, theory), highlight=False)
