@@ -200,15 +200,16 @@ BUILDERS: dict[str, Builder] = {
     "concat": _simple(Concat),
 }
 
-# With linear=True (theory's setting for receptive fields): activations become identities and
-# max pools become average pools of the same geometry.
+# With linear=True (theory's setting for receptive fields): activations and the normalisations
+# that are not affine at inference (layer and group norm) become identities, and max pools become
+# average pools of the same geometry. Batchnorm in eval mode is already affine per position.
 ACTIVATION_KINDS = ("relu", "relu6", "gelu", "silu", "sigmoid", "hardswish", "hardsigmoid",
                     "tanh", "mish", "leaky_relu")
 
 
 def build_layer(layer: Layer, linear: bool = False) -> Any:
     kind = layer.kind
-    if linear and kind in ACTIVATION_KINDS:
+    if linear and (kind in ACTIVATION_KINDS or kind in ("layernorm", "groupnorm")):
         return nn.Identity()
     if linear and kind == "maxpool":
         a = layer.args
