@@ -60,6 +60,22 @@ class FieldResult:
         return self.size == (f.h.size, f.w.size) and self.jump == (f.h.jump, f.w.jump)
 
 
+RF_CHOICES = ("stages", "all", "none")
+
+
+def select(g: Graph, how: str) -> list[str]:
+    """The layers whose field is measured. 'stages': the last layer of each top-level group
+    (every layer of a flat spec) and every layer that resamples (transposed conv, upsample,
+    adaptive pooling); 'all': every layer; 'none': no layer."""
+    if how == "all":
+        return [x.name for x in g.layers]
+    if how == "none":
+        return []
+    last = {x.name.split(".")[0]: x.name for x in g.layers}
+    resample = ("convT", "upsample", "adaptive_avgpool", "adaptive_maxpool")
+    return [x.name for x in g.layers if x.name in last.values() or x.kind in resample]
+
+
 def ancestors(g: Graph, names: list[str]) -> set[str]:
     todo, seen = list(names), set()
     while todo:

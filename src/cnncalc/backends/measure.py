@@ -34,7 +34,7 @@ class Measured:
     macs: dict[str, int]  # FlopCounterMode / 2, batch 1
     torch_skipped: dict[str, list[str]]  # arithmetic ops FlopCounterMode does not count
     fvcore: dict[str, int] | None = None  # fvcore's count (one per multiply-add), batch 1
-    fvcore_counted: dict[str, list[str]] = field(default_factory=dict)
+    fvcore_counted: dict[str, dict[str, int]] = field(default_factory=dict)  # per op
     fvcore_skipped: dict[str, list[str]] = field(default_factory=dict)
     fvcore_error: str | None = None
 
@@ -119,9 +119,18 @@ def fvcore_measure(g: Graph, m: Measured, device: Any) -> Measured:
     by_module = fa.by_module()
     by_op = fa.by_module_and_operator()
     m.fvcore = {x.name: int(by_module.get(x.name, 0)) for x in g.layers}
-    m.fvcore_counted = {x.name: sorted(op for op, n in by_op.get(x.name, {}).items() if n)
+    m.fvcore_counted = {x.name: {op: int(n) for op, n in by_op.get(x.name, {}).items() if n}
                         for x in g.layers}
-    m.fvcore_skipped = {x.name: sorted(op.split("::")[-1]
-                                       for op in fa.unsupported_ops(x.name))
+    m.fvcore_skipped = {x.name: sorted(op_name(op) for op in fa.unsupported_ops(x.name)
+                                       if op_name(op) not in MOVES)
                         for x in g.layers}
     return m
+
+
+def measure(g: Graph, device: Any, fvcore: bool = True) -> Measured:
+    """Everything but the receptive field: meta-device counts, then fvcore on `device`."""
+    m = meta_measure(g)
+    if not fvcore:
+        m.fvcore_error = "fvcore not run (--no-fvcore)"
+        return m
+    return fvcore_measure(g, m, device)
