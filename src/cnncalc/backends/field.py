@@ -14,8 +14,9 @@ on small inputs. A field depends on the input size only through adaptive pooling
 field it is compared with is the engine's at that same size.
 
 Units: sample k of the batch holds the gradient of unit (i + k, j + k), k = 0..q, where (i, j) is
-the unit whose field is centred nearest the middle of the input and q the denominator of the jump
-(1 unless transposed convs or upsampling made it a fraction). The size is the largest support
+the unit whose field is centred nearest the middle of the input and q the period of the layer's
+fields in units (1 for plain strided stacks; upsampling and adaptive pooling make it larger, see
+`unit_periods`). The size is the largest support
 over one period (units 0..q−1), matching the engine's "largest over units"; the jump is the shift
 of the support from unit 0 to unit q, divided by q. A global field is measured as "every input
 pixel has a non-zero gradient" at the spec's own input.
@@ -32,15 +33,18 @@ from cnncalc.backends.gradient import centre
 from cnncalc.backends.torch_build import build_module, require_torch
 from cnncalc.engine import Graph, Layer
 from cnncalc.errors import CnncalcError
+from cnncalc.layers.common import pair
 from cnncalc.rf import Axis, Field
 
 LADDER = (32, 64, 128, 256, 512, 1024, 2048)
-MAX_PERIOD = 8  # jumps with a larger denominator are not measured
+MEMORY = 2 * 2**30  # bytes of activations (float64, kept for the backward) one measurement may use
+MAX_PERIOD = 16  # layers whose fields repeat over more units are not measured
 
 
 @dataclass
 class FieldResult:
-    """One layer's measured field. status: ok, global, no-spatial, too-large, border, period."""
+    """One layer's measured field. status: ok, global, no-spatial, too-large, memory, border,
+    period."""
 
     status: str
     input: tuple[int, int] | None = None  # H×W the field was measured at
@@ -57,7 +61,18 @@ class FieldResult:
             return None
         if f.is_global:
             return bool(self.covers_input)
-        return self.size == (f.h.size, f.w.size) and self.jump == (f.h.jump, f.w.jump)
+        if self.jump != (f.h.jump, f.w.jump):
+            return False
+        if not self.whole:
+            return None  # a fractional extent cannot equal a count of pixels
+        return self.size == (f.h.size, f.w.size)
+
+    @property
+    def whole(self) -> bool:
+        """The engine's size is a whole number of pixels (a jump below one pixel, after
+        upsampling past the input's resolution, can make it a fraction such as 4.5)."""
+        f = self.analytic
+        return f is None or (f.h.size.denominator == 1 and f.w.size.denominator == 1)
 
 
 RF_CHOICES = ("stages", "all", "none")
@@ -101,8 +116,40 @@ def graph_at(g: Graph, hw: tuple[int, int], only: set[str] | None = None) -> Gra
     return out
 
 
-def period(f: Field) -> int:
-    return math.lcm(f.h.jump.denominator, f.w.jump.denominator)
+def unit_periods(g: Graph) -> dict[str, tuple[int, int]]:
+    """Per layer and axis, the period P in units: unit u + P sees the field of unit u shifted by
+    P·jump. 1 for plain strided stacks; an upsampling by s multiplies it by s; a stride s divides
+    it (P / gcd(P, s)); adaptive pooling from n to o units (n/o = a/b in lowest terms) repeats
+    every b·P/gcd(P, a) units, its bins alternating in width when o does not divide n."""
+    cached = g.meta.get("rf_periods")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    out: dict[str, tuple[int, int]] = {"input": (1, 1)}
+    for x in g.layers:
+        ps = [out[i] for i in x.inputs]
+        per = [math.lcm(*(p[a] for p in ps)) for a in (0, 1)]
+        if len(x.out_shape) == 3 and len(x.in_shapes[0]) == 3:
+            for a in (0, 1):
+                per[a] = axis_period(x, a, per[a])
+        out[x.name] = (per[0], per[1])
+    g.meta["rf_periods"] = out
+    return out
+
+
+def axis_period(x: Layer, axis: int, p: int) -> int:
+    if x.kind in ("convT", "upsample"):
+        return p * pair(x.args["stride" if x.kind == "convT" else "scale_factor"])[axis]
+    if x.kind in ("conv", "maxpool", "avgpool"):
+        return p // math.gcd(p, pair(x.args["stride"])[axis])
+    if x.kind in ("adaptive_avgpool", "adaptive_maxpool", "gap"):
+        r = Fraction(x.in_shapes[0][1 + axis], x.out_shape[1 + axis])
+        return r.denominator * (p // math.gcd(p, r.numerator))
+    return p
+
+
+def period(g: Graph, name: str) -> int:
+    """Units measured past the first: one period on both axes."""
+    return math.lcm(*unit_periods(g)[name])
 
 
 def first_unit(ax: Axis, n: int, units: int, q: int) -> int:
@@ -111,18 +158,16 @@ def first_unit(ax: Axis, n: int, units: int, q: int) -> int:
     return max(0, min(units - 1 - q, round(ideal)))
 
 
-def units_at(x: Layer, hw: tuple[int, int]) -> tuple[int, int]:
+def units_at(x: Layer, hw: tuple[int, int], q: int) -> tuple[int, int]:
     f = x.rf.max  # type: ignore[union-attr]
-    q = period(f)
     i, j = (first_unit(ax, n, units, q) for ax, n, units in zip(f.axes(), hw, x.out_shape[1:]))
     return i, j
 
 
-def fits(x: Layer, hw: tuple[int, int]) -> bool:
+def fits(x: Layer, hw: tuple[int, int], q: int) -> bool:
     """The fields of the measured units lie inside the input, one pixel from the border."""
     f = x.rf.max  # type: ignore[union-attr]
-    q = period(f)
-    for ax, n, units, u in zip(f.axes(), hw, x.out_shape[1:], units_at(x, hw)):
+    for ax, n, units, u in zip(f.axes(), hw, x.out_shape[1:], units_at(x, hw, q)):
         if u + q >= units:
             return False
         lo = ax.start + u * ax.jump - (ax.size - 1) / 2
@@ -148,7 +193,7 @@ def plan(g: Graph, names: list[str], above: int = 0
         elif len(x.out_shape) != 3:
             skipped[x.name] = FieldResult("no-spatial", analytic=f)
             pending.remove(x.name)
-        elif period(f) > MAX_PERIOD:
+        elif period(g, x.name) > MAX_PERIOD:
             skipped[x.name] = FieldResult("period", analytic=f)
             pending.remove(x.name)
     for hw in sizes:
@@ -156,15 +201,25 @@ def plan(g: Graph, names: list[str], above: int = 0
             break
         at = graph_at(g, hw, ancestors(g, pending))
         for name in list(pending):
-            if name in at.nodes and fits(at.nodes[name], hw):
-                where[name] = hw
+            if name in at.nodes and fits(at.nodes[name], hw, period(at, name)):
                 pending.remove(name)
+                if memory(at, name) > MEMORY:
+                    skipped[name] = FieldResult("memory", input=hw)
+                else:
+                    where[name] = hw
     skipped.update({n: FieldResult("too-large") for n in pending})
     groups: dict[tuple[int, int], list[str]] = {}
     for name in names:
         if name in where:
             groups.setdefault(where[name], []).append(name)
     return groups, skipped
+
+
+def memory(g: Graph, name: str) -> int:
+    """Bytes of the float64 outputs, times the batch, that the forward keeps for the backward (an
+    estimate: three values for each output value)."""
+    values = sum(math.prod(g.nodes[a].out_shape) for a in ancestors(g, [name]))
+    return values * 8 * (1 + period(g, name)) * 3
 
 
 def averaging_weights(net: Any) -> Any:
@@ -196,7 +251,7 @@ def measure_group(g: Graph, hw: tuple[int, int], names: list[str], device: Any
     torch = require_torch()
     sub = graph_at(g, hw, ancestors(g, names))
     net = averaging_weights(build_module(sub, linear=True)).to(device=device, dtype=torch.float64)
-    batch = 1 + max(period(sub.nodes[n].rf.max) for n in names)  # type: ignore[union-attr]
+    batch = 1 + max(period(sub, n) for n in names)
     x = torch.ones(batch, *sub.input_shape, dtype=torch.float64, device=device,
                    requires_grad=True)
     results = {}
@@ -204,13 +259,14 @@ def measure_group(g: Graph, hw: tuple[int, int], names: list[str], device: Any
         outs = net.run(x, keep=names)
         for i, name in enumerate(names):
             layer = sub.nodes[name]
-            (grad,) = torch.autograd.grad(unit_sum(outs[name], layer, hw), x,
+            q = period(sub, name)
+            (grad,) = torch.autograd.grad(unit_sum(outs[name], layer, hw, q), x,
                                           retain_graph=i < len(names) - 1)
-            results[name] = read_field(grad, layer, hw)
+            results[name] = read_field(grad, layer, hw, q)
     return results
 
 
-def unit_sum(out: Any, layer: Layer, hw: tuple[int, int]) -> Any:
+def unit_sum(out: Any, layer: Layer, hw: tuple[int, int], q: int) -> Any:
     """Sample k: the channels of unit (i + k, j + k), (i, j) the unit centred nearest the middle
     of the input; a vector: all its features; a global field: the centre unit."""
     f = layer.rf.max  # type: ignore[union-attr]
@@ -218,17 +274,16 @@ def unit_sum(out: Any, layer: Layer, hw: tuple[int, int]) -> Any:
         return out[0].sum()
     if f.is_global:
         return out[0, :, centre(out.shape[2]), centre(out.shape[3])].sum()
-    i, j = units_at(layer, hw)
-    return sum(out[k, :, i + k, j + k].sum() for k in range(period(f) + 1))
+    i, j = units_at(layer, hw, q)
+    return sum(out[k, :, i + k, j + k].sum() for k in range(q + 1))
 
 
-def read_field(grad: Any, layer: Layer, hw: tuple[int, int]) -> FieldResult:
+def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int) -> FieldResult:
     f = layer.rf.max  # type: ignore[union-attr]
     if f.is_global:
         covered = bool((grad[0].abs().sum(dim=0) > 0).all())
         (r0, r1), (c0, c1) = support(grad[0])
         return FieldResult("global", hw, f, (r1 - r0 + 1, c1 - c0 + 1), covers_input=covered)
-    q = period(f)
     spans = [support(grad[k]) for k in range(q + 1)]
     if any(lo <= 0 or hi >= n - 1 for s in spans for (lo, hi), n in zip(s, hw)):
         return FieldResult("border", hw, f)

@@ -28,8 +28,9 @@ FVCORE_LINE = ("MACs measured = FlopCounterMode / 2; fvcore counts one per multi
 STATUS_TEXT = {
     "no-spatial": "no spatial output: not measured",
     "too-large": "field too large for a 2048×2048 input: not measured",
-    "period": "jump with a period over 8 units: not measured",
+    "period": "fields repeating over more than 16 units: not measured",
     "border": "field touches the border: not measured",
+    "memory": "field needs an input whose activations exceed 2 GiB: not measured",
 }
 
 
@@ -100,6 +101,9 @@ def rf_check(x: Layer, r: FieldResult | None) -> tuple[Check, str]:
                 else f"{fmt(r.jump[0])}×{fmt(r.jump[1])}")
         measured = f"{size} j{jump}"
     note = f"rf at {at}"
+    if not r.whole and r.status == "ok":
+        note += ("; the engine's size is a fractional extent (jump below one pixel): jump "
+                 "compared, size shown")
     if rf_text(f) != analytic:
         note += f" (engine there: {rf_text(f)})"
         analytic = rf_text(f)
