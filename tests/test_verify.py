@@ -146,3 +146,18 @@ def test_stage_selection_and_the_ladder_of_inputs():
     assert got["conv1"].input == (32, 32)  # 7-pixel field: the smallest rung suffices
     assert got["layer1.1.relu2"].size == (7 + 2*2 + 4*2*4,) * 2  # = 43
     assert got["layer1.1.relu2"].jump == (Fraction(4), Fraction(4))
+
+
+def test_unit_periods_of_upsampling_striding_and_adaptive_pooling():
+    from cnncalc.backends.field import unit_periods
+    from cnncalc.engine import Graph
+
+    g = Graph((1, 15, 15), "periods")
+    g.add("a", "adaptive_avgpool", {"size": 6}, ["input"])  # 15/6 = 5/2: bins 3,2,3,2,…
+    g.add("u", "upsample", {"scale_factor": 2, "mode": "nearest"}, ["a"])
+    g.add("c", "conv", {"out": 1, "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 1,
+                        "groups": 1, "bias": False}, ["u"])
+    p = unit_periods(g)
+    assert p["a"] == (2, 2)  # the denominator of 15/6 = 5/2
+    assert p["u"] == (2 * 2, 2 * 2)  # nearest ×2 doubles it
+    assert p["c"] == (4 // 2, 4 // 2)  # stride 2 halves it: 4 / gcd(4, 2)
