@@ -2,8 +2,10 @@
 
 The net is built linear (`build_module(graph, linear=True)`: activations and norms become
 identities, max pools average pools of the same geometry), every conv and linear weight is set to
-1/fan-in (an average: positive, so nothing cancels, and no value overflows), biases to zero, and it
-runs in float64 on an all-ones input. The support of the gradient of a unit with respect to the
+1/fan-in (an average: positive, so nothing cancels, and no value overflows), biases to zero, adds
+and multiplies become means of their inputs (with positive values a·b, a + b and their mean have
+the same gradient support; a product of squeeze-and-excitation paths would overflow), and it runs
+in float64 on an all-ones input. The support of the gradient of a unit with respect to the
 input is then exactly that unit's theoretical field, provided the field does not touch the border.
 
 Cost: one forward and one backward per measured layer, at an input just large enough for the
@@ -30,7 +32,7 @@ from fractions import Fraction
 from typing import Any
 
 from cnncalc.backends.gradient import centre
-from cnncalc.backends.torch_build import build_module, require_torch
+from cnncalc.backends.torch_build import Mean, build_module, require_torch
 from cnncalc.engine import Graph, Layer
 from cnncalc.errors import CnncalcError
 from cnncalc.layers.common import pair
@@ -44,7 +46,7 @@ MAX_PERIOD = 16  # layers whose fields repeat over more units are not measured
 @dataclass
 class FieldResult:
     """One layer's measured field. status: ok, global, no-spatial, too-large, memory, border,
-    period."""
+    period, nonfinite."""
 
     status: str
     input: tuple[int, int] | None = None  # H×W the field was measured at
@@ -250,7 +252,9 @@ def measure_group(g: Graph, hw: tuple[int, int], names: list[str], device: Any
     """One forward at H×W for the layers in `names`, then one backward per layer."""
     torch = require_torch()
     sub = graph_at(g, hw, ancestors(g, names))
-    net = averaging_weights(build_module(sub, linear=True)).to(device=device, dtype=torch.float64)
+    mean = {"add": lambda a, i, o: Mean(), "mul": lambda a, i, o: Mean()}
+    net = averaging_weights(build_module(sub, linear=True, overrides=mean))
+    net = net.to(device=device, dtype=torch.float64)
     batch = 1 + max(period(sub, n) for n in names)
     x = torch.ones(batch, *sub.input_shape, dtype=torch.float64, device=device,
                    requires_grad=True)
@@ -280,6 +284,8 @@ def unit_sum(out: Any, layer: Layer, hw: tuple[int, int], q: int) -> Any:
 
 def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int) -> FieldResult:
     f = layer.rf.max  # type: ignore[union-attr]
+    if not bool(grad.isfinite().all()):
+        return FieldResult("nonfinite", hw, f)  # an overflow: never read as an empty support
     if f.is_global:
         covered = bool((grad[0].abs().sum(dim=0) > 0).all())
         (r0, r1), (c0, c1) = support(grad[0])

@@ -30,6 +30,7 @@ STATUS_TEXT = {
     "too-large": "field too large for a 2048×2048 input: not measured",
     "period": "fields repeating over more than 16 units: not measured",
     "border": "field touches the border: not measured",
+    "nonfinite": "the gradient overflowed: not measured",
     "memory": "field needs an input whose activations exceed 2 GiB: not measured",
 }
 
