@@ -161,3 +161,9 @@ def test_unit_periods_of_upsampling_striding_and_adaptive_pooling():
     assert p["a"] == (2, 2)  # the denominator of 15/6 = 5/2
     assert p["u"] == (2 * 2, 2 * 2)  # nearest ×2 doubles it
     assert p["c"] == (4 // 2, 4 // 2)  # stride 2 halves it: 4 / gcd(4, 2)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_verify_on_a_missing_gpu_is_one_line():
+    r = cli("verify", "lenet5", "--device", "cuda")
+    assert r.code == 2 and "CUDA is not available" in r.err
