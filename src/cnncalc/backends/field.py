@@ -20,8 +20,10 @@ the unit whose field is centred nearest the middle of the input and q the period
 fields in units (1 for plain strided stacks; upsampling and adaptive pooling make it larger, see
 `unit_periods`). The size is the largest support
 over one period (units 0..q−1), matching the engine's "largest over units"; the jump is the shift
-of the support from unit 0 to unit q, divided by q. A global field is measured as "every input
-pixel has a non-zero gradient" at the spec's own input.
+of the support from unit 0 to unit q, divided by q. A global field is measured at the spec's own
+input: its support must be the union of all units' fields clipped to the input — every pixel,
+unless the engine warns that a floor drops the last rows (then the support starts at pixel 0 and
+stops short of the end).
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class FieldResult:
     size: tuple[int, int] | None = None
     jump: tuple[Fraction, Fraction] | None = None
     covers_input: bool | None = None  # global: every input pixel has a non-zero gradient
+    floor_drop: bool = False  # global: the support starts at pixel 0 and the engine warns that
+    # a floor drops the last input rows or columns (the support then stops short of the end)
 
     @property
     def agrees(self) -> bool | None:
@@ -62,7 +66,9 @@ class FieldResult:
         if f is None or self.status not in ("ok", "global"):
             return None
         if f.is_global:
-            return bool(self.covers_input)
+            union = union_in_input(f, self.input)  # type: ignore[arg-type]
+            short = self.floor_drop and all(a <= b for a, b in zip(self.size, union))  # type: ignore[arg-type]
+            return self.size == union or short
         if self.jump != (f.h.jump, f.w.jump):
             return False
         if not self.whole:
@@ -91,6 +97,18 @@ def select(g: Graph, how: str) -> list[str]:
     last = {x.name.split(".")[0]: x.name for x in g.layers}
     resample = ("convT", "upsample", "adaptive_avgpool", "adaptive_maxpool")
     return [x.name for x in g.layers if x.name in last.values() or x.kind in resample]
+
+
+def union_in_input(f: Field, hw: tuple[int, int]) -> tuple[int, int]:
+    """Pixels per axis of a global field inside the input: the union of all units' fields (the
+    engine's global size, which padding can make larger than the input) clipped to the input.
+    Usually the whole input; less when a floor drops the last rows (squeezenet1_1's conv1)."""
+    out = []
+    for ax, n in zip(f.axes(), hw):
+        half = (ax.size - 1) / 2
+        lo, hi = max(0, math.ceil(ax.start - half)), min(n - 1, math.floor(ax.start + half))
+        out.append(hi - lo + 1)
+    return (out[0], out[1])
 
 
 def ancestors(g: Graph, names: list[str]) -> set[str]:
@@ -266,7 +284,7 @@ def measure_group(g: Graph, hw: tuple[int, int], names: list[str], device: Any
             q = period(sub, name)
             (grad,) = torch.autograd.grad(unit_sum(outs[name], layer, hw, q), x,
                                           retain_graph=i < len(names) - 1)
-            results[name] = read_field(grad, layer, hw, q)
+            results[name] = read_field(grad, layer, hw, q, bool(sub.floor_warnings))
     return results
 
 
@@ -282,14 +300,16 @@ def unit_sum(out: Any, layer: Layer, hw: tuple[int, int], q: int) -> Any:
     return sum(out[k, :, i + k, j + k].sum() for k in range(q + 1))
 
 
-def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int) -> FieldResult:
+def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int, floor_drop: bool = False
+               ) -> FieldResult:
     f = layer.rf.max  # type: ignore[union-attr]
     if not bool(grad.isfinite().all()):
         return FieldResult("nonfinite", hw, f)  # an overflow: never read as an empty support
     if f.is_global:
         covered = bool((grad[0].abs().sum(dim=0) > 0).all())
         (r0, r1), (c0, c1) = support(grad[0])
-        return FieldResult("global", hw, f, (r1 - r0 + 1, c1 - c0 + 1), covers_input=covered)
+        return FieldResult("global", hw, f, (r1 - r0 + 1, c1 - c0 + 1), covers_input=covered,
+                           floor_drop=floor_drop and r0 == 0 and c0 == 0)
     spans = [support(grad[k]) for k in range(q + 1)]
     if any(lo <= 0 or hi >= n - 1 for s in spans for (lo, hi), n in zip(s, hw)):
         return FieldResult("border", hw, f)

@@ -93,22 +93,25 @@ def rf_check(x: Layer, r: FieldResult | None) -> tuple[Check, str]:
     f = r.analytic
     assert f is not None and r.input is not None and r.size is not None
     at = f"{r.input[0]}×{r.input[1]}"
+    notes = [f"rf at {at}"]
+    if rf_text(f) != analytic:
+        notes[0] += f" (engine there: {rf_text(f)})"
+        analytic = rf_text(f)
     if r.status == "global":
-        measured = "global" if r.covers_input else f"{r.size[0]}×{r.size[1]} (not every pixel)"
+        measured = "global" if r.agrees else f"{r.size[0]}×{r.size[1]} pixels"
+        if not r.covers_input:
+            notes.append(f"{r.size[0]}×{r.size[1]} of the {at} pixels reach it"
+                         + (" (the engine's floor-drop warning)" if r.floor_drop else ""))
     else:
         assert r.jump is not None
         size = str(r.size[0]) if r.size[0] == r.size[1] else f"{r.size[0]}×{r.size[1]}"
         jump = (fmt(r.jump[0]) if r.jump[0] == r.jump[1]
                 else f"{fmt(r.jump[0])}×{fmt(r.jump[1])}")
         measured = f"{size} j{jump}"
-    note = f"rf at {at}"
-    if not r.whole and r.status == "ok":
-        note += ("; the engine's size is a fractional extent (jump below one pixel): jump "
-                 "compared, size shown")
-    if rf_text(f) != analytic:
-        note += f" (engine there: {rf_text(f)})"
-        analytic = rf_text(f)
-    return Check(analytic, measured, r.agrees), note
+        if not r.whole:
+            notes.append("the engine's size is a fractional extent (jump below one pixel): "
+                         "jump compared, size shown")
+    return Check(analytic, measured, r.agrees), "; ".join(notes)
 
 
 def verify_rows(g: Graph, m: Measured, fields: dict[str, FieldResult]) -> list[VerifyRow]:
