@@ -15,7 +15,7 @@ that still touches the border is measured again at the next size), so early laye
 on small inputs. A field depends on the input size only through adaptive pooling; the analytic
 field it is compared with is the engine's at that same size.
 
-Units: sample k of the batch holds the gradient of unit (i + k, j + k), k = 0..q, where (i, j) is
+Units: one backward per unit (i + k, j + k), k = 0..q, after one forward, where (i, j) is
 the unit whose field is centred nearest the middle of the input and q the period of the layer's
 fields in units (1 for plain strided stacks; upsampling and adaptive pooling make it larger, see
 `unit_periods`). The size is the largest support
@@ -236,10 +236,10 @@ def plan(g: Graph, names: list[str], above: int = 0
 
 
 def memory(g: Graph, name: str) -> int:
-    """Bytes of the float64 outputs, times the batch, that the forward keeps for the backward (an
-    estimate: three values for each output value)."""
+    """Bytes of float64 values the forward keeps for the backward: an estimate of two values
+    (an output and a saved input) per output value of every layer it depends on."""
     values = sum(math.prod(g.nodes[a].out_shape) for a in ancestors(g, [name]))
-    return values * 8 * (1 + period(g, name)) * 3
+    return values * 8 * 2
 
 
 def averaging_weights(net: Any) -> Any:
@@ -267,37 +267,37 @@ def support(grad: Any) -> tuple[tuple[int, int], tuple[int, int]]:
 
 def measure_group(g: Graph, hw: tuple[int, int], names: list[str], device: Any
                   ) -> dict[str, FieldResult]:
-    """One forward at H×W for the layers in `names`, then one backward per layer."""
+    """One forward at H×W for the layers in `names`, then one backward per measured unit."""
     torch = require_torch()
     sub = graph_at(g, hw, ancestors(g, names))
     mean = {"add": lambda a, i, o: Mean(), "mul": lambda a, i, o: Mean()}
     net = averaging_weights(build_module(sub, linear=True, overrides=mean))
     net = net.to(device=device, dtype=torch.float64)
-    batch = 1 + max(period(sub, n) for n in names)
-    x = torch.ones(batch, *sub.input_shape, dtype=torch.float64, device=device,
-                   requires_grad=True)
+    x = torch.ones(1, *sub.input_shape, dtype=torch.float64, device=device, requires_grad=True)
     results = {}
     with torch.enable_grad():
         outs = net.run(x, keep=names)
-        for i, name in enumerate(names):
+        for name in names:
             layer = sub.nodes[name]
             q = period(sub, name)
-            (grad,) = torch.autograd.grad(unit_sum(outs[name], layer, hw, q), x,
-                                          retain_graph=i < len(names) - 1)
-            results[name] = read_field(grad, layer, hw, q, bool(sub.floor_warnings))
+            grads = [torch.autograd.grad(u, x, retain_graph=True)[0][0]
+                     for u in units(outs[name], layer, hw, q)]
+            results[name] = read_field(torch.stack(grads), layer, hw, q,
+                                       bool(sub.floor_warnings))
     return results
 
 
-def unit_sum(out: Any, layer: Layer, hw: tuple[int, int], q: int) -> Any:
-    """Sample k: the channels of unit (i + k, j + k), (i, j) the unit centred nearest the middle
-    of the input; a vector: all its features; a global field: the centre unit."""
+def units(out: Any, layer: Layer, hw: tuple[int, int], q: int) -> list[Any]:
+    """The measured units, each summed over channels: (i + k, j + k) for k = 0..q, (i, j) the
+    unit centred nearest the middle of the input; a vector: all its features; a global field:
+    the centre unit."""
     f = layer.rf.max  # type: ignore[union-attr]
     if out.dim() != 4:
-        return out[0].sum()
+        return [out[0].sum()]
     if f.is_global:
-        return out[0, :, centre(out.shape[2]), centre(out.shape[3])].sum()
+        return [out[0, :, centre(out.shape[2]), centre(out.shape[3])].sum()]
     i, j = units_at(layer, hw, q)
-    return sum(out[k, :, i + k, j + k].sum() for k in range(q + 1))
+    return [out[0, :, i + k, j + k].sum() for k in range(q + 1)]
 
 
 def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int, floor_drop: bool = False
