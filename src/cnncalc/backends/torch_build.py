@@ -113,6 +113,17 @@ class Mul(nn.Module):
         return out
 
 
+class Mean(nn.Module):
+    """The mean of the branches, broadcasting. With positive values it has the gradient support
+    of both a sum and a product, without their growth: the field measurement's join."""
+
+    def forward(self, *xs: Any) -> Any:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out / len(xs)
+
+
 class Concat(nn.Module):
     def forward(self, *xs: Any) -> Any:
         return torch.cat(xs, dim=1)
@@ -200,15 +211,19 @@ BUILDERS: dict[str, Builder] = {
     "concat": _simple(Concat),
 }
 
-# With linear=True (theory's setting for receptive fields): activations become identities and
-# max pools become average pools of the same geometry.
+# With linear=True (theory's setting for receptive fields): activations and the normalisations
+# that are not affine at inference (layer and group norm) become identities, and max pools become
+# average pools of the same geometry. Batchnorm in eval mode is already affine per position.
 ACTIVATION_KINDS = ("relu", "relu6", "gelu", "silu", "sigmoid", "hardswish", "hardsigmoid",
                     "tanh", "mish", "leaky_relu")
 
 
-def build_layer(layer: Layer, linear: bool = False) -> Any:
+def build_layer(layer: Layer, linear: bool = False,
+                overrides: dict[str, Builder] | None = None) -> Any:
     kind = layer.kind
-    if linear and kind in ACTIVATION_KINDS:
+    if overrides and kind in overrides:
+        return overrides[kind](layer.args, layer.in_shapes, layer.out_shape)
+    if linear and (kind in ACTIVATION_KINDS or kind in ("layernorm", "groupnorm")):
         return nn.Identity()
     if linear and kind == "maxpool":
         a = layer.args
@@ -226,13 +241,14 @@ class GraphNet(nn.Module):
     """The graph as a module. `forward(x)` returns the last layer's output; `run(x, keep,
     until)` returns the outputs named in `keep` (and stops after `until`)."""
 
-    def __init__(self, graph: Graph, linear: bool = False):
+    def __init__(self, graph: Graph, linear: bool = False,
+                 overrides: dict[str, Builder] | None = None):
         super().__init__()
         self.order = [(x.name, x.inputs) for x in graph.layers]
         self.spec_name = graph.name
         self.input_shape = graph.input_shape
         for x in graph.layers:
-            self._place(x.name, build_layer(x, linear))
+            self._place(x.name, build_layer(x, linear, overrides))
         last_use: dict[str, int] = {}
         for i, (_, inputs) in enumerate(self.order):
             for name in inputs:
@@ -287,6 +303,8 @@ def _is_container(m: Any) -> bool:
     return type(m) is nn.Module
 
 
-def build_module(graph: Graph, linear: bool = False) -> GraphNet:
-    """The spec's network in torch, in eval mode, with torch's default initialisation."""
-    return GraphNet(graph, linear).eval()
+def build_module(graph: Graph, linear: bool = False,
+                 overrides: dict[str, Builder] | None = None) -> GraphNet:
+    """The spec's network in torch, in eval mode, with torch's default initialisation.
+    `overrides` maps a kind to another builder (the field measurement averages its joins)."""
+    return GraphNet(graph, linear, overrides).eval()

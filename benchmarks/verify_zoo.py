@@ -1,0 +1,44 @@
+"""Run `cnncalc verify` on every zoo spec and print one Markdown row per spec (for docs/verify.md).
+
+    PYTHONPATH=src python benchmarks/verify_zoo.py [names...] [--rf stages|all]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import torch
+
+from cnncalc.backends.field import measure_fields, select
+from cnncalc.backends.measure import measure
+from cnncalc.report.verify import verify_rows
+from cnncalc.spec.load import analyze, zoo_names
+
+
+def main(argv: list[str]) -> None:
+    rf = argv[argv.index("--rf") + 1] if "--rf" in argv else "stages"
+    names = [a for a in argv if not a.startswith("--") and a != rf] or zoo_names()
+    print("| spec | layers | result | rf measured (agree) | rf not measured | seconds |")
+    print("|---|---:|---|---:|---|---:|")
+    for name in names:
+        t = time.perf_counter()
+        g = analyze(name)
+        dev = torch.device("cpu")
+        rows = verify_rows(g, measure(g, dev), measure_fields(g, select(g, rf), dev))
+        seconds = time.perf_counter() - t
+        bad = [r.layer.name for r in rows if not r.agrees]
+        measured = [r for r in rows if r.field is not None and r.field.status in ("ok", "global")]
+        why: dict[str, int] = {}
+        for r in rows:
+            if r.field is not None and r.field.status not in ("ok", "global"):
+                why[r.field.status] = why.get(r.field.status, 0) + 1
+        result = "all agree" if not bad else f"{len(bad)} disagree: {', '.join(bad[:3])}"
+        agree = sum(r.rf.ok is True for r in measured)
+        print(f"| {name} | {len(rows)} | {result} | {len(measured)} ({agree}) | "
+              f"{', '.join(f'{k} {v}' for k, v in why.items()) or '–'} | {seconds:.1f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
