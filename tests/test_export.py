@@ -84,3 +84,20 @@ def test_branches_get_named_values_and_joins_are_expressions():
 def test_unknown_target_is_one_line_and_exit_2():
     r = cli("export", "lenet5", "--to", "tensorflow")
     assert r.code == 2 and "unknown export target 'tensorflow'; choose torch" in r.err
+
+
+def test_export_to_yaml_turns_a_traced_model_into_an_equivalent_spec(tmp_path):
+    r = cli("export", "docs/examples/convnext_block.py:Net", "--input", "3x64x64", "--to", "yaml")
+    assert r.code == 0, r.err
+    path = tmp_path / "net.yaml"
+    path.write_text(r.out)
+    traced = cli("shapes", "docs/examples/convnext_block.py:Net", "--input", "3x64x64", "-f", "json")
+    again = cli("shapes", str(path), "-f", "json")
+    assert again.json()["totals"] == traced.json()["totals"]
+    assert [x["out_shape"] for x in again.json()["layers"]] == \
+        [x["out_shape"] for x in traced.json()["layers"]]
+
+
+def test_export_names_the_targets_on_a_typo():
+    r = cli("export", "lenet5", "--to", "yml")
+    assert r.code == 2 and "choose torch, yaml (did you mean 'yaml'?)" in r.err

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from cnncalc.cli import DeviceOpt, FormatOpt, InputOpt, app, check_format, emit, handle_errors
+from cnncalc.cli import (
+    ArgOpt,
+    DeviceOpt,
+    FormatOpt,
+    InputOpt,
+    app,
+    check_format,
+    emit,
+    handle_errors,
+)
 from cnncalc.errors import CnncalcError
 
 DEPTHS = "5,10,20,40"  # --stack's default depths: Luo's figure 1
@@ -76,7 +85,7 @@ def erf(spec: Annotated[str | None, typer.Argument(
             "--depth", help="With --stack: depths (default 5,10,20,40).")] = None,
         relu: Annotated[bool, typer.Option(
             "--relu", help="With --stack: a ReLU after each conv.")] = False,
-        format: FormatOpt = "table") -> None:
+        format: FormatOpt = "table", arg: ArgOpt = None) -> None:
     """Effective receptive field: the gradient of a unit's centre over random inputs, its
     Gaussian σ, contribution areas, and the theoretical RF and closed-form σ beside them.
 
@@ -105,7 +114,7 @@ def erf(spec: Annotated[str | None, typer.Argument(
         return emit(text) if text is not None else report.print_series(series, a, a_theory)
     from cnncalc.spec.load import analyze
 
-    g = analyze(spec, input)  # type: ignore[arg-type]
+    g = analyze(spec, input, args=arg)  # type: ignore[arg-type]
     with progress_bar("measuring") as bar:
         e = measure(g, layer, progress=bar, **options)  # type: ignore[arg-type]
     if png:

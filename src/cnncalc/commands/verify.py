@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli import (
+    ArgOpt,
     DeviceOpt,
     FormatOpt,
     InputOpt,
@@ -30,7 +31,8 @@ FvcoreOpt = Annotated[bool, typer.Option(
 @app.command()
 @handle_errors
 def verify(spec: SpecArg, input: InputOpt = None, device: DeviceOpt = "cpu",
-           format: FormatOpt = "table", rf: RfOpt = "stages", fvcore: FvcoreOpt = True) -> None:
+           format: FormatOpt = "table", rf: RfOpt = "stages", fvcore: FvcoreOpt = True,
+           arg: ArgOpt = None) -> None:
     """Analytic next to measured, per layer: output shape, params, MACs (FlopCounterMode / 2,
     fvcore beside) and receptive field by gradient support. Exit 1 when anything disagrees.
 
@@ -38,7 +40,7 @@ def verify(spec: SpecArg, input: InputOpt = None, device: DeviceOpt = "cpu",
     """
     from cnncalc.spec.load import analyze
 
-    g = analyze(spec, input)
+    g = analyze(spec, input, args=arg)
     check_format(format, ("table", "md", "json", "csv"))
     if rf not in ("stages", "all", "none"):
         raise CnncalcError(f"unknown --rf {rf!r}; choose stages, all or none")
