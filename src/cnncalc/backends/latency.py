@@ -246,9 +246,10 @@ def prepare(graph: Graph, device: Any, setup: Setup) -> tuple[Any, Any]:
 
 def measure(graph: Graph, batches: list[int], setup: Setup,
             progress: Progress | None = None,
-            measure_one: Callable[..., BatchResult] = measure_batch) -> LatencyResult:
+            measure_one: Callable[..., BatchResult] | None = None) -> LatencyResult:
     """Latency at each batch size, smallest first; stops at the first failing batch."""
     torch = require_torch()
+    measure_one = measure_one or measure_batch
     check_dtype(setup.dtype)
     device = pick_device(setup.device)
     with threads(setup.threads), torch.inference_mode():
