@@ -145,7 +145,7 @@ def unsupported(what: str) -> Iterator[None]:
     """A dtype or compile failure inside torch as one line; other errors pass through."""
     try:
         yield
-    except (RuntimeError, NotImplementedError, AssertionError) as e:
+    except (RuntimeError, NotImplementedError) as e:
         if isinstance(e, RuntimeError) and is_out_of_memory(e):
             raise
         text = str(e).strip().splitlines()
