@@ -1,6 +1,7 @@
 """Check `cnncalc latency` against a direct torch.utils.benchmark measurement of the same module.
 
-    python benchmarks/latency_check.py [SPEC ...] [--batch 1] [--min-time 2] [--rounds 2] [--threads N]
+    python benchmarks/latency_check.py [SPEC ...] [--batch 1] [--min-time 2] [--rounds 2]
+                                        [--threads N]
 
 For each spec, builds the module once and, in alternating rounds, times it with cnncalc's
 harness (`backends.latency.measure_batch`) and with `torch.utils.benchmark.Timer.blocked_autorange`
