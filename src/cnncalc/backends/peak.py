@@ -1,9 +1,10 @@
 """The device's ceilings for the roofline: peak arithmetic (GFLOP/s) and memory bandwidth (GB/s).
 
-On CPU the peak is measured once per process with a large matmul (2·n³ FLOPs a call, the best
-block counts: a ceiling, not a typical figure). On GPU it comes from a small table of vendor
-datasheet numbers (dense, no sparsity) or from `--peak-gflops`. Bandwidth is measured on both with
-a large copy (one read and one write of every byte). torch is imported lazily.
+On CPU the peak is measured once per process with a large matmul (n = 1024, 2·n³ FLOPs a call;
+smaller when the dtype is slow; the best block counts: a ceiling, not a typical figure). On GPU it
+comes from a small table of vendor datasheet numbers (dense, no sparsity), measured the CPU's way
+for a GPU not in the table, or from `--peak-gflops`. Bandwidth is measured on both with a large
+copy (one read and one write of every byte). torch is imported lazily.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ GPU_PEAKS: tuple[tuple[str, float, float], ...] = (
     ("RTX 3090", 35.6, 71.0),
 )
 
-MATMUL_SIZES = (256, 512, 1024, 2048)  # grown until one call takes at least MATMUL_CALL_S
-MATMUL_CALL_S = 0.02
+MATMUL_SIZES = (1024, 512, 256)  # shrunk while one call takes over MATMUL_CALL_S (a slow dtype)
+MATMUL_CALL_S = 0.1
 PEAK_MIN_TIME = 0.25  # seconds of timed matmul blocks
 COPY_MIB = {"cpu": 64, "cuda": 256}
 
@@ -75,7 +76,7 @@ def _matmul_peak(device: Any, dtype: Any, threads: int) -> tuple[float, str]:
             a = torch.randn(n, n, device=device).to(dtype)
             b = torch.randn(n, n, device=device).to(dtype)
             times, _ = time_calls(lambda a=a, b=b: torch.mm(a, b), device, 0.0, min_blocks=2)
-            if _best(times) >= MATMUL_CALL_S or n == MATMUL_SIZES[-1]:
+            if _best(times) <= MATMUL_CALL_S:
                 break
         times, calls = time_calls(lambda: torch.mm(a, b), device, PEAK_MIN_TIME)
     gflops = 2 * n**3 / _best(times) / 1e9
@@ -83,8 +84,8 @@ def _matmul_peak(device: Any, dtype: Any, threads: int) -> tuple[float, str]:
     return gflops, f"measured: {n}×{n} {name} matmul, best of {len(times)} blocks ({calls} calls)"
 
 
-def cpu_peak(device: Any, dtype: Any) -> Peak:
-    """The CPU's peak GFLOP/s for this dtype and thread count, measured once per process."""
+def matmul_peak(device: Any, dtype: Any) -> Peak:
+    """The device's peak GFLOP/s for this dtype and thread count, measured once per process."""
     torch = require_torch()
     gflops, source = _matmul_peak(device, dtype, torch.get_num_threads())
     return Peak(gflops, source)
@@ -110,18 +111,20 @@ def with_bandwidth(peak: Peak, device: Any) -> Peak:
 
 def find_peak(device: Any, dtype: Any, peak_gflops: float | None, bandwidth: bool,
               progress: Progress | None = None) -> Peak:
-    """The ceiling to compare with: `--peak-gflops`, the GPU table, or the CPU matmul."""
+    """The ceiling to compare with: `--peak-gflops`, the GPU table, or a measured matmul."""
     torch = require_torch()
     note: Callable[[str], None] = (lambda s: progress(s, 0.0)) if progress else (lambda s: None)
-    name = str(dtype).removeprefix("torch.")
+    known = None
+    if peak_gflops is None and device.type == "cuda":
+        name = str(dtype).removeprefix("torch.")
+        known = table_peak(torch.cuda.get_device_name(device), name)
     if peak_gflops is not None:
         peak = Peak(peak_gflops, "--peak-gflops")
-    elif device.type == "cuda":
-        known = table_peak(torch.cuda.get_device_name(device), name)
-        peak = Peak(*known) if known else Peak(None, "unknown GPU: give --peak-gflops")
+    elif known is not None:
+        peak = Peak(*known)
     else:
         note("peak: matmul")
-        peak = cpu_peak(device, dtype)
+        peak = matmul_peak(device, dtype)
     if bandwidth:
         note("peak: bandwidth")
         peak = with_bandwidth(peak, device)

@@ -43,6 +43,10 @@ def ms(seconds: float) -> str:
     return f"{v:.2f}" if v >= 10 else f"{v:.3f}"
 
 
+def rate(v: float) -> str:
+    return f"{v:,.1f}" if v >= 10 else f"{v:.3f}"
+
+
 def pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
@@ -107,8 +111,8 @@ def batch_columns(r: LatencyResult) -> list[Column]:
         ("MACs", lambda b: human(b.macs), True),
         ("Median ms", lambda b: ms(b.stats.median), True),
         ("p10–p90 ms", lambda b: f"{ms(b.stats.p10)}–{ms(b.stats.p90)}", True),
-        ("Images/s", lambda b: f"{b.throughput:,.1f}", True),
-        ("GMAC/s", lambda b: f"{b.gmacs_per_s:,.1f}", True),
+        ("Images/s", lambda b: rate(b.throughput), True),
+        ("GMAC/s", lambda b: rate(b.gmacs_per_s), True),
         ("% of peak", lambda b: pct(b.fraction_of_peak(r.peak)), True),
     ]
 
@@ -123,7 +127,7 @@ def layer_columns(b: BatchResult, rk: dict[str, int]) -> list[Column]:
         ("% time", lambda x: pct(x.seconds / total), True),
         ("Slow", lambda x: f"#{rk[x.name]}" if x.name in rk else "", True),
         ("MACs", lambda x: human(x.macs), True),
-        ("GMAC/s", lambda x: f"{x.gmacs_per_s:,.1f}", True),
+        ("GMAC/s", lambda x: rate(x.gmacs_per_s), True),
         ("Bytes", lambda x: human_bytes(x.bytes), True),
         ("FLOP/B", lambda x: f"{x.intensity:.1f}", True),
         ("Bound", lambda x: x.bound or "–", False),
@@ -141,6 +145,10 @@ def header_lines(r: LatencyResult) -> list[str]:
     if p.bandwidth_gbs:
         ridge = f"; ridge {p.ridge:.1f} FLOP/B" if p.ridge else ""
         lines.append(f"Bandwidth: {p.bandwidth_gbs:,.1f} GB/s ({p.bandwidth_source}){ridge}")
+    load, cores = e.get("load_average_1min"), e.get("cpu_count")
+    if e["device"] == "cpu" and load is not None and cores and load >= cores:
+        lines.append(f"Warning: load average {load:.2f} on {cores} cores when measuring began: "
+                     "other processes share the CPU and may perturb these numbers")
     return lines
 
 
