@@ -234,3 +234,24 @@ def test_cuda_latency_structure(dtype):
 def test_compile_runs_and_is_recorded():
     j = latency_json("--compile")
     assert j["environment"]["compile"] is True and j["batches"][0]["latency_ms"]["median"] > 0
+
+
+def fixed_result(load: float) -> lat.LatencyResult:
+    env = {"torch": "2.x", "device": "cpu", "device_name": "Test CPU", "threads": 2,
+           "cpu_count": 2, "dtype": "float32", "channels_last": False, "compile": False,
+           "load_average_1min": load}
+    s = stats([0.04, 0.05, 0.06], calls=30)
+    r = lat.LatencyResult("t", (3, 8, 8), lat.Setup(), env, Peak(100.0, "--peak-gflops"))
+    r.batches.append(lat.BatchResult(4, 1_000_000_000, s))
+    return r
+
+
+def test_rendered_figures_from_fixed_numbers():
+    from cnncalc.report.latency import render
+
+    md = render(fixed_result(0.5), "md")
+    # median 50 ms; 4 images ÷ 0.05 s = 80 images/s; 1e9 MACs ÷ 0.05 s = 20 GMAC/s;
+    # 2 × 20 GMAC/s ÷ 100 GFLOP/s = 40 % of peak; p10 = 40 + 0.2·10 = 42 ms, p90 = 58 ms
+    assert "| 4 | 1.00G | 50.00 | 42.00–58.00 | 80.0 | 20.0 | 40.0% |" in md
+    assert "Warning" not in md
+    assert "Warning: load average 3.00 on 2 cores" in render(fixed_result(3.0), "md")
