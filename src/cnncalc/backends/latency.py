@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import platform
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -245,25 +245,23 @@ def prepare(graph: Graph, device: Any, setup: Setup) -> tuple[Any, Any]:
 
 
 def measure(graph: Graph, batches: list[int], setup: Setup,
-            progress: Progress | None = None,
-            measure_one: Callable[..., BatchResult] | None = None) -> LatencyResult:
+            progress: Progress | None = None) -> LatencyResult:
     """Latency at each batch size, smallest first; stops at the first failing batch."""
     torch = require_torch()
-    measure_one = measure_one or measure_batch
     check_dtype(setup.dtype)
     device = pick_device(setup.device)
     with threads(setup.threads), torch.inference_mode():
+        env = environment(device, setup)  # before our own work raises the load average
         net, runner = prepare(graph, device, setup)
         with unsupported(f"{setup.dtype} on {device.type}"):
             peak = find_peak(device, getattr(torch, setup.dtype), setup.peak_gflops,
                              setup.per_layer, progress)
-        result = LatencyResult(graph.name, graph.input_shape, setup,
-                               environment(device, setup), peak)
+        result = LatencyResult(graph.name, graph.input_shape, setup, env, peak)
         for b in batches:
             try:
                 with out_of_memory(f"at batch {b}"):
                     result.batches.append(
-                        measure_one(graph, net, runner, b, device, setup, peak, progress))
+                        measure_batch(graph, net, runner, b, device, setup, peak, progress))
             except BackendError as e:
                 result.error = str(e)
                 break
