@@ -1,6 +1,6 @@
 """Check `cnncalc latency` against a direct torch.utils.benchmark measurement of the same module.
 
-    python benchmarks/latency_check.py [SPEC ...] [--batch 1] [--min-time 2] [--rounds 2]
+    python benchmarks/latency_check.py [SPEC ...] [--batch 1] [--min-time 1] [--rounds 5]
                                         [--threads N]
 
 For each spec, builds the module once and, in alternating rounds, times it with cnncalc's
@@ -65,8 +65,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("specs", nargs="*", default=["resnet18", "mobilenet_v2", "squeezenet1_1"])
     ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--min-time", type=float, default=2.0)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--min-time", type=float, default=1.0)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     args = ap.parse_args()
     import torch
