@@ -88,4 +88,4 @@ def main() -> None:
 
 
 # Each command lives in its own module and registers itself on `app`.
-from cnncalc.commands import analytic, erf, export, interview, verify, zoo  # noqa: E402,F401
+from cnncalc.commands import analytic, erf, export, interview, latency, verify, zoo  # noqa: E402,F401
