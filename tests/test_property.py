@@ -21,9 +21,7 @@ from cnncalc.errors import ShapeError
 
 torch = pytest.importorskip("torch")
 
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
-
-from cnncalc.backends.torch_build import build_module  # noqa: E402
+from cnncalc.backends.measure import meta_measure  # noqa: E402
 
 EXAMPLES = int(os.environ.get("CNNCALC_PROPERTY_EXAMPLES", "200"))
 OPS = ("conv", "conv", "convT", "maxpool", "avgpool", "linear", "residual", "concat",
@@ -120,18 +118,8 @@ def graphs(draw) -> Graph:
 
 
 def measured(g: Graph) -> tuple[dict, dict, dict]:
-    with torch.device("meta"):
-        net = build_module(g)
-    shapes: dict[str, tuple[int, ...]] = {}
-    for x in g.layers:
-        net.layer(x.name).register_forward_hook(
-            lambda m, i, o, name=x.name: shapes.__setitem__(name, tuple(o.shape[1:])))
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        net(torch.empty(1, *g.input_shape, device="meta"))
-    counts = counter.get_flop_counts()
-    macs = {x.name: sum(counts.get(f"GraphNet.{x.name}", {}).values()) // 2 for x in g.layers}
-    params = {x.name: sum(p.numel() for p in net.layer(x.name).parameters()) for x in g.layers}
-    return shapes, params, macs
+    m = meta_measure(g)  # one meta-device forward: hooks per layer, FlopCounterMode / 2
+    return m.shapes, m.params, m.macs
 
 
 def check(g: Graph) -> None:

@@ -14,21 +14,14 @@ torch = pytest.importorskip("torch")
 
 @pytest.mark.parametrize("name", zoo_names())
 def test_zoo_spec_in_torch_matches_the_engine(name):
-    from torch.utils.flop_counter import FlopCounterMode
-
+    from cnncalc.backends.measure import meta_measure
     from cnncalc.backends.torch_build import build_module
 
     g = analyze(name)
+    m = meta_measure(g)  # hooks per layer and FlopCounterMode / 2, on the meta device
+    assert {x.name: x.out_shape for x in g.layers} == m.shapes
+    assert {x.name: x.params for x in g.layers} == m.params
+    assert {x.name: x.macs for x in g.layers} == m.macs
     with torch.device("meta"):
         net = build_module(g)
-    shapes: dict[str, tuple[int, ...]] = {}
-    for x in g.layers:
-        net.layer(x.name).register_forward_hook(
-            lambda m, i, o, name=x.name: shapes.__setitem__(name, tuple(o.shape[1:])))
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        net(torch.empty(1, *g.input_shape, device="meta"))
-    assert {x.name: x.out_shape for x in g.layers} == shapes
-    assert {x.name: x.params for x in g.layers} == {
-        x.name: sum(p.numel() for p in net.layer(x.name).parameters()) for x in g.layers}
     assert sum(p.numel() for p in net.parameters()) == g.totals().params
-    assert counter.get_total_flops() == 2 * g.totals().macs  # FlopCounterMode counts 2 per MAC
