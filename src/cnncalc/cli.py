@@ -81,4 +81,4 @@ def main() -> None:
 
 
 # Each command lives in its own module and registers itself on `app`.
-from cnncalc.commands import analytic, interview, zoo  # noqa: E402,F401
+from cnncalc.commands import analytic, interview, schema, zoo  # noqa: E402,F401

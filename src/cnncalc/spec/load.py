@@ -64,7 +64,7 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
         raise SpecError("a spec is a mapping with 'input' and 'layers'", root.loc)
     errors = ErrorList()
     top = root.value
-    meant = set()  # a misspelt key already explains why the key it meant is missing
+    meant: set[str] = set()  # a misspelt key already explains why the key it meant is missing
     for key in top:
         if key not in TOP_KEYS:
             close = difflib.get_close_matches(key, TOP_KEYS, n=1, cutoff=0.6)
