@@ -147,9 +147,9 @@ def test_very_deep_nesting_is_refused_without_recursion_error(tmp_path):
     ("[{relu: , repeat: 10001}]", "2:27: repeat must be an integer from 0 to 10,000, got 10001"),
     ("[{relu: , repeat: 2.0}]", "repeat must be an integer from 0 to 10,000, got 2.0"),
     ("[{relu: , repeat: yes}]", "repeat must be an integer from 0 to 10,000, got 'yes'"),
-    # 200 × 1000 = 200,000 relus: refused once the graph passes 100,000 layers
-    ("[{seq: [{relu: , repeat: 1000}], repeat: 200}]",
-     "spec expands to more than 100,000 layers (lower a repeat count)"),
+    # 200 × 100 = 20,000 relus: refused once the graph passes 10,000 layers
+    ("[{seq: [{relu: , repeat: 100}], repeat: 200}]",
+     "spec expands to more than 10,000 layers (lower a repeat count)"),
 ])
 def test_repeat_limits(tmp_path, layers, message):
     (line,) = error_lines("shapes", write(tmp_path, f"input: 3x8x8\nlayers: {layers}\n"))

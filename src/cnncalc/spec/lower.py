@@ -36,7 +36,7 @@ SHORTCUTS = ("auto", "identity", "optional")
 INPUT_REF = "in"  # `$in`, the channels entering the enclosing block
 MAX_REPEAT = 10_000
 MAX_BLOCK_DEPTH = 32
-MAX_LAYERS = 100_000
+MAX_LAYERS = 10_000  # ResNet-1001 has about 3,300; more is a runaway repeat
 
 
 @dataclass

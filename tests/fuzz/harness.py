@@ -1,0 +1,219 @@
+"""Fuzzing cnncalc's front door: broken zoo specs and random YAML through `cnncalc shapes`.
+
+Every case must end in a result (exit 0) or error lines and exit 2. An exception escaping the
+command is a *traceback*; a case still running after `timeout` seconds is a *hang*. Cases are
+made from a `random.Random`, so hypothesis (tests/fuzz/test_fuzz.py) and the 10,000-case script
+(benchmarks/fuzz.py) share them, and a seed reproduces a case.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import signal
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from typer.testing import CliRunner
+
+from cnncalc.cli import app
+from cnncalc.layers.registry import all_kinds
+from cnncalc.spec.load import TOP_KEYS, ZOO, zoo_names
+
+OUTCOMES = ("result", "error", "traceback", "hang")
+
+# Values people (and copy-paste) put where numbers go
+ODD_VALUES = ["0", "-1", "1e3", "0x10", "0o7", "1_000", "yes", "no", "on", "~", "null", "2.5",
+              "999999999999", "1000001", "[]", "{}", "[1, 2, 3]", "''", "'$x'", "$in * 1000",
+              "\"$in // 0\"", "\"2 ** 99\"", "\"$i\"", "same", ".inf", ".nan", "true", "*a", "&a 3",
+              "!!python/object:os.system", "\"__import__('os')\"", "-", "?", "|", ">", "%", "@"]
+ODD_CHARS = list("[]{}:,-*&!|>'\"#%@`\t\n ?$\\") + ["\x00", "\u202e", "\ufeff", "é"]
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def vocabulary() -> list[str]:
+    """Words that mean something to the spec reader: kinds, aliases, arguments, keywords."""
+    words = set(TOP_KEYS) | {"seq", "residual", "concat", "add", "mul", "name", "repeat", "if",
+                             "body", "shortcut", "args", "doc", "channels", "size", "auto",
+                             "identity", "optional", "same", "valid"}
+    for kind in all_kinds().values():
+        words |= {kind.name, *kind.aliases}
+        for arg in kind.args:
+            words |= {arg.name, *arg.aliases}
+    return sorted(words)
+
+
+VOCAB = vocabulary()
+ZOO_TEXTS = {name: (ZOO / f"{name}.yaml").read_text() for name in zoo_names()}
+
+
+# Mutations of a zoo spec --------------------------------------------------------------------
+
+def _lines(text: str) -> list[str]:
+    return text.split("\n")
+
+
+def mutate(text: str, rng: random.Random) -> str:
+    """One random edit of the kind a person or a bad paste makes."""
+    op = rng.randrange(10)
+    lines = _lines(text)
+    i = rng.randrange(len(lines))
+    if op == 0:  # delete a line
+        del lines[i]
+    elif op == 1:  # duplicate a line
+        lines.insert(i, lines[i])
+    elif op == 2:  # swap two lines
+        j = rng.randrange(len(lines))
+        lines[i], lines[j] = lines[j], lines[i]
+    elif op == 3:  # an odd value where a number was
+        nums = list(_NUMBER.finditer(text))
+        if nums:
+            m = rng.choice(nums)
+            return text[:m.start()] + rng.choice(ODD_VALUES) + text[m.end():]
+    elif op == 4:  # another meaningful word, or a misspelling
+        words = list(_WORD.finditer(text))
+        if words:
+            m = rng.choice(words)
+            new = rng.choice(VOCAB)
+            if rng.random() < 0.3 and len(new) > 2:  # drop or double one letter
+                k = rng.randrange(len(new))
+                new = new[:k] + new[k + 1:] if rng.random() < 0.5 else new[:k] + new[k] + new[k:]
+            return text[:m.start()] + new + text[m.end():]
+    elif op == 5:  # a stray character
+        k = rng.randrange(len(text) + 1)
+        return text[:k] + rng.choice(ODD_CHARS) + text[k:]
+    elif op == 6:  # cut off
+        return text[: rng.randrange(len(text) + 1)]
+    elif op == 7:  # indent or dedent a line
+        lines[i] = ("  " + lines[i]) if rng.random() < 0.5 else lines[i][2:]
+    elif op == 8:  # a big number where a number was
+        nums = list(_NUMBER.finditer(text))
+        if nums:
+            m = rng.choice(nums)
+            return text[:m.start()] + str(rng.choice([10**k for k in range(3, 13)])) + text[m.end():]
+    else:  # a repeat or an if on some item
+        lines[i] = lines[i].replace("}", f", {rng.choice(['repeat', 'if', 'name'])}: "
+                                         f"{rng.choice(ODD_VALUES)}}}", 1)
+    return "\n".join(lines)
+
+
+def mutated_zoo_spec(rng: random.Random) -> str:
+    text = ZOO_TEXTS[rng.choice(sorted(ZOO_TEXTS))]
+    for _ in range(rng.choice([1, 1, 1, 2, 3, 5])):
+        text = mutate(text, rng)
+    return text
+
+
+# Random YAML -------------------------------------------------------------------------------
+
+def _scalar(rng: random.Random) -> Any:
+    return rng.choice([rng.randint(-3, 300), rng.choice(VOCAB), rng.choice(ODD_VALUES),
+                       rng.random() * 10, True, None, [3, 3]])
+
+
+def _tree(rng: random.Random, depth: int) -> Any:
+    r = rng.random()
+    if depth <= 0 or r < 0.35:
+        return _scalar(rng)
+    if r < 0.65:
+        return [_tree(rng, depth - 1) for _ in range(rng.randrange(4))]
+    return {rng.choice(VOCAB): _tree(rng, depth - 1) for _ in range(rng.randrange(4))}
+
+
+def random_spec(rng: random.Random) -> str:
+    """Random YAML, usually shaped like a spec (input + layers) so it gets past the header."""
+    if rng.random() < 0.2:
+        return yaml.safe_dump(_tree(rng, 4))
+    doc: dict[str, Any] = {"input": rng.choice(["3x32x32", "1x8x8", {"channels": 3, "size": 16},
+                                                _scalar(rng)])}
+    if rng.random() < 0.3:
+        doc["blocks"] = {rng.choice(["b", "blk", "relu"]): {"args": {"c": rng.randint(1, 8)},
+                                                           "body": _tree(rng, 3)}}
+    doc["layers"] = [_tree(rng, 3) if rng.random() < 0.4 else {rng.choice(VOCAB): _tree(rng, 2)}
+                     for _ in range(rng.randint(0, 6))]
+    text = yaml.safe_dump(doc, allow_unicode=True)
+    return mutate(text, rng) if rng.random() < 0.3 else text
+
+
+def make_case(rng: random.Random) -> tuple[str, list[str]]:
+    """(spec text, extra command-line options) for one case."""
+    text = mutated_zoo_spec(rng) if rng.random() < 0.6 else random_spec(rng)
+    options = ["-f", rng.choice(["json", "json", "csv", "md", "table"])]
+    if rng.random() < 0.1:
+        options += ["--input", rng.choice(["3x0x8", "64", "3x64x64", "1e3", "x", "3x99999x2"])]
+    if rng.random() < 0.05:
+        options += ["--depth", str(rng.randint(0, 3))]
+    return text, options
+
+
+# Running a case ---------------------------------------------------------------------------
+
+class Hang(Exception):
+    """The case ran past its time."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise Hang(f"still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@dataclass
+class Outcome:
+    kind: str  # one of OUTCOMES
+    detail: str = ""
+
+
+_RUNNER = CliRunner()
+_DIR = Path(tempfile.mkdtemp(prefix="cnncalc-fuzz-"))
+
+
+def run_case(text: str, options: list[str], timeout: float = 30.0) -> Outcome:
+    """Run `cnncalc shapes FILE OPTIONS` in-process on `text`; classify how it ended."""
+    path = _DIR / "case.yaml"
+    path.write_text(text, encoding="utf-8", errors="surrogateescape")
+    env = {"TERMINAL_WIDTH": "120", "COLUMNS": "120"}
+    try:
+        with time_limit(timeout):
+            r = _RUNNER.invoke(app, ["shapes", str(path), *options], env=env)
+    except Hang as e:
+        return Outcome("hang", str(e))
+    if isinstance(r.exception, Hang):
+        return Outcome("hang", str(r.exception))
+    if r.exit_code == 0 and r.exception is None:
+        return Outcome("result")
+    lines = r.stderr.strip().splitlines()
+    if r.exit_code == 2 and not isinstance(r.exception, Exception) and r.stdout == "" and lines \
+            and not any(x.startswith("Traceback") or not x.strip() for x in lines):
+        return Outcome("error", lines[0])
+    detail = repr(r.exception) if r.exception else f"exit {r.exit_code}: {r.stderr[-300:]}"
+    return Outcome("traceback", detail)
+
+
+def fuzz(cases: int, seed: int, timeout: float = 30.0) -> tuple[Counter[str], list[str]]:
+    """Counts of each outcome over `cases` cases, and the first few failures (seed, detail)."""
+    counts: Counter[str] = Counter(dict.fromkeys(OUTCOMES, 0))
+    failures: list[str] = []
+    for n in range(cases):
+        rng = random.Random(f"{seed}:{n}")
+        text, options = make_case(rng)
+        out = run_case(text, options, timeout)
+        counts[out.kind] += 1
+        if out.kind in ("traceback", "hang") and len(failures) < 20:
+            failures.append(f"case {seed}:{n}: {out.kind}: {out.detail}")
+    return counts, failures
