@@ -255,10 +255,11 @@ def test_errors_stop_at_the_limit(tmp_path):
 def test_header_errors_are_reported_together(tmp_path):
     text = "name: [1]\ninpt: 3x8x8\nlayers: 3\n"
     lines = error_lines("shapes", write(tmp_path, text))
+    # in the order they stand in the file
     assert [x.split(": ", 1)[1] for x in lines] == [
+        "'name' is a line of text, got [1]",
         "unknown top-level key 'inpt'; allowed: name, description, info, input, blocks, layers "
         "(did you mean 'input'?)",
-        "'name' is a line of text, got [1]",
         "'layers' is a non-empty list of layers",
     ]
 

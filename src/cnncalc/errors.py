@@ -94,7 +94,11 @@ class ErrorList:
             raise SpecErrors(self.errors, more=True)
 
     def error(self) -> CnncalcError:
-        return self.errors[0] if len(self.errors) == 1 else SpecErrors(self.errors)
+        """The one error, or all of them in the order they stand in the file."""
+        if len(self.errors) == 1:
+            return self.errors[0]
+        return SpecErrors(sorted(self.errors, key=lambda e: (e.loc.line, e.loc.col) if e.loc
+                                 else (0, 0)))
 
     def check(self) -> None:
         if self.errors:

@@ -84,6 +84,14 @@ def _offset_loc(filename: str, text: str, offset: int) -> Loc:
     return Loc(filename, before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
 
 
+def _syntax_hint(text: str, where: Loc) -> str | None:
+    lines = text.split("\n")
+    line = lines[where.line - 1] if where.line <= len(lines) else ""
+    if "\t" in line[: where.col]:
+        return "a tab: YAML indents with spaces only"
+    return None
+
+
 def load_yaml(text: str, filename: str = "<spec>") -> YNode:
     """Compose `text` into a YNode tree, enforcing the size, depth and alias limits."""
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
@@ -156,7 +164,8 @@ def load_yaml(text: str, filename: str = "<spec>") -> YNode:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = _loc(filename, mark) if mark else Loc(filename, 1, 1)
-        raise SpecError(f"YAML syntax: {e.problem or e.context}", where) from None
+        raise SpecError(f"YAML syntax: {e.problem or e.context}", where,
+                        _syntax_hint(text, where)) from None
     except yaml.reader.ReaderError as e:  # a control character such as NUL
         where = _offset_loc(filename, text, e.position)
         raise SpecError(f"YAML cannot hold the character {chr(e.character)!r} (code "
