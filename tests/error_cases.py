@@ -333,6 +333,9 @@ CASES: list[Case] = [
     Case("The command line", "Unknown format", "unknown format 'yaml'",
          "Use table, md, json or csv.", spec=H + "layers: [relu]\n",
          args=("shapes", SPEC, "-f", "yaml")),
+    Case("The command line", "apply: too much work", "values to visit, more than the 1,000,000 "
+         "apply computes", "apply is for small worked examples: lower the padding or the kernel.",
+         args=("apply", "-i", "[[1,2],[3,4]]", "-k", "[[1]]", "-p", "1000")),
     # torch ----------------------------------------------------------------------------------
     Case("The torch backend", "torch not installed", "torch is not installed",
          "The analytic commands need no torch; the measuring ones do: "

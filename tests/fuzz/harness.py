@@ -1,4 +1,5 @@
-"""Fuzzing cnncalc's front door: broken zoo specs and random YAML through `cnncalc shapes`.
+"""Fuzzing cnncalc's front door: broken zoo specs and random YAML through `cnncalc shapes`, and
+odd command lines for the calculators (conv, pool, dsconv, fc-vs-conv, apply, rf --stack).
 
 Every case must end in a result (exit 0) or error lines and exit 2. An exception escaping the
 command is a *traceback*; a case still running after `timeout` seconds is a *hang*. Cases are
@@ -27,6 +28,7 @@ from cnncalc.layers.registry import all_kinds
 from cnncalc.spec.load import TOP_KEYS, ZOO, zoo_names
 
 OUTCOMES = ("result", "error", "traceback", "hang")
+ARGV_SHARE = 0.2  # of the cases are calculator command lines; the rest are spec files
 
 # Values people (and copy-paste) put where numbers go
 ODD_VALUES = ["0", "-1", "1e3", "0x10", "0o7", "1_000", "yes", "no", "on", "~", "null", "2.5",
@@ -153,6 +155,61 @@ def make_case(rng: random.Random) -> tuple[str, list[str]]:
     return text, options
 
 
+# Random command lines for the calculators ---------------------------------------------------
+
+ODD_SIZES = ["224", "3x224x224", "224x200", "0", "-1", "3x0x8", "1x1", "100000", "99999999",
+             "1e3", "x", "", "3x3x3x3", "same", "valid", "2x", "4×4", "1,2", "  7 ", "0x10", "5"]
+ODD_MATRICES = ["[[1,2],[3,4]]", "[[1,2],[3]]", "[]", "[[]]", "[[1e309]]", "[[nan]]", "[1,2]",
+                "[[1,2],[3,4]", "sobel_x", "blur", "lapl", "[[" + "1," * 40 + "1]]", "3", "2x2",
+                "[['a']]", "[[1]]"]
+STACKS = ["3x3*7", "3x3 d1,d2,d4,d8", "7x7 s2, max3 s2 p1, 3x3*2", "", ",", "3x3*0", "3x3*9999",
+          "d2", "max", "avg3 s1 p1", "3x3 s0", "3x3 pfoo", "conv0", "3x3 s2 s2", "5x5 psame s2",
+          "mystery3", "3x3 d99999", "1x1*1001"]
+
+
+def random_argv(rng: random.Random) -> list[str]:
+    """A command line for one of the calculators, with odd values in its options."""
+    def size() -> str:
+        return rng.choice(ODD_SIZES)
+
+    cmd = rng.choice(["conv", "pool", "dsconv", "fc-vs-conv", "apply", "rf"])
+    argv = [cmd]
+    if cmd in ("conv", "pool", "fc-vs-conv"):
+        argv.append(size())
+        for opt in ("-k", "-s", "-p", "-d"):
+            if rng.random() < 0.4 and not (cmd == "fc-vs-conv" and opt != "-k"):
+                argv += [opt, size()]
+        if cmd == "conv" and rng.random() < 0.3:
+            argv += [rng.choice(["--cin", "--cout", "-g"]), str(rng.randint(-1, 70))]
+        if cmd == "pool" and rng.random() < 0.3:
+            argv += rng.choice([["--gap"], ["--ceil"], ["--op", rng.choice(["max", "avg", "min"])]])
+    elif cmd == "dsconv":
+        argv += ["--cin", str(rng.randint(1, 600)), "--cout", str(rng.randint(1, 600)),
+                 "-k", size()]
+        if rng.random() < 0.5:
+            argv += ["--size", size()]
+        if rng.random() < 0.3:
+            argv += ["-p", size(), "-s", size()]
+    elif cmd == "apply":
+        argv += ["-i", rng.choice(ODD_MATRICES), "-k", rng.choice(ODD_MATRICES)]
+        if rng.random() < 0.4:
+            argv += ["--op", rng.choice(["conv", "max", "avg", "sum"])]
+        if rng.random() < 0.4:
+            argv += [rng.choice(["-s", "-p"]), size()]
+        if rng.random() < 0.3:
+            argv += ["--at", rng.choice(["0,0", "1,1", "9,9", "-1,0", "x", "0"])]
+    else:
+        argv += ["--stack", rng.choice(STACKS) if rng.random() < 0.7 else
+                 ", ".join(rng.choice(STACKS) for _ in range(3))]
+        if rng.random() < 0.3:
+            argv += ["--input", size()]
+    if rng.random() < 0.3:
+        argv.append("--explain")
+    if rng.random() < 0.5:
+        argv += ["-f", rng.choice(["table", "md", "json", "latex", "csv", "yaml"])]
+    return argv
+
+
 # Running a case ---------------------------------------------------------------------------
 
 class Hang(Exception):
@@ -187,21 +244,33 @@ def run_case(text: str, options: list[str], timeout: float = 30.0) -> Outcome:
     """Run `cnncalc shapes FILE OPTIONS` in-process on `text`; classify how it ended."""
     path = _DIR / "case.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
+    return run_argv(["shapes", str(path), *options], timeout)
+
+
+def run_argv(argv: list[str], timeout: float = 30.0) -> Outcome:
+    """Run `cnncalc ARGV` in-process as `cnncalc.cli.main` does; classify how it ended.
+
+    Like `main`, usage errors (a bad option) come back as click exceptions that `main` prints as
+    one line with their exit code, and a CnncalcError is one line from `handle_errors`."""
     env = {"TERMINAL_WIDTH": "120", "COLUMNS": "120"}
     try:
         with time_limit(timeout):
-            r = _RUNNER.invoke(app, ["shapes", str(path), *options], env=env)
+            r = _RUNNER.invoke(app, argv, env=env, standalone_mode=False)
     except Hang as e:
         return Outcome("hang", str(e))
-    if isinstance(r.exception, Hang):
-        return Outcome("hang", str(r.exception))
-    if r.exit_code == 0 and r.exception is None:
+    exc = r.exception
+    if isinstance(exc, Hang):
+        return Outcome("hang", str(exc))
+    if exc is not None and hasattr(exc, "format_message") and getattr(exc, "exit_code", 0) == 2:
+        return Outcome("error", exc.format_message().splitlines()[0])
+    code = r.return_value if isinstance(r.return_value, int) else r.exit_code
+    if exc is None and code == 0:
         return Outcome("result")
     lines = r.stderr.strip().splitlines()
-    if r.exit_code == 2 and not isinstance(r.exception, Exception) and r.stdout == "" and lines \
+    if exc is None and code == 2 and r.stdout == "" and lines \
             and not any(x.startswith("Traceback") or not x.strip() for x in lines):
         return Outcome("error", lines[0])
-    detail = repr(r.exception) if r.exception else f"exit {r.exit_code}: {r.stderr[-300:]}"
+    detail = repr(exc) if exc else f"exit {code}: {r.stderr[-300:]}"
     return Outcome("traceback", detail)
 
 
@@ -211,8 +280,11 @@ def fuzz(cases: int, seed: int, timeout: float = 30.0) -> tuple[Counter[str], li
     failures: list[str] = []
     for n in range(cases):
         rng = random.Random(f"{seed}:{n}")
-        text, options = make_case(rng)
-        out = run_case(text, options, timeout)
+        if rng.random() < ARGV_SHARE:
+            out = run_argv(random_argv(rng), timeout)
+        else:
+            text, options = make_case(rng)
+            out = run_case(text, options, timeout)
         counts[out.kind] += 1
         if out.kind in ("traceback", "hang") and len(failures) < 20:
             failures.append(f"case {seed}:{n}: {out.kind}: {out.detail}")

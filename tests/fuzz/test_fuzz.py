@@ -13,7 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz import harness
-from tests.fuzz.harness import Outcome, make_case, mutate, mutated_zoo_spec, random_spec, run_case
+from tests.fuzz.harness import (
+    Outcome,
+    make_case,
+    mutate,
+    mutated_zoo_spec,
+    random_argv,
+    random_spec,
+    run_argv,
+    run_case,
+)
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -40,6 +49,24 @@ def test_random_yaml(rng: random.Random):
 def test_cases_with_options_and_the_table(rng: random.Random):
     text, options = make_case(rng)
     ends_well(run_case(text, options))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.randoms(use_true_random=False))
+def test_calculator_command_lines(rng: random.Random):
+    ends_well(run_argv(random_argv(rng)))
+
+
+def test_apply_refuses_work_that_would_take_minutes():
+    # 2×2 input padded by 100,000: (2 + 2·100000 − 1)/1 + 1 = 200,002 rows and columns
+    out = run_argv(["apply", "-i", "[[1,2],[3,4]]", "-k", "[[1]]", "-p", "100000"])
+    assert out.kind == "error" and out.detail.startswith(
+        "the output is 200002×200002 cells of 1×1 windows: 40,000,800,004 values to visit")
+
+
+def test_usage_errors_count_as_one_line_errors():
+    out = run_argv(["pool", "8", "-d", "2"])  # pool has no --dilation
+    assert out.kind == "error" and out.detail == "No such option: -d"
 
 
 # The harness itself must see what it is looking for -------------------------------------------
