@@ -145,9 +145,17 @@ def random_spec(rng: random.Random) -> str:
 
 
 def make_case(rng: random.Random) -> tuple[str, list[str]]:
-    """(spec text, extra command-line options) for one case."""
+    """(spec text, command line after `cnncalc COMMAND FILE`) for one case; `cnncalc shapes`
+    mostly, sometimes `--explain`, `--all-ops` or `cnncalc rf` (whose options are the same)."""
     text = mutated_zoo_spec(rng) if rng.random() < 0.6 else random_spec(rng)
     options = ["-f", rng.choice(["json", "json", "csv", "md", "table"])]
+    r = rng.random()
+    if r < 0.05:
+        options = ["--explain", "-f", rng.choice(["table", "md", "json", "latex"])]
+    elif r < 0.1:
+        options.append("--all-ops")
+    elif r < 0.2:
+        options.append("--rf")  # run_case turns this into the rf command
     if rng.random() < 0.1:
         options += ["--input", rng.choice(["3x0x8", "64", "3x64x64", "1e3", "x", "3x99999x2"])]
     if rng.random() < 0.05:
@@ -241,10 +249,12 @@ _DIR = Path(tempfile.mkdtemp(prefix="cnncalc-fuzz-"))
 
 
 def run_case(text: str, options: list[str], timeout: float = 30.0) -> Outcome:
-    """Run `cnncalc shapes FILE OPTIONS` in-process on `text`; classify how it ended."""
+    """Run `cnncalc shapes FILE OPTIONS` (or `rf` when OPTIONS hold --rf) in-process on `text`;
+    classify how it ended."""
     path = _DIR / "case.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
-    return run_argv(["shapes", str(path), *options], timeout)
+    command = "rf" if "--rf" in options else "shapes"
+    return run_argv([command, str(path), *(o for o in options if o != "--rf")], timeout)
 
 
 def run_argv(argv: list[str], timeout: float = 30.0) -> Outcome:
