@@ -342,3 +342,13 @@ def test_out_of_memory_names_the_batch_from_a_real_allocation():
         with out_of_memory("at batch 4096"):
             too_big(4096)
     assert torch.zeros(1).sum().item() == 0  # torch still usable after
+
+
+def test_explain_of_a_flatten_on_a_vector(tmp_path):
+    # found by benchmarks/fuzz.py (seed 1, case 1224): a second flatten sees a 192-vector
+    # (3·8·8 = 192) and --explain assumed C×H×W
+    text = "input: 3x8x8\nlayers: [flatten, flatten, {linear: 10}]\n"
+    r = cli("shapes", write(tmp_path, text), "--explain", "-f", "json")
+    assert r.code == 0, r.err
+    r = cli("shapes", write(tmp_path, text), "--explain", "-l", "flatten2")
+    assert r.code == 0 and "flatten2 (flatten): 192 → 192" in r.out
