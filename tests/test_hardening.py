@@ -352,3 +352,16 @@ def test_explain_of_a_flatten_on_a_vector(tmp_path):
     assert r.code == 0, r.err
     r = cli("shapes", write(tmp_path, text), "--explain", "-l", "flatten2")
     assert r.code == 0 and "flatten2 (flatten): 192 → 192" in r.out
+
+
+def test_the_readme_example_of_several_mistakes():
+    path = str(ROOT / "tests" / "data" / "mistakes.yaml")
+    lines = error_lines("shapes", path)
+    assert [x.removeprefix(path + ":") for x in lines] == [
+        "5:22: conv conv1: unknown argument 'kernal'; allowed: out, kernel_size, stride, padding, "
+        "dilation, groups, bias (did you mean 'kernel'?)",
+        "6:18: conv conv2: out expected a positive integer, got 'yes' (YAML 1.1 reads this as a "
+        "boolean; cnncalc reads it as text)",
+        "7:18: conv conv3: out expected a positive integer, got '0x40' (write decimal 64)",
+        "8:5: unknown layer kind 'rleu' (did you mean 'relu'?)",
+    ]
