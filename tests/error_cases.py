@@ -208,6 +208,9 @@ CASES: list[Case] = [
     Case("Items", "Unknown kind", "unknown layer kind 'convv' (did you mean 'conv'?)",
          "Use a kind from docs/spec.md (or `cnncalc schema`), or define a block of that name.",
          spec=H + "layers: [relu, convv]\n"),
+    Case("Items", "Unknown kind, nothing close", "unknown layer kind 'lstm' (the kinds are "
+         "in docs/spec.md", "cnncalc has no such kind; write it as a block of known kinds.",
+         spec=H + "layers: [lstm]\n"),
     Case("Items", "Two kinds in one item", "a layer item needs exactly one kind key, found several",
          "One kind per item; put the second in the next item.",
          spec=H + "layers: [{conv: {out: 8, k: 3}, relu: }]\n"),

@@ -180,7 +180,9 @@ class Lowerer:
         kind = lookup(head)
         if kind is None:
             choices = [*all_names(), *self.blocks, *STRUCTURE]
-            raise SpecError(f"unknown layer kind {head!r}", node.loc, did_you_mean(head, choices))
+            raise SpecError(f"unknown layer kind {head!r}", node.loc, did_you_mean(head, choices)
+                            or "the kinds are in docs/spec.md and `cnncalc schema`; a block must "
+                               "be defined under 'blocks'")
         return self.layer(kind, value, node, cur, scope, env, name)
 
     # Layers ------------------------------------------------------------------------------
