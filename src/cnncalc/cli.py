@@ -88,4 +88,13 @@ def main() -> None:
 
 
 # Each command lives in its own module and registers itself on `app`.
-from cnncalc.commands import analytic, erf, export, interview, latency, verify, zoo  # noqa: E402,F401
+from cnncalc.commands import (  # noqa: E402,F401
+    analytic,
+    erf,
+    export,
+    interview,
+    latency,
+    schema,
+    verify,
+    zoo,
+)

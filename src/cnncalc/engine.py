@@ -17,6 +17,7 @@ from cnncalc.layers.registry import Args, Kind, Shape, lookup
 from cnncalc.rf import RF, join
 
 BYTES_PER_VALUE = 4  # float32, for the memory totals
+WARN_ACTIVATION_BYTES = 16 * 2**30  # above this, the layer outputs of one pass get a warning
 
 
 @dataclass
@@ -154,6 +155,7 @@ class Graph:
     def warnings(self) -> list[Warning]:
         out = list(self.floor_warnings)
         out += self._collapse_lint()
+        out += self._memory_lint()
         out += self._rf_lint()
         out += [Warning("misaligned", x.name, f"{x.name}: the paths joined here are misaligned "
                         "(different jump or centre)")
@@ -175,6 +177,14 @@ class Graph:
                         "mostly padding"))]
                 return []
         return []
+
+    def _memory_lint(self) -> list[Warning]:
+        size = self.totals().activation_bytes
+        if size <= WARN_ACTIVATION_BYTES:
+            return []
+        return [Warning("memory", self.output.name, (
+            f"activations take {size:,} bytes ({size / 2**30:,.1f} GiB, float32, batch "
+            f"{self.batch}): more than {WARN_ACTIVATION_BYTES // 2**30} GiB for one pass"))]
 
     def _rf_lint(self) -> list[Warning]:
         _, h, w = self.input_shape

@@ -52,12 +52,57 @@ class BackendError(CnncalcError):
     """The torch side cannot do what was asked (torch missing, no CUDA, out of memory)."""
 
 
-class SpecErrors(CnncalcError):
-    """Several independent errors found in one file, reported together."""
+class LimitError(SpecError):
+    """The spec asks for more than cnncalc will read or build (size, depth, aliases, layers).
 
-    def __init__(self, errors: list[CnncalcError]):
+    Never collected with other errors: work stops at once."""
+
+
+class SpecErrors(CnncalcError):
+    """Several independent errors found in one file, reported together, one per line."""
+
+    def __init__(self, errors: list[CnncalcError], more: bool = False):
         self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
+        lines = [str(e) for e in errors]
+        if more:
+            lines.append(f"stopped after {len(errors)} errors; fix these and run again")
+        super().__init__("\n".join(lines), errors[0].loc if errors else None)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+MAX_ERRORS = 10
+
+
+class ErrorList:
+    """Collects independent errors (one per position) and raises them together.
+
+    `add` raises at once when the limit is reached; `check` raises what was collected."""
+
+    def __init__(self, limit: int = MAX_ERRORS):
+        self.limit = limit
+        self.errors: list[CnncalcError] = []
+        self._seen: set[Loc | None] = set()
+
+    def add(self, e: CnncalcError) -> None:
+        if e.loc is not None and e.loc in self._seen:
+            return  # the same mistake met again (a block used twice, a repeat)
+        self._seen.add(e.loc)
+        self.errors.append(e)
+        if len(self.errors) >= self.limit:
+            raise SpecErrors(self.errors, more=True)
+
+    def error(self) -> CnncalcError:
+        """The one error, or all of them in the order they stand in the file."""
+        if len(self.errors) == 1:
+            return self.errors[0]
+        return SpecErrors(sorted(self.errors, key=lambda e: (e.loc.line, e.loc.col) if e.loc
+                                 else (0, 0)))
+
+    def check(self) -> None:
+        if self.errors:
+            raise self.error()
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

@@ -189,6 +189,19 @@ def fc_vs_conv(size: Annotated[str, typer.Argument(
     _out(fc_vs_conv_answer(fc, one_layer("conv", shape, conv_args, "conv"), explain, nt), format)
 
 
+MAX_WORK = {"list": 1_000_000, "array": 200_000_000}  # window cells visited, exact / numpy
+
+
+def _check_work(x: Any, out: tuple[int, ...], k: tuple[int, int]) -> None:
+    """Refuse a run that would take minutes (a huge padding on a small matrix)."""
+    work = out[0] * out[1] * k[0] * k[1]
+    limit = MAX_WORK["list" if isinstance(x, list) else "array"]
+    if work > limit:
+        raise CnncalcError(f"the output is {out[0]}×{out[1]} cells of {k[0]}×{k[1]} windows: "
+                           f"{work:,} values to visit, more than the {limit:,} apply computes; "
+                           "lower the padding or the kernel size")
+
+
 @app.command()
 @handle_errors
 def apply(input: Annotated[str, typer.Option(
@@ -244,6 +257,7 @@ def apply(input: Annotated[str, typer.Option(
     layer = g.layers[0]
     k, s = pair(layer.args["kernel_size"]), pair(layer.args["stride"])
     lead = (pads(layer.args, 0)[0], pads(layer.args, 1)[0])
+    _check_work(x, layer.out_shape[1:], k)
     result = filters.run(x, op, weights, k, s, lead, layer.out_shape[1:])
     cell = None
     if at is not None:

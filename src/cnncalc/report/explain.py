@@ -278,7 +278,7 @@ def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[St
         return [product_step(nt, f"{x}_out", [(x, str(ins[0][1 + i]), ins[0][1 + i]),
                                               ("S", str((sh, sw)[i]), (sh, sw)[i])],
                              out[1 + i], full) for i, x in enumerate("HW")]
-    if layer.kind == "flatten":
+    if layer.kind == "flatten" and len(ins[0]) == 3:  # flatten of a vector changes nothing
         c, h, w = ins[0]
         return [product_step(nt, "F", [("C", nt.num(c), c), ("H", str(h), h),
                                        ("W", str(w), w)], out[0], full)]

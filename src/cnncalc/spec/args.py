@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cnncalc.errors import Loc, SpecError, did_you_mean
@@ -50,12 +51,35 @@ def _check(arg: Arg, v: Any) -> Any:
     if t == "ints" and isinstance(v, list) and v and all(_is_int(x, 1) for x in v):
         return list(v)
     expect = _EXPECT.get(t) or "one of " + ", ".join(repr(c) for c in arg.choices)
-    hint = ""
-    if isinstance(v, float) and v.is_integer() and t != "float":
-        hint = " (use // for integer division)"
-    elif isinstance(v, int) and not isinstance(v, bool) and v > MAX_DIM:
-        hint = f" (at most {MAX_DIM:,})"
-    raise ValueError(f"expected {expect}, got {v!r}{hint}")
+    hint = _hint(v, t)
+    raise ValueError(f"expected {expect}, got {v!r}" + (f" ({hint})" if hint else ""))
+
+
+_YAML11_BOOLS = ("yes", "no", "on", "off", "y", "n")
+_RADIX = re.compile(r"[-+]?0[xob][0-9a-f_]+\Z|[-+]?[0-9][0-9_]*\Z", re.IGNORECASE)
+
+
+def _hint(v: Any, t: str) -> str:
+    """Why a value that looks right is refused, and what to write instead.
+
+    YAML 1.1 reads `yes`/`on` as true and `0x10` as 16, `1e3` is a float; a spec means what it
+    says, so only decimal integers are integers and only true/false are booleans."""
+    numeric = t not in ("bool", "float", "choice")
+    if isinstance(v, float) and v.is_integer() and numeric:
+        return f"write {int(v)}; in an expression use // for integer division"
+    if isinstance(v, int) and not isinstance(v, bool) and v > MAX_DIM:
+        return f"at most {MAX_DIM:,}"
+    if isinstance(v, bool) and numeric:
+        return "a boolean is not a number"
+    if isinstance(v, str) and v.lower() in _YAML11_BOOLS:
+        return "booleans are written true or false" if t == "bool" else \
+            "YAML 1.1 reads this as a boolean; cnncalc reads it as text"
+    if isinstance(v, str) and _RADIX.match(v.strip()) and numeric:
+        try:
+            return f"write decimal {int(v.replace('_', ''), 0):,}".replace(",", "")
+        except ValueError:
+            return "write a plain decimal integer"
+    return ""
 
 
 def coerce(kind: Kind, given: dict[str, tuple[Any, Loc]], where: Loc, layer: str,

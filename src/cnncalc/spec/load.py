@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cnncalc.engine import Graph
-from cnncalc.errors import Loc, SpecError, did_you_mean
+from cnncalc.errors import ErrorList, Loc, SpecError, did_you_mean
 from cnncalc.layers.registry import Shape, all_names
 from cnncalc.spec.lower import INPUT_REF, META, STRUCTURE, Block, Lowerer, Scope
 from cnncalc.spec.source import YNode, load_yaml
@@ -16,6 +18,7 @@ from cnncalc.spec.source import YNode, load_yaml
 TOP_KEYS = ("name", "description", "info", "input", "blocks", "layers")
 ZOO = Path(__file__).resolve().parent.parent / "zoo"
 MAX_INPUT = 100_000  # pixels per axis
+T = TypeVar("T")
 
 
 @dataclass
@@ -55,25 +58,47 @@ def load_spec(arg: str | Path) -> Spec:
 
 
 def parse_spec(text: str, filename: str = "<spec>") -> Spec:
+    """Read the header; independent mistakes in it are reported together."""
     root = load_yaml(text, filename)
     if not root.is_map:
         raise SpecError("a spec is a mapping with 'input' and 'layers'", root.loc)
-    for key in root.value:
+    errors = ErrorList()
+    top = root.value
+    meant: set[str] = set()  # a misspelt key already explains why the key it meant is missing
+    for key in top:
         if key not in TOP_KEYS:
-            raise SpecError(f"unknown top-level key {key!r}; allowed: {', '.join(TOP_KEYS)}",
-                            root.keylocs[key], did_you_mean(key, TOP_KEYS))
+            close = difflib.get_close_matches(key, TOP_KEYS, n=1, cutoff=0.6)
+            meant.update(close)
+            errors.add(SpecError(f"unknown top-level key {key!r}; allowed: {', '.join(TOP_KEYS)}",
+                                 root.keylocs[key], did_you_mean(key, TOP_KEYS)))
     for key in ("input", "layers"):
-        if key not in root.value:
-            raise SpecError(f"spec needs {key!r}", root.loc)
-    layers = root.value["layers"]
-    if not layers.is_seq or not layers.value:
-        raise SpecError("'layers' is a non-empty list of layers", layers.loc)
-    name = root.value["name"].value if "name" in root.value else Path(filename).stem
-    info = root.value["info"].plain() if "info" in root.value else {}
+        if key not in top and key not in meant:
+            errors.add(SpecError(f"spec needs {key!r}", root.loc))
+    for key in ("name", "description"):
+        if key in top and (not isinstance(top[key].value, (str, int)) or top[key].value is True
+                           or top[key].value is False):
+            errors.add(SpecError(f"{key!r} is a line of text, got {top[key].plain()!r}",
+                                 top[key].loc))
+    info = top["info"].plain() if "info" in top else {}
     if not isinstance(info, dict):
-        raise SpecError("'info' is a mapping (paper, year, idea)", root.value["info"].loc)
-    blocks = _blocks(root.value["blocks"]) if "blocks" in root.value else {}
-    return Spec(str(name), _input(root.value["input"]), layers, blocks, info, filename)
+        errors.add(SpecError("'info' is a mapping (paper, year, idea)", top["info"].loc))
+    layers = top.get("layers")
+    if layers is not None and (not layers.is_seq or not layers.value):
+        errors.add(SpecError("'layers' is a non-empty list of layers", layers.loc))
+    shape = _collect(errors, _input, top["input"]) if "input" in top else None
+    blocks = _collect(errors, _blocks, top["blocks"]) if "blocks" in top else {}
+    errors.check()
+    name = top["name"].value if "name" in top else Path(filename).stem
+    assert layers is not None and shape is not None and blocks is not None
+    return Spec(str(name), shape, layers, blocks, info, filename)
+
+
+def _collect(errors: ErrorList, fn: Callable[[YNode], T], node: YNode) -> T | None:
+    try:
+        return fn(node)
+    except SpecError as e:
+        errors.add(e)
+        return None
 
 
 def _input(node: YNode) -> Shape:
@@ -160,7 +185,10 @@ def build(spec: Spec, input_shape: Shape | None = None, batch: int = 1) -> Graph
     """Lower the spec into the engine's graph for one input size."""
     g = Graph(input_shape or spec.input_shape, spec.name, batch)
     g.meta = {"path": spec.path, "info": spec.info}
-    Lowerer(spec.blocks, g).seq(spec.layers, "input", Scope(), {INPUT_REF: g.input_shape[0]})
+    errors = ErrorList()
+    Lowerer(spec.blocks, g, errors).seq(spec.layers, "input", Scope(),
+                                        {INPUT_REF: g.input_shape[0]})
+    errors.check()
     return g
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.engine import Graph
-from cnncalc.errors import Loc, ShapeError, SpecError, did_you_mean
+from cnncalc.errors import ErrorList, LimitError, Loc, ShapeError, SpecError, did_you_mean
 from cnncalc.layers.common import fmt_shape
 from cnncalc.layers.registry import Kind, all_names, lookup
 from cnncalc.spec.args import coerce
@@ -36,7 +36,7 @@ SHORTCUTS = ("auto", "identity", "optional")
 INPUT_REF = "in"  # `$in`, the channels entering the enclosing block
 MAX_REPEAT = 10_000
 MAX_BLOCK_DEPTH = 32
-MAX_LAYERS = 100_000
+MAX_LAYERS = 10_000  # ResNet-1001 has about 3,300; more is a runaway repeat
 
 
 @dataclass
@@ -84,17 +84,31 @@ def resolve(node: YNode, env: dict[str, Any]) -> Any:
 
 
 class Lowerer:
-    def __init__(self, blocks: dict[str, Block], graph: Graph):
+    def __init__(self, blocks: dict[str, Block], graph: Graph, errors: ErrorList | None = None):
         self.blocks = blocks
         self.g = graph
         self.stack: list[str] = []
+        self.errors = errors  # when given, a bad item is recorded and skipped, not fatal
 
     # Sequences and items -----------------------------------------------------------------
 
     def seq(self, node: YNode, cur: str, scope: Scope, env: dict[str, Any]) -> str:
         items = node.value if node.is_seq else [node]
         for item in items:
-            cur = self.item(item, cur, scope, env)
+            if self.errors is None:
+                cur = self.item(item, cur, scope, env)
+                continue
+            try:
+                cur = self.item(item, cur, scope, env)
+            except LimitError:
+                raise
+            except ShapeError:
+                # after a skipped item, shapes downstream are not the spec's: report what we have
+                if self.errors.errors:
+                    raise self.errors.error() from None
+                raise
+            except SpecError as e:
+                self.errors.add(e)  # independent of the items after it: skip it and go on
         return cur
 
     def item(self, node: YNode, cur: str, scope: Scope, env: dict[str, Any]) -> str:
@@ -151,7 +165,8 @@ class Lowerer:
     def one(self, head: str, value: YNode | None, node: YNode, cur: str, scope: Scope,
             env: dict[str, Any], name: str | None) -> str:
         if len(self.g.layers) > MAX_LAYERS:
-            raise SpecError(f"spec expands to more than {MAX_LAYERS:,} layers", node.loc)
+            raise LimitError(f"spec expands to more than {MAX_LAYERS:,} layers", node.loc,
+                             "lower a repeat count")
         if head == "seq":
             if value is None or not value.is_seq:
                 raise SpecError("seq takes a list of layers", node.loc)
@@ -165,7 +180,9 @@ class Lowerer:
         kind = lookup(head)
         if kind is None:
             choices = [*all_names(), *self.blocks, *STRUCTURE]
-            raise SpecError(f"unknown layer kind {head!r}", node.loc, did_you_mean(head, choices))
+            raise SpecError(f"unknown layer kind {head!r}", node.loc, did_you_mean(head, choices)
+                            or "the kinds are in docs/spec.md and `cnncalc schema`; a block must "
+                               "be defined under 'blocks'")
         return self.layer(kind, value, node, cur, scope, env, name)
 
     # Layers ------------------------------------------------------------------------------
@@ -282,7 +299,7 @@ class Lowerer:
             cycle = " → ".join([*self.stack[self.stack.index(b.name):], b.name])
             raise SpecError(f"block {b.name!r} uses itself ({cycle})", node.loc)
         if len(self.stack) >= MAX_BLOCK_DEPTH:
-            raise SpecError(f"blocks nest deeper than {MAX_BLOCK_DEPTH}", node.loc)
+            raise LimitError(f"blocks nest deeper than {MAX_BLOCK_DEPTH}", node.loc)
         given: dict[str, tuple[Any, Loc]] = {}
         if value is not None and value.is_map:
             given = {k: (resolve(v, env), v.loc) for k, v in value.value.items()}

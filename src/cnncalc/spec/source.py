@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from cnncalc.errors import Loc, SpecError
+from cnncalc.errors import LimitError, Loc, SpecError
 
 MAX_BYTES = 2_000_000  # a spec is a page of text; 2 MB is generous
 MAX_DEPTH = 64  # nesting of mappings and sequences
@@ -79,10 +79,23 @@ def _loc(filename: str, mark: Any) -> Loc:
     return Loc(filename, mark.line + 1, mark.column + 1)
 
 
+def _offset_loc(filename: str, text: str, offset: int) -> Loc:
+    before = text[:offset]
+    return Loc(filename, before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
+
+
+def _syntax_hint(text: str, where: Loc) -> str | None:
+    lines = text.split("\n")
+    line = lines[where.line - 1] if where.line <= len(lines) else ""
+    if "\t" in line[: where.col]:
+        return "a tab: YAML indents with spaces only"
+    return None
+
+
 def load_yaml(text: str, filename: str = "<spec>") -> YNode:
     """Compose `text` into a YNode tree, enforcing the size, depth and alias limits."""
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
-        raise SpecError(f"spec is larger than {MAX_BYTES:,} bytes", Loc(filename, 1, 1))
+        raise LimitError(f"spec is larger than {MAX_BYTES:,} bytes", Loc(filename, 1, 1))
     anchors: dict[str, YNode] = {}
     stack: list[tuple[YNode, str | None, str | None]] = []  # (container, anchor, pending key)
     root: YNode | None = None
@@ -92,7 +105,7 @@ def load_yaml(text: str, filename: str = "<spec>") -> YNode:
         nonlocal total
         total += n
         if total > MAX_NODES:
-            raise SpecError(
+            raise LimitError(
                 f"spec expands to more than {MAX_NODES:,} values (aliases?)", loc,
                 "YAML aliases that multiply are refused",
             )
@@ -124,7 +137,7 @@ def load_yaml(text: str, filename: str = "<spec>") -> YNode:
         for ev in yaml.parse(text, Loader=_Parser):
             if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if len(stack) >= MAX_DEPTH:
-                    raise SpecError(f"spec is nested deeper than {MAX_DEPTH} levels",
+                    raise LimitError(f"spec is nested deeper than {MAX_DEPTH} levels",
                                     _loc(filename, ev.start_mark))
                 empty: Any = {} if isinstance(ev, yaml.MappingStartEvent) else []
                 loc = _loc(filename, ev.start_mark)
@@ -151,7 +164,12 @@ def load_yaml(text: str, filename: str = "<spec>") -> YNode:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = _loc(filename, mark) if mark else Loc(filename, 1, 1)
-        raise SpecError(f"YAML syntax: {e.problem or e.context}", where) from None
+        raise SpecError(f"YAML syntax: {e.problem or e.context}", where,
+                        _syntax_hint(text, where)) from None
+    except yaml.reader.ReaderError as e:  # a control character such as NUL
+        where = _offset_loc(filename, text, e.position)
+        raise SpecError(f"YAML cannot hold the character {chr(e.character)!r} (code "
+                        f"{e.character:#x})", where, "remove it; a spec is plain text") from None
     except yaml.YAMLError as e:  # pragma: no cover - unmarked errors are rare
         raise SpecError(f"YAML syntax: {e}", Loc(filename, 1, 1)) from None
     if root is None:
