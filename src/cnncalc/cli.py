@@ -87,14 +87,7 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-# Each command lives in its own module and registers itself on `app`.
-from cnncalc.commands import (  # noqa: E402,F401
-    analytic,
-    erf,
-    export,
-    interview,
-    latency,
-    schema,
-    verify,
-    zoo,
-)
+# Each command lives in its own module and registers itself on `app`; the import order is the
+# order of `cnncalc --help`: the analytic tables, the measurements, then the calculators.
+from cnncalc.commands import analytic, verify, erf, latency, export, zoo  # noqa: E402,F401,I001
+from cnncalc.commands import interview, schema  # noqa: E402,F401,I001
