@@ -145,8 +145,8 @@ def _shifted(x: Any, step: Any) -> Any:
 
 
 def _coarsen(ax: Axis) -> Axis:
-    """An envelope with q = 1 for a lattice whose period would blow up (chains of adaptive pools
-    between coprime sizes; normal nets never get here): unit i is given
+    """An envelope with q = 1 for a lattice whose period would blow up (adaptive pooling between
+    coprime sizes followed by a large upsampling; normal nets never get here): unit i is given
     [a + i·P/q, b + i·P/q] with a = min over r of lo[r] − r·P/q and b = max of hi[r] − r·P/q.
     It contains every unit's true field, so the size is an upper bound and may be fractional;
     the jump stays exact."""
