@@ -164,3 +164,20 @@ def test_unet_like_decoder_through_the_engine(spec):
     assert rows["conv4"]["rf"]["size"] == [18 + 4] * 2  # two coarse units: 22
     assert rows["conv5"]["rf"]["size"] == [22 + 4] * 2  # = 26 (the recurrence: 22 + 2·1 = 24)
     assert rows["conv5"]["rf"]["jump"] == [1, 1]
+
+
+def test_explain_does_not_show_a_recurrence_that_does_not_hold(spec):
+    from cnncalc.report.explain import rf_steps
+    from cnncalc.spec.load import analyze
+
+    g = analyze(spec("""
+        - {conv: {out: 2, k: 3, p: 1}}
+        - {maxpool: 2}
+        - {convT: {out: 2, k: 2, s: 2}}
+        - {conv: {out: 2, k: 3, p: 1}}
+    """, input="1x16x16"))
+    plain = rf_steps(g, g.nodes["conv1"])
+    assert [s.lhs for s in plain] == ["r", "j", "start"]  # r ← 1 + (3−1)·1·1 = 3 …
+    after = rf_steps(g, g.nodes["conv2"])
+    # conv1 3, pool +1 = 4 at jump 2; convT copies pairs; conv2 reads two pool units: 4 + 2 = 6
+    assert after[0].chain == (str(4 + 2),) and "largest field over units" in after[0].what
