@@ -190,3 +190,19 @@ def test_conv_after_two_transposed_convs(spec):
     assert rows["conv4"]["rf"]["measured"]["size"] == [18 + 2 * 2] * 2  # = 22, and agrees
     assert rows["conv5"]["rf"]["measured"]["size"] == [22 + 4] * 2
     assert rows["conv5"]["rf"]["ok"] is True
+
+
+def test_a_transposed_conv_with_k_below_s_leaves_units_without_a_field(spec):
+    path = spec("""
+        - {conv: {out: 2, k: 3, p: 1}}
+        - {convT: {out: 2, k: 1, s: 2}}
+        - {conv: {out: 2, k: 3, p: 1}}
+    """, input="1x16x16")
+    r = cli("verify", path, "--rf", "all", "-f", "json", "--no-fvcore")
+    assert r.code == 0, r.out
+    rows = by_name(r)
+    # convT1: even outputs copy conv1's [m−1, m+1], odd outputs read nothing (an empty support)
+    assert rows["convT1"]["rf"]["measured"]["size"] == [3, 3]
+    assert rows["convT1"]["rf"]["measured"]["jump"] == [0.5, 0.5]
+    # conv2's odd unit 2m+1 reads convT1 units 2m and 2m+2: conv1's m and m+1, [m−1, m+2]
+    assert rows["conv2"]["rf"]["measured"]["size"] == [3 + 1] * 2

@@ -15,15 +15,16 @@ that still touches the border is measured again at the next size), so early laye
 on small inputs. A field depends on the input size only through adaptive pooling; the analytic
 field it is compared with is the engine's at that same size.
 
-Units: one backward per unit (i + k, j + k), k = 0..q, after one forward, where (i, j) is
-the unit whose field is centred nearest the middle of the input and q the period of the layer's
-fields in units (1 for plain strided stacks; upsampling and adaptive pooling make it larger, see
-`unit_periods`): the engine's exact lattice of fields. The size is the largest support
-over one period (units 0..q−1), matching the engine's "largest over units"; the jump is the shift
-of the support from unit 0 to unit q, divided by q. A global field is measured at the spec's own
-input: its support must be the union of all units' fields clipped to the input — every pixel,
-unless the engine warns that a floor drops the last rows (then the support starts at pixel 0 and
-stops short of the end).
+Units: one backward per unit (i + k, j + k), k = 0..q, after one forward, where (i, j) is the
+unit whose field is centred nearest the middle of the input (or the next one that has a field:
+after a transposed conv with k < s some units read nothing, and their support must be empty) and
+q the period of the layer's fields in units, from the engine's exact lattice of fields (1 for
+plain strided stacks; upsampling and adaptive pooling make it larger, see `unit_periods`). The
+size is the largest support over one period (units 0..q−1), matching the engine's "largest over
+units"; the jump is the shift of the support from unit 0 to unit q, divided by q. A global field
+is measured at the spec's own input: its support must be the union of all units' fields clipped
+to the input — every pixel, unless the engine warns that a floor drops the last rows (then the
+support starts at pixel 0 and stops short of the end).
 """
 
 from __future__ import annotations
@@ -150,9 +151,13 @@ def period(g: Graph, name: str) -> int:
 
 
 def first_unit(ax: Axis, n: int, units: int, q: int) -> int:
-    """The unit whose field (with the next q) is centred nearest the middle of n input pixels."""
+    """The unit whose field (with the next q) is centred nearest the middle of n input pixels;
+    the next one that has a field, when it has none (a transposed conv with k < s)."""
     ideal = ((Fraction(n - 1, 2) - ax.start) / ax.jump) - Fraction(q, 2)
-    return max(0, min(units - 1 - q, round(ideal)))
+    u = max(0, min(units - 1 - q, round(ideal)))
+    while ax.bounds(u) is None:
+        u += 1
+    return u
 
 
 def units_at(x: Layer, hw: tuple[int, int], q: int) -> tuple[int, int]:
@@ -287,7 +292,10 @@ def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int, floor_drop:
         return FieldResult("global", hw, f, (r1 - r0 + 1, c1 - c0 + 1), covers_input=covered,
                            floor_drop=floor_drop and r0 == 0 and c0 == 0)
     spans = [support(grad[k]) for k in range(q + 1)]
-    if any(lo <= 0 or hi >= n - 1 for s in spans for (lo, hi), n in zip(s, hw)):
+    i, j = units_at(layer, hw, q)
+    empty = [f.h.bounds(i + k) is None or f.w.bounds(j + k) is None for k in range(q + 1)]
+    if any((lo <= 0 or hi >= n - 1) and not (e and hi < lo)  # an empty support is expected
+           for s, e in zip(spans, empty) for (lo, hi), n in zip(s, hw)):
         return FieldResult("border", hw, f)
     size = tuple(max(s[a][1] - s[a][0] + 1 for s in spans[:q]) for a in (0, 1))
     jump = tuple(Fraction(spans[q][a][0] - spans[0][a][0], q) for a in (0, 1))
