@@ -81,19 +81,20 @@ def test_transposed_conv_and_upsample_fields_are_the_largest_over_units(spec):
     # bilinear ×2 after a 3×3 conv: an output reads two neighbours, 3 + 1·1 = 4, jump 1/2
     assert rows["upsample1"]["rf"]["measured"]["size"] == [3 + 1] * 2
     assert rows["upsample1"]["rf"]["measured"]["jump"] == [0.5, 0.5]
-    # convT k3 s2 at jump 1/2: an output sees 1 or 2 inputs, 4 + 1·(1/2) = 4.5 — an extent, not
-    # a pixel count (5 pixels are touched): the jump is checked, the size shown, not compared
+    # upsample1's unit 2m reads conv1 units m−1, m: pixels [m−2, m+1]; unit 2m+1 reads m, m+1:
+    # [m−1, m+2]. convT k3 s2 p1: an even output reads one upsample1 unit, an odd one two
+    # neighbours; 2m+1 and 2m+2 cover the same pixels, 2m and 2m+1 reach one further: 4 + 1 = 5
     convt = rows["convT1"]["rf"]
-    assert convt["analytic"]["size"] == [4.5, 4.5] and convt["measured"]["size"] == [5, 5]
-    assert convt["ok"] is None and "fractional extent" in convt["note"]
+    assert convt["analytic"]["size"] == [4 + 1] * 2 and convt["measured"]["size"] == [5, 5]
+    assert convt["ok"] is True
     assert convt["measured"]["jump"] == [0.25, 0.25]
     assert rows["conv2"]["rf"]["measured"]["jump"] == [0.125, 0.125]  # nearest ×2: 1/4 / 2
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a bilinear upsample adds one input jump to the "
-                   "largest field (4 + 1/2 = 4.5); after a transposed conv the fields alternate "
-                   "4 and 3 and the union of two neighbours is 4")
 def test_bilinear_upsample_after_a_transposed_conv(spec):
+    # convT1's unit 2i reads conv1 unit i (3 pixels), unit 2i+1 units i, i+1 (3 + 1 = 4). A
+    # bilinear output reads two neighbouring convT1 units (weights ¾ and ¼), one even and one
+    # odd, and the odd one's field holds the even one's: 4, not 4 + 1/2
     path = spec("""
         - {conv: {out: 4, k: 3, p: 1}}
         - {convT: {out: 4, k: 3, s: 2, p: 1, output_padding: 1}}
@@ -169,9 +170,6 @@ def test_verify_on_a_missing_gpu_is_one_line():
     assert r.code == 2 and "CUDA is not available" in r.err
 
 
-@pytest.mark.xfail(strict=True, reason="engine: after a k = s transposed conv the units' fields "
-                   "sit on a stepped grid (pairs share a centre), not a uniform one; the engine "
-                   "reports 24 for conv5, the largest field over units is 26 (unet's decoder)")
 def test_conv_after_two_transposed_convs(spec):
     path = spec("""
         - {conv: {out: 2, k: 3, p: 1}}
@@ -192,3 +190,19 @@ def test_conv_after_two_transposed_convs(spec):
     assert rows["conv4"]["rf"]["measured"]["size"] == [18 + 2 * 2] * 2  # = 22, and agrees
     assert rows["conv5"]["rf"]["measured"]["size"] == [22 + 4] * 2
     assert rows["conv5"]["rf"]["ok"] is True
+
+
+def test_a_transposed_conv_with_k_below_s_leaves_units_without_a_field(spec):
+    path = spec("""
+        - {conv: {out: 2, k: 3, p: 1}}
+        - {convT: {out: 2, k: 1, s: 2}}
+        - {conv: {out: 2, k: 3, p: 1}}
+    """, input="1x16x16")
+    r = cli("verify", path, "--rf", "all", "-f", "json", "--no-fvcore")
+    assert r.code == 0, r.out
+    rows = by_name(r)
+    # convT1: even outputs copy conv1's [m−1, m+1], odd outputs read nothing (an empty support)
+    assert rows["convT1"]["rf"]["measured"]["size"] == [3, 3]
+    assert rows["convT1"]["rf"]["measured"]["jump"] == [0.5, 0.5]
+    # conv2's odd unit 2m+1 reads convT1 units 2m and 2m+2: conv1's m and m+1, [m−1, m+2]
+    assert rows["conv2"]["rf"]["measured"]["size"] == [3 + 1] * 2

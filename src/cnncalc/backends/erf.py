@@ -211,12 +211,11 @@ def field_box(g: Graph, layer: str) -> tuple[tuple[float, float], tuple[float, f
     f = x.rf.max  # type: ignore[union-attr]
     size, mid, clipped = [], [], False
     for axis, ax in enumerate(f.axes()):
-        n = x.out_shape[1 + axis]
-        cen = float(ax.start + centre(n) * ax.jump)
-        half = (float(ax.size) - 1) / 2
-        clipped |= cen - half < 0 or cen + half > g.input_shape[1 + axis] - 1
-        size.append(float(ax.size))
-        mid.append(cen)
+        b = ax.bounds(centre(x.out_shape[1 + axis]))
+        lo, hi = (float(v) for v in b) if b else (0.0, -1.0)  # a unit that reads nothing
+        clipped |= lo < 0 or hi > g.input_shape[1 + axis] - 1
+        size.append(hi - lo + 1)
+        mid.append((lo + hi) / 2)
     return (size[0], size[1]), (mid[0], mid[1]), clipped
 
 

@@ -15,15 +15,16 @@ that still touches the border is measured again at the next size), so early laye
 on small inputs. A field depends on the input size only through adaptive pooling; the analytic
 field it is compared with is the engine's at that same size.
 
-Units: one backward per unit (i + k, j + k), k = 0..q, after one forward, where (i, j) is
-the unit whose field is centred nearest the middle of the input and q the period of the layer's
-fields in units (1 for plain strided stacks; upsampling and adaptive pooling make it larger, see
-`unit_periods`). The size is the largest support
-over one period (units 0..q−1), matching the engine's "largest over units"; the jump is the shift
-of the support from unit 0 to unit q, divided by q. A global field is measured at the spec's own
-input: its support must be the union of all units' fields clipped to the input — every pixel,
-unless the engine warns that a floor drops the last rows (then the support starts at pixel 0 and
-stops short of the end).
+Units: one backward per unit (i + k, j + k), k = 0..q, after one forward, where (i, j) is the
+unit whose field is centred nearest the middle of the input (or the next one that has a field:
+after a transposed conv with k < s some units read nothing, and their support must be empty) and
+q the period of the layer's fields in units, from the engine's exact lattice of fields (1 for
+plain strided stacks; upsampling and adaptive pooling make it larger, see `unit_periods`). The
+size is the largest support over one period (units 0..q−1), matching the engine's "largest over
+units"; the jump is the shift of the support from unit 0 to unit q, divided by q. A global field
+is measured at the spec's own input: its support must be the union of all units' fields clipped
+to the input — every pixel, unless the engine warns that a floor drops the last rows (then the
+support starts at pixel 0 and stops short of the end).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from cnncalc.backends.gradient import centre
 from cnncalc.backends.torch_build import Mean, build_module, require_torch
 from cnncalc.engine import Graph, Layer
 from cnncalc.errors import CnncalcError
-from cnncalc.layers.common import pair
 from cnncalc.rf import Axis, Field
 
 LADDER = (32, 64, 128, 256, 512, 1024, 2048)
@@ -77,8 +77,8 @@ class FieldResult:
 
     @property
     def whole(self) -> bool:
-        """The engine's size is a whole number of pixels (a jump below one pixel, after
-        upsampling past the input's resolution, can make it a fraction such as 4.5)."""
+        """The engine's size is a whole number of pixels: always, except for the envelope the
+        engine falls back to when a lattice's period blows up (`rf._coarsen`)."""
         f = self.analytic
         return f is None or (f.h.size.denominator == 1 and f.w.size.denominator == 1)
 
@@ -137,45 +137,27 @@ def graph_at(g: Graph, hw: tuple[int, int], only: set[str] | None = None) -> Gra
 
 
 def unit_periods(g: Graph) -> dict[str, tuple[int, int]]:
-    """Per layer and axis, the period P in units: unit u + P sees the field of unit u shifted by
-    P·jump. 1 for plain strided stacks; an upsampling by s multiplies it by s; a stride s divides
-    it (P / gcd(P, s)); adaptive pooling from n to o units (n/o = a/b in lowest terms) repeats
-    every b·P/gcd(P, a) units, its bins alternating in width when o does not divide n."""
-    cached = g.meta.get("rf_periods")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    out: dict[str, tuple[int, int]] = {"input": (1, 1)}
-    for x in g.layers:
-        ps = [out[i] for i in x.inputs]
-        per = [math.lcm(*(p[a] for p in ps)) for a in (0, 1)]
-        if len(x.out_shape) == 3 and len(x.in_shapes[0]) == 3:
-            for a in (0, 1):
-                per[a] = axis_period(x, a, per[a])
-        out[x.name] = (per[0], per[1])
-    g.meta["rf_periods"] = out
-    return out
-
-
-def axis_period(x: Layer, axis: int, p: int) -> int:
-    if x.kind in ("convT", "upsample"):
-        return p * pair(x.args["stride" if x.kind == "convT" else "scale_factor"])[axis]
-    if x.kind in ("conv", "maxpool", "avgpool"):
-        return p // math.gcd(p, pair(x.args["stride"])[axis])
-    if x.kind in ("adaptive_avgpool", "adaptive_maxpool", "gap"):
-        r = Fraction(x.in_shapes[0][1 + axis], x.out_shape[1 + axis])
-        return r.denominator * (p // math.gcd(p, r.numerator))
-    return p
+    """Per layer and axis, the period q in units of the engine's field lattice (cnncalc/rf.py):
+    unit u + q sees the field of unit u shifted by q·jump. 1 for plain strided stacks; an
+    upsampling by s multiplies it by s, a stride s divides it, adaptive pooling from n to o units
+    (n/o = a/b in lowest terms) repeats every b units of its own, its bins alternating."""
+    return {x.name: (x.rf.max.h.q, x.rf.max.w.q) for x in g.layers}  # type: ignore[union-attr]
 
 
 def period(g: Graph, name: str) -> int:
     """Units measured past the first: one period on both axes."""
-    return math.lcm(*unit_periods(g)[name])
+    f = g.nodes[name].rf.max  # type: ignore[union-attr]
+    return math.lcm(f.h.q, f.w.q)
 
 
 def first_unit(ax: Axis, n: int, units: int, q: int) -> int:
-    """The unit whose field (with the next q) is centred nearest the middle of n input pixels."""
+    """The unit whose field (with the next q) is centred nearest the middle of n input pixels;
+    the next one that has a field, when it has none (a transposed conv with k < s)."""
     ideal = ((Fraction(n - 1, 2) - ax.start) / ax.jump) - Fraction(q, 2)
-    return max(0, min(units - 1 - q, round(ideal)))
+    u = max(0, min(units - 1 - q, round(ideal)))
+    while ax.bounds(u) is None:
+        u += 1
+    return u
 
 
 def units_at(x: Layer, hw: tuple[int, int], q: int) -> tuple[int, int]:
@@ -190,9 +172,8 @@ def fits(x: Layer, hw: tuple[int, int], q: int) -> bool:
     for ax, n, units, u in zip(f.axes(), hw, x.out_shape[1:], units_at(x, hw, q)):
         if u + q >= units:
             return False
-        lo = ax.start + u * ax.jump - (ax.size - 1) / 2
-        hi = ax.start + (u + q) * ax.jump + (ax.size - 1) / 2
-        if lo < 1 or hi > n - 2:
+        bs = [b for b in map(ax.bounds, range(u, u + q + 1)) if b is not None]
+        if min(b[0] for b in bs) < 1 or max(b[1] for b in bs) > n - 2:
             return False
     return True
 
@@ -311,7 +292,10 @@ def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int, floor_drop:
         return FieldResult("global", hw, f, (r1 - r0 + 1, c1 - c0 + 1), covers_input=covered,
                            floor_drop=floor_drop and r0 == 0 and c0 == 0)
     spans = [support(grad[k]) for k in range(q + 1)]
-    if any(lo <= 0 or hi >= n - 1 for s in spans for (lo, hi), n in zip(s, hw)):
+    i, j = units_at(layer, hw, q)
+    empty = [f.h.bounds(i + k) is None or f.w.bounds(j + k) is None for k in range(q + 1)]
+    if any((lo <= 0 or hi >= n - 1) and not (e and hi < lo)  # an empty support is expected
+           for s, e in zip(spans, empty) for (lo, hi), n in zip(s, hw)):
         return FieldResult("border", hw, f)
     size = tuple(max(s[a][1] - s[a][0] + 1 for s in spans[:q]) for a in (0, 1))
     jump = tuple(Fraction(spans[q][a][0] - spans[0][a][0], q) for a in (0, 1))

@@ -11,11 +11,9 @@ NB (the counting convention, stated once; docs/conventions.md says the same):
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from cnncalc.layers.common import fmt_shape, numel, pads, pair, spatial, window_out
 from cnncalc.layers.registry import Arg, Args, Kind, Shape, register
-from cnncalc.rf import Axis, Field
+from cnncalc.rf import Field
 
 OUT = Arg("out", "int", aliases=("out_channels", "channels"), doc="output channels")
 KERNEL = Arg("kernel_size", "pair", aliases=("k", "kernel"), doc="kernel size, int or [h, w]")
@@ -106,22 +104,10 @@ def convt_macs(args: Args, ins: list[Shape], out: Shape) -> int:
     return c * (args["out"] // args["groups"]) * kh * kw * h * w
 
 
-def transposed_axis(ax: Axis, k: int, s: int, p: int, d: int) -> Axis:
-    """Output unit o sees input i when o = i·s − p + t·d for a tap t < k. The pattern repeats
-    every s outputs; the field grows by the widest span of inputs any output sees."""
-    def seen(o: int) -> list[int]:
-        return [(o + p - t * d) // s for t in range(k) if (o + p - t * d) % s == 0]
-
-    widest = max((max(v) - min(v) for v in map(seen, range(s)) if v), default=0)
-    first = seen(0)
-    centre = Fraction(min(first) + max(first), 2) if first else Fraction(p - (k - 1) * d, 2 * s)
-    return Axis(ax.size + widest * ax.jump, ax.jump / s, ax.start + centre * ax.jump)
-
-
 def convt_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
     k, s, d = pair(args["kernel_size"]), pair(args["stride"]), pair(args["dilation"])
     p = pair(args["padding"])
-    h, w = (transposed_axis(ax, k[a], s[a], p[a], d[a]) for a, ax in enumerate(f.axes()))
+    h, w = (ax.transposed(k[a], s[a], p[a], d[a]) for a, ax in enumerate(f.axes()))
     return f.with_axes(h, w, (out[1], out[2]))
 
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
-
 from cnncalc.layers.common import numel, pads, pair, spatial, window_out
 from cnncalc.layers.registry import Arg, Args, Kind, Shape, register
-from cnncalc.rf import Axis, Field
+from cnncalc.rf import Field
 
 KERNEL = Arg("kernel_size", "pair", aliases=("k", "kernel"), doc="window size")
 STRIDE = Arg("stride", "pair", None, aliases=("s",), doc="stride (default: the kernel size)")
@@ -63,18 +60,10 @@ def adaptive_shape(args: Args, ins: list[Shape]) -> Shape:
     return (c, oh, ow)
 
 
-def adaptive_axis(ax: Axis, n: int, o: int) -> Axis:
-    """Bin i covers [⌊i·n/o⌋, ⌈(i+1)·n/o⌉): report the widest bin, jump n/o, centre of bin 0."""
-    widest = max(math.ceil((i + 1) * n / o) - (i * n // o) for i in range(o))
-    first = math.ceil(n / o)
-    return Axis(ax.size + (widest - 1) * ax.jump, ax.jump * Fraction(n, o),
-                ax.start + Fraction(first - 1, 2) * ax.jump)
-
-
 def adaptive_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
     if out[1:] == (1, 1):
         return f.globalize()
-    h, w = (adaptive_axis(ax, ins[0][1 + a], out[1 + a]) for a, ax in enumerate(f.axes()))
+    h, w = (ax.adaptive(ins[0][1 + a], out[1 + a]) for a, ax in enumerate(f.axes()))
     return f.with_axes(h, w, (out[1], out[2]))
 
 
@@ -112,11 +101,9 @@ def upsample_shape(args: Args, ins: list[Shape]) -> Shape:
 
 
 def upsample_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
-    # nearest: output o copies input ⌊o/s⌋; bilinear: up to two neighbours (the largest field).
-    extra = 0 if args["mode"] == "nearest" else 1
-    s = pair(args["scale_factor"])
-    h, w = (Axis(ax.size + extra * ax.jump, ax.jump / s[a], ax.start)
-            for a, ax in enumerate(f.axes()))
+    # nearest: output o copies input ⌊o/s⌋; bilinear: one or two neighbours (see Axis.upsample).
+    s, bilinear = pair(args["scale_factor"]), args["mode"] == "bilinear"
+    h, w = (ax.upsample(s[a], bilinear) for a, ax in enumerate(f.axes()))
     return f.with_axes(h, w, (out[1], out[2]))
 
 

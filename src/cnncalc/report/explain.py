@@ -316,7 +316,7 @@ def rf_steps(g: Graph, layer: Layer, nt: Notation = TEXT, full: bool = True) -> 
     after = layer.rf.max
     kind = lookup(layer.kind)
     if kind is not None and kind.join:
-        return [Step("r", (_size(nt, after),), what="the largest field over the joined paths")]
+        return [Step("r", (_size(nt, after),), what="the union of the joined paths' fields")]
     before = g.nodes[layer.inputs[0]].rf
     assert before is not None
     if after.is_global and not before.max.is_global:
@@ -324,8 +324,13 @@ def rf_steps(g: Graph, layer: Layer, nt: Notation = TEXT, full: bool = True) -> 
     if kind is None or not kind.extra.get("window"):
         if after == before.max:
             return []
-        return [Step("r", (_size(nt, after),), what=f"{layer.kind}: see cnncalc/rf.py"),
+        return [Step("r", (_size(nt, after),), what=f"{layer.kind}: the largest field over "
+                     "units, see cnncalc/rf.py"),
                 Step("j", (_pair(nt, after.h.jump, after.w.jump),))]
+    if not all(ax.uniform for ax in (*before.max.axes(), *after.axes())):
+        return [Step("r", (_size(nt, after),), what="the largest field over units: after "
+                     "upsampling they differ in size and step unevenly; see cnncalc/rf.py"),
+                Step("j", (_pair(nt, after.h.jump, after.w.jump),), what="the average step")]
     a = layer.args
     k, s, d = pair(a["kernel_size"]), pair(a["stride"]), pair(a.get("dilation", 1))
     axes = [(k[i], s[i], d[i], pads(a, i)[0], before.max.axes()[i], after.axes()[i])

@@ -26,8 +26,9 @@ CONVENTIONS = {
 }
 CONVENTION_LINE = ("MACs = conv/linear multiply-accumulates without bias (= FlopCounterMode/2); "
                    "FLOPs = 2 × MACs; params = learnable parameters")
-RF_LINE = ("RF per axis: r ← r + (k−1)·d·j, j ← j·s, start ← start + ((k−1)·d/2 − p)·j; "
-           "RF = largest over paths, RF min = smallest; start = centre of the first unit's field")
+RF_LINE = ("RF per axis: r ← r + (k−1)·d·j, j ← j·s, start ← start + ((k−1)·d/2 − p)·j "
+           "(after upsampling: the largest field over units, j their mean step); "
+           "RF = union over paths, RF min = smallest; start = centre of the first unit's field")
 
 
 def field_json(f: Field) -> dict[str, Any]:
