@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -23,17 +22,9 @@ from cnncalc.errors import CnncalcError
 DEPTHS = "5,10,20,40"  # --stack's default depths: Luo's figure 1
 
 
-@contextmanager
-def progress_bar(what: str) -> Iterator[Any]:
-    """A transient rich progress bar on stderr; yields a (done, total) callback."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    bar = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(),
-                   console=Console(stderr=True), transient=True)
-    task = bar.add_task(what, total=None)
-    with bar:
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+def samples_done(update: Any) -> Callable[[int, int], None] | None:
+    """The measurement's (done, total) callback as a row of the progress bar."""
+    return None if update is None else lambda done, total: update("samples", done, total)
 
 
 def parse_depths(text: str) -> list[int]:
@@ -95,6 +86,7 @@ def erf(spec: Annotated[str | None, typer.Argument(
     from cnncalc.backends.device import pick_device
     from cnncalc.backends.erf import measure, stack_series
     from cnncalc.report import erf as report
+    from cnncalc.report.progress import progress
 
     check_format(format, report.FORMATS)
     if (spec is None) == (stack is None):
@@ -107,16 +99,17 @@ def erf(spec: Annotated[str | None, typer.Argument(
     options = dict(samples=samples, init=init, linear=linear, seed=seed,
                    device=pick_device(device), chunk=chunk, aggregate=aggregate, inputs=inputs)
     if stack is not None:
-        with progress_bar("measuring") as bar:
+        with progress() as update:
             series, a, a_theory = stack_series(stack, parse_depths(depth or DEPTHS), input,
-                                               relu, layer=layer, progress=bar, **options)
+                                               relu, layer=layer, progress=samples_done(update),
+                                               **options)
         text = report.series_text(series, a, a_theory, format)
         return emit(text) if text is not None else report.print_series(series, a, a_theory)
     from cnncalc.spec.load import analyze
 
     g = analyze(spec, input, args=arg)  # type: ignore[arg-type]
-    with progress_bar("measuring") as bar:
-        e = measure(g, layer, progress=bar, **options)  # type: ignore[arg-type]
+    with progress() as update:
+        e = measure(g, layer, progress=samples_done(update), **options)  # type: ignore[arg-type]
     if png:
         report.save_png(e, png, log)
     if format == "table":

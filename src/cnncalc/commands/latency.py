@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
 from cnncalc.cli import (
+    ArgOpt,
     DeviceOpt,
     FormatOpt,
     InputOpt,
@@ -20,30 +18,6 @@ from cnncalc.cli import (
     fail,
     handle_errors,
 )
-
-Update = Callable[[str, float], None]
-
-
-@contextmanager
-def progress_bar(enabled: bool) -> Iterator[Update | None]:
-    """A bar per stage on stderr (peak, each batch, each per-layer pass); None when quiet."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(TextColumn("{task.description:<24}"), BarColumn(), TimeElapsedColumn(),
-                   console=Console(stderr=True), transient=True)
-    tasks: dict[str, int] = {}
-
-    def update(label: str, done: float) -> None:
-        if label not in tasks:
-            tasks[label] = bar.add_task(label, total=1.0)
-        bar.update(tasks[label], completed=done)  # type: ignore[arg-type]
-
-    with bar:
-        yield update
 
 
 @app.command()
@@ -73,7 +47,7 @@ def latency(
     min_time: Annotated[float, typer.Option(
         "--min-time", min=0.0, help="Seconds of timed runs per batch size, after warm-up "
                                     "(at least 7 blocks whatever the budget).")] = 1.0,
-    format: FormatOpt = "table",
+    format: FormatOpt = "table", arg: ArgOpt = None,
 ) -> None:
     """Measured latency per batch size: median and p10–p90, images/s, achieved GMAC/s from the
     analytic MACs and the fraction of the device's peak; with --per-layer, each layer's time on
@@ -83,15 +57,16 @@ def latency(
     """
     from cnncalc.backends.latency import Setup, check_dtype, measure, parse_batches
     from cnncalc.report.latency import FORMATS, print_latency, render
+    from cnncalc.report.progress import progress
     from cnncalc.spec.load import analyze
 
     check_format(format, FORMATS)
     check_dtype(dtype)
     batches = parse_batches(batch)
-    g = analyze(spec, input)
+    g = analyze(spec, input, args=arg)
     setup = Setup(device, dtype, channels_last, threads, compile_, min_time, per_layer,
                   peak_gflops)
-    with progress_bar(sys.stderr.isatty()) as update:
+    with progress() as update:
         result = measure(g, batches, setup, update)
     if result.batches:
         text = render(result, format)
