@@ -41,7 +41,7 @@ from cnncalc.errors import CnncalcError
 from cnncalc.rf import Axis, Field
 
 LADDER = (32, 64, 128, 256, 512, 1024, 2048)
-MEMORY = 2 * 2**30  # bytes of activations (float64, kept for the backward) one measurement may use
+MEMORY = 8 * 2**30  # bytes of activations (float64, kept for the backward) one measurement may use
 MAX_PERIOD = 16  # layers whose fields repeat over more units are not measured
 
 

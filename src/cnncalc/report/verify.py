@@ -31,7 +31,7 @@ STATUS_TEXT = {
     "period": "fields repeating over more than 16 units: not measured",
     "border": "field touches the border: not measured",
     "nonfinite": "the gradient overflowed: not measured",
-    "memory": "field needs an input whose activations exceed 2 GiB: not measured",
+    "memory": "field needs an input whose activations exceed 8 GiB: not measured",
 }
 
 
