@@ -164,6 +164,8 @@ def load_yaml(text: str, filename: str = "<spec>") -> YNode:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = _loc(filename, mark) if mark else Loc(filename, 1, 1)
+        if "maximum nesting depth" in str(e.problem):  # libyaml's own limit (PyYAML >= 6.0.4)
+            raise LimitError(f"spec is nested deeper than {MAX_DEPTH} levels", where) from None
         raise SpecError(f"YAML syntax: {e.problem or e.context}", where,
                         _syntax_hint(text, where)) from None
     except yaml.reader.ReaderError as e:  # a control character such as NUL
