@@ -33,6 +33,13 @@ def test_out_of_memory_says_what_was_being_done():
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
 
+def test_cpu_allocator_failure_is_out_of_memory_too():
+    with pytest.raises(BackendError, match="^out of memory at batch 8$"):
+        with out_of_memory("at batch 8"):
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: "
+                               "can't allocate memory: you tried to allocate 2000000000000 bytes.")
+
+
 def test_other_runtime_errors_pass_through():
     with pytest.raises(RuntimeError, match="shape mismatch"):
         with out_of_memory("at batch 64"):

@@ -381,3 +381,12 @@ def test_a_residual_with_shifted_paths_keeps_the_mean_term(spec):
     expected = math.sqrt(0.1875 + 8 / 12)  # ≈ 0.924
     assert e.theory_sigma[0] == pytest.approx(expected)
     assert close(e.sigma[0], expected) and close(e.sigma[1], expected)
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("missing/erf.png", "there is no folder"),
+    ("erf.txt", "the file name must end in .png"),
+])
+def test_a_png_that_cannot_be_written_is_refused_before_measuring(tmp_path, target, message):
+    r = cli("erf", "lenet5", "-n", "1", "--png", str(tmp_path / target))
+    assert r.code == 2 and r.out == "" and message in r.err and len(r.err.splitlines()) == 1

@@ -210,6 +210,10 @@ def test_gpu_peak_table_and_ridge():
     assert gflops == 989.0 * 1000 and "H100" in source
     assert table_peak("NVIDIA H100 PCIe", "float32")[0] == 51.0 * 1000
     assert table_peak("Some Future GPU", "float32") is None
+    assert table_peak("NVIDIA L40", "float32") is None  # not an L4: measured instead
+    assert table_peak("NVIDIA L4", "float32")[0] == 30.3 * 1000
+    assert table_peak("NVIDIA A100-SXM4-80GB", "bfloat16")[0] == 312.0 * 1000
+    assert table_peak("NVIDIA H100 NVL", "float32")[0] == 60.0 * 1000
     assert Peak(100.0, "x", 25.0).ridge == 100.0 / 25.0  # = 4 FLOP/B
     assert Peak(None, "x", 25.0).ridge is None
 

@@ -36,8 +36,9 @@ def pick_device(name: str) -> Any:
 def is_out_of_memory(e: BaseException) -> bool:
     torch = require_torch()
     oom = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", ())
-    return (isinstance(e, oom) if oom else False) or (
-        isinstance(e, RuntimeError) and "out of memory" in str(e).lower())
+    text = str(e).lower()
+    return (isinstance(e, oom) if oom else False) or (isinstance(e, RuntimeError) and any(
+        s in text for s in ("out of memory", "can't allocate memory")))  # CUDA; CPU allocator
 
 
 @contextmanager

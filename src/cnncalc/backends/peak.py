@@ -10,6 +10,7 @@ copy (one read and one write of every byte). torch is imported lazily.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +19,12 @@ from cnncalc.backends.timing import Progress, time_calls
 from cnncalc.backends.torch_build import require_torch
 
 # Dense peak TFLOP/s from vendor datasheets: (float32 without tensor cores, float16/bfloat16 on
-# tensor cores). Matched by substring of torch.cuda.get_device_name(), first match wins.
+# tensor cores). Matched as whole words of torch.cuda.get_device_name() ("NVIDIA L40" is not an
+# "L4"), first match wins, so a variant comes before its family.
 GPU_PEAKS: tuple[tuple[str, float, float], ...] = (
     ("H200", 67.0, 989.0),
     ("H100 PCIe", 51.0, 756.0),
+    ("H100 NVL", 60.0, 835.0),
     ("H100", 67.0, 989.0),
     ("A100", 19.5, 312.0),
     ("A10G", 31.2, 70.0),
@@ -57,11 +60,22 @@ class Peak:
 
 def table_peak(device_name: str, dtype_name: str) -> tuple[float, str] | None:
     """GFLOP/s of a known GPU for a dtype, with where the number comes from."""
+    words = f" {re.sub(r'[-_/]', ' ', device_name.lower())} "
     for key, fp32, half in GPU_PEAKS:
-        if key.lower() in device_name.lower():
+        if f" {key.lower()} " in words:
             tflops = fp32 if dtype_name == "float32" else half
             return tflops * 1000, f"datasheet: {key} {dtype_name} dense {tflops:g} TFLOP/s"
     return None
+
+
+def tf32_note(device: Any) -> str:
+    """float32 on Ampere and later: cuDNN runs convolutions on TF32 tensor cores unless told not
+    to, so a float32 net can pass the table's float32 (no tensor core) peak."""
+    torch = require_torch()
+    if torch.backends.cudnn.allow_tf32 and torch.cuda.get_device_capability(device)[0] >= 8:
+        return ("; cuDNN runs float32 convs in TF32 here (torch.backends.cudnn.allow_tf32), "
+                "so % of peak can pass 100%")
+    return ""
 
 
 def _best(times: list[float]) -> float:
@@ -121,7 +135,8 @@ def find_peak(device: Any, dtype: Any, peak_gflops: float | None, bandwidth: boo
     if peak_gflops is not None:
         peak = Peak(peak_gflops, "--peak-gflops")
     elif known is not None:
-        peak = Peak(*known)
+        gflops, source = known
+        peak = Peak(gflops, source + (tf32_note(device) if dtype == torch.float32 else ""))
     else:
         note("peak: matmul")
         peak = matmul_peak(device, dtype)

@@ -96,6 +96,8 @@ def erf(spec: Annotated[str | None, typer.Argument(
         raise CnncalcError("--depth and --relu go with --stack")
     if stack is not None and png:
         raise CnncalcError("--png draws one map: give a spec, not --stack")
+    if png:
+        report.check_png(png)
     options = dict(samples=samples, init=init, linear=linear, seed=seed,
                    device=pick_device(device), chunk=chunk, aggregate=aggregate, inputs=inputs)
     if stack is not None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnncalc.engine import Graph
+from cnncalc.errors import CnncalcError
 from cnncalc.report.rows import layer_json
 
 if TYPE_CHECKING:
@@ -217,8 +219,25 @@ def save_png(e: Erf, path: str, log: bool = False) -> None:
     prof.set_title("centre row, normalised to its peak")
     prof.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    try:
+        fig.savefig(path, dpi=100, format="png")
+    except OSError as e:
+        raise CnncalcError(f"cannot write {path}: {e.strerror or e}") from None
+    finally:
+        plt.close(fig)
+
+
+def check_png(path: str) -> None:
+    """Refuse a --png target that cannot be written before minutes of measuring, not after."""
+    p = Path(path)
+    if p.suffix.lower() != ".png":
+        raise CnncalcError(f"--png {path}: the file name must end in .png")
+    if not (p.parent if str(p.parent) else Path(".")).is_dir():
+        raise CnncalcError(f"--png {path}: there is no folder {p.parent}")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CnncalcError("--png needs matplotlib: pip install 'cnncalc[plot]'") from None
 
 
 # A series of stacks (Luo's figure 1) -----------------------------------------------------------
