@@ -139,3 +139,12 @@ def test_usage_errors_are_one_line_from_the_entry_point(argv, message):
     r = subprocess.run([sys.executable, "-m", "cnncalc", *argv], capture_output=True, text=True)
     assert r.returncode == 2 and r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith(message), r.stderr
+
+
+@pytest.mark.parametrize(("size", "message"), [
+    ("1x1000000x1000000", "each of C, H, W is an integer from 1 to 100,000"),
+    ("3xax3", "write CxHxW like 3x224x224, or HxW"),
+])
+def test_bad_input_sizes_say_what_is_allowed(size, message):
+    r = cli("shapes", "lenet5", "--input", size)
+    assert r.code == 2 and r.err.strip() == f"bad input size {size!r}: {message}"

@@ -138,8 +138,13 @@ def parse_input(text: str, channels: int | None, loc: Loc | None = None) -> Shap
         dims = dims * 2
     if len(dims) == 2 and channels is not None:
         dims = [channels, *dims]
-    if len(dims) != 3 or not all(_dim(d) for d in dims):
-        raise SpecError(f"bad input size {text!r}: write CxHxW like 3x224x224, or HxW", loc)
+    if len(dims) == 3 and not all(_dim(d) for d in dims):
+        raise SpecError(f"bad input size {text!r}: each of C, H, W is an integer from 1 to "
+                        f"{MAX_INPUT:,}", loc)
+    if len(dims) != 3:
+        short = "write CxHxW like 3x224x224" + (", or HxW" if channels is not None else
+                                                  " (a torch module has no channel count)")
+        raise SpecError(f"bad input size {text!r}: {short}", loc)
     return (dims[0], dims[1], dims[2])
 
 
