@@ -206,3 +206,70 @@ def test_a_transposed_conv_with_k_below_s_leaves_units_without_a_field(spec):
     assert rows["convT1"]["rf"]["measured"]["jump"] == [0.5, 0.5]
     # conv2's odd unit 2m+1 reads convT1 units 2m and 2m+2: conv1's m and m+1, [m−1, m+2]
     assert rows["conv2"]["rf"]["measured"]["size"] == [3 + 1] * 2
+
+
+def test_a_unit_no_input_pixel_reaches_is_a_disagreement_not_a_border(spec, monkeypatch):
+    import cnncalc.backends.field as field
+
+    def zero(net):  # every weight 0: no gradient reaches the input from any unit
+        with torch.no_grad():
+            for p in net.parameters():
+                p.zero_()
+        return net
+
+    monkeypatch.setattr(field, "averaging_weights", zero)
+    path = spec("""
+        - {conv: {out: 2, k: 3, p: 1}, name: c}
+        - {gap: {}, name: pool}
+    """, input="1x16x16")
+    r = cli("verify", path, "--rf", "all", "-f", "json", "--no-fvcore")
+    assert r.code == 1, r.out
+    rows = by_name(r)
+    for name in ("c", "pool"):  # the engine gives both a field; torch measures none
+        rf = rows[name]["rf"]
+        assert rf["ok"] is False and rf["measured"]["status"] == "empty"
+        assert "no input pixel reaches this unit" in rf["note"]
+    assert rows["c"]["rf"]["measured"]["input"] == [16, 16]  # measured once, not up to 2048
+    table = cli("verify", path, "--rf", "all", "--no-fvcore")
+    assert table.code == 1 and "2 of 2 layers disagree" in table.out
+
+
+def test_read_field_of_an_all_zero_gradient():
+    from cnncalc.backends.field import graph_at, period, read_field
+
+    g = graph_at(analyze("lenet5"), (32, 32))
+    c1 = g.nodes["c1"]  # 5×5, a field in every unit
+    got = read_field(torch.zeros(2, 1, 32, 32, dtype=torch.float64), c1, (32, 32), period(g, "c1"))
+    assert got.status == "empty" and got.agrees is False
+    f6 = g.nodes["f6"]  # global
+    got = read_field(torch.zeros(1, 1, 32, 32, dtype=torch.float64), f6, (32, 32), 1)
+    assert got.status == "empty" and got.agrees is False
+
+
+def test_a_global_support_must_span_exactly_the_pixels_that_reach_it(spec):
+    from cnncalc.backends.field import reach, read_field
+
+    # k3 s2 p0 on 17 reads pixels 0..16; on 16 the floor drops pixel 15 (the engine warns), so
+    # 15×15 pixels reach the pooled unit: the support must be exactly rows and columns 0..14
+    path = spec("""
+        - {conv: {out: 2, k: 3, s: 2}, name: c}
+        - {gap: {}, name: pool}
+    """, input="1x16x16")
+    g = analyze(path)
+    assert g.floor_warnings
+    assert reach(g)["pool"] == ((0, 14), (0, 14))
+    got = measure_fields(g, ["pool"], torch.device("cpu"))["pool"]
+    assert got.status == "global" and got.size == (15, 15) and got.agrees is True
+    assert got.floor_drop  # named in the note, not a disagreement
+
+    def grad(rows: int, cols: int):
+        x = torch.zeros(1, 1, 16, 16, dtype=torch.float64)
+        x[0, 0, :rows, :cols] = 1
+        return x
+
+    pool = g.nodes["pool"]
+    for rows, cols in [(1, 1), (14, 15), (15, 14), (16, 16)]:  # too small, or past the drop
+        r = read_field(grad(rows, cols), pool, (16, 16), 1, True, reach(g)["pool"])
+        assert r.status == "global" and r.agrees is False, (rows, cols)
+    r = read_field(grad(15, 15), pool, (16, 16), 1, True)  # the default: the engine's union
+    assert r.agrees is True

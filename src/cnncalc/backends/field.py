@@ -22,9 +22,12 @@ q the period of the layer's fields in units, from the engine's exact lattice of 
 plain strided stacks; upsampling and adaptive pooling make it larger, see `unit_periods`). The
 size is the largest support over one period (units 0..q−1), matching the engine's "largest over
 units"; the jump is the shift of the support from unit 0 to unit q, divided by q. A global field
-is measured at the spec's own input: its support must be the union of all units' fields clipped
-to the input — every pixel, unless the engine warns that a floor drops the last rows (then the
-support starts at pixel 0 and stops short of the end).
+is measured at the spec's own input: its support must span exactly the input pixels that reach
+the layer (`reach`): usually every pixel; fewer when a floor drops the last rows or columns
+(squeezenet's conv1 never reads pixel 223).
+
+A unit the engine gives a field but whose gradient is zero everywhere (no input pixel reaches it)
+is a measured disagreement (status "empty"), never a field touching the border.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from cnncalc.engine import Graph, Layer
 from cnncalc.errors import CnncalcError
 from cnncalc.rf import Axis, Field
 
+Span = tuple[tuple[int, int], tuple[int, int]]  # (first, last) row and column; last < first: none
+
 LADDER = (32, 64, 128, 256, 512, 1024, 2048)
 MEMORY = 8 * 2**30  # bytes of activations (float64, kept for the backward) one measurement may use
 MAX_PERIOD = 16  # layers whose fields repeat over more units are not measured
@@ -47,8 +52,9 @@ MAX_PERIOD = 16  # layers whose fields repeat over more units are not measured
 
 @dataclass
 class FieldResult:
-    """One layer's measured field. status: ok, global, no-spatial, too-large, memory, border,
-    period, nonfinite."""
+    """One layer's measured field. status: ok, global, empty (the engine expects a field, the
+    gradient is zero everywhere: a disagreement), no-spatial, too-large, memory, border, period,
+    nonfinite."""
 
     status: str
     input: tuple[int, int] | None = None  # H×W the field was measured at
@@ -56,19 +62,21 @@ class FieldResult:
     size: tuple[int, int] | None = None
     jump: tuple[Fraction, Fraction] | None = None
     covers_input: bool | None = None  # global: every input pixel has a non-zero gradient
-    floor_drop: bool = False  # global: the support starts at pixel 0 and the engine warns that
-    # a floor drops the last input rows or columns (the support then stops short of the end)
+    floor_drop: bool = False  # global: the engine warns that a floor drops the last input rows
+    # or columns, and fewer pixels than the whole input reach the layer
+    span: Span | None = None  # global: the measured support, (first, last) row and column
+    expected: Span | None = None  # global: the input pixels that reach the layer (`reach`)
 
     @property
     def agrees(self) -> bool | None:
         """True / False when measured; None when this layer could not be measured."""
         f = self.analytic
+        if self.status == "empty":
+            return False  # the engine gives the unit a field; no input pixel reaches it
         if f is None or self.status not in ("ok", "global"):
             return None
         if f.is_global:
-            union = union_in_input(f, self.input)  # type: ignore[arg-type]
-            short = self.floor_drop and all(a <= b for a, b in zip(self.size, union))  # type: ignore[arg-type]
-            return self.size == union or short
+            return self.span is not None and self.span == self.expected
         if self.jump != (f.h.jump, f.w.jump):
             return False
         if not self.whole:
@@ -99,16 +107,49 @@ def select(g: Graph, how: str) -> list[str]:
     return [x.name for x in g.layers if x.name in last.values() or x.kind in resample]
 
 
-def union_in_input(f: Field, hw: tuple[int, int]) -> tuple[int, int]:
-    """Pixels per axis of a global field inside the input: the union of all units' fields (the
-    engine's global size, which padding can make larger than the input) clipped to the input.
-    Usually the whole input; less when a floor drops the last rows (squeezenet1_1's conv1)."""
+def lattice_span(f: Field, hw: tuple[int, int]) -> Span:
+    """Per axis, the union (first, last pixel) of the fields of every unit of the map `f`
+    belongs to (`f.grid` units; one for a global field, whose bounds are already the union),
+    clipped to the input. The lattice ignores padding: a unit at the border may be given pixels
+    that only padding reaches, which `reach` corrects."""
     out = []
-    for ax, n in zip(f.axes(), hw):
-        half = (ax.size - 1) / 2
-        lo, hi = max(0, math.ceil(ax.start - half)), min(n - 1, math.floor(ax.start + half))
-        out.append(hi - lo + 1)
+    for ax, units, n in zip(f.axes(), f.grid, hw):
+        q = ax.q
+        firsts = [b for b in map(ax.bounds, range(min(q, units))) if b is not None]
+        lasts = [b for b in map(ax.bounds, range(max(0, units - q), units)) if b is not None]
+        if not firsts or not lasts:
+            out.append((0, -1))
+            continue
+        lo = max(0, math.ceil(min(b[0] for b in firsts)))
+        hi = min(n - 1, math.floor(max(b[1] for b in lasts)))
+        out.append((lo, hi) if lo <= hi else (0, -1))
     return (out[0], out[1])
+
+
+def reach(g: Graph) -> dict[str, Span]:
+    """Per layer, the first and last input row and column that reach any of its units. A layer
+    is reached by what reaches its inputs (their union), cut to the union of its own units'
+    fields: a floor that drops the last rows of a map (squeezenet's conv1, k3 s2 on 224, never
+    reads pixel 223) cuts every layer after it, while padding that makes the lattice reach past
+    the map adds nothing."""
+    _, h, w = g.input_shape
+    out: dict[str, Span] = {"input": ((0, h - 1), (0, w - 1))}
+    for x in g.layers:
+        ups = [out[i] for i in x.inputs if i in out and not empty_span(out[i])]
+        if not ups:
+            out[x.name] = ((0, -1), (0, -1))
+            continue
+        span = [(min(u[a][0] for u in ups), max(u[a][1] for u in ups)) for a in (0, 1)]
+        if x.rf is not None:
+            own = lattice_span(x.rf.max, (h, w))
+            span = [(max(s[0], o[0]), min(s[1], o[1])) for s, o in zip(span, own)]
+        out[x.name] = (span[0], span[1]) if all(lo <= hi for lo, hi in span) else (
+            (0, -1), (0, -1))
+    return out
+
+
+def empty_span(s: Span) -> bool:
+    return any(hi < lo for lo, hi in s)
 
 
 def ancestors(g: Graph, names: list[str]) -> set[str]:
@@ -255,7 +296,7 @@ def measure_group(g: Graph, hw: tuple[int, int], names: list[str], device: Any
     net = averaging_weights(build_module(sub, linear=True, overrides=mean))
     net = net.to(device=device, dtype=torch.float64)
     x = torch.ones(1, *sub.input_shape, dtype=torch.float64, device=device, requires_grad=True)
-    results = {}
+    results, reached = {}, reach(sub)
     with torch.enable_grad():
         outs = net.run(x, keep=names)
         for name in names:
@@ -264,7 +305,7 @@ def measure_group(g: Graph, hw: tuple[int, int], names: list[str], device: Any
             grads = [torch.autograd.grad(u, x, retain_graph=True)[0][0]
                      for u in units(outs[name], layer, hw, q)]
             results[name] = read_field(torch.stack(grads), layer, hw, q,
-                                       bool(sub.floor_warnings))
+                                       bool(sub.floor_warnings), reached.get(name))
     return results
 
 
@@ -281,21 +322,30 @@ def units(out: Any, layer: Layer, hw: tuple[int, int], q: int) -> list[Any]:
     return [out[0, :, i + k, j + k].sum() for k in range(q + 1)]
 
 
-def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int, floor_drop: bool = False
-               ) -> FieldResult:
+def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int, floor_drop: bool = False,
+               expected: Span | None = None) -> FieldResult:
+    """The field read off the gradients (one C×H×W map per measured unit). `expected`: for a
+    global field, the input pixels that reach the layer (`reach`); by default the union of the
+    layer's units' fields clipped to the input."""
     f = layer.rf.max  # type: ignore[union-attr]
     if not bool(grad.isfinite().all()):
         return FieldResult("nonfinite", hw, f)  # an overflow: never read as an empty support
     if f.is_global:
+        want = expected if expected is not None else lattice_span(f, hw)
+        (r0, r1), (c0, c1) = span = support(grad[0])
+        if empty_span(span) and not empty_span(want):
+            return FieldResult("empty", hw, f)
         covered = bool((grad[0].abs().sum(dim=0) > 0).all())
-        (r0, r1), (c0, c1) = support(grad[0])
+        whole = ((0, hw[0] - 1), (0, hw[1] - 1))
         return FieldResult("global", hw, f, (r1 - r0 + 1, c1 - c0 + 1), covers_input=covered,
-                           floor_drop=floor_drop and r0 == 0 and c0 == 0)
+                           floor_drop=floor_drop and want != whole, span=span, expected=want)
     spans = [support(grad[k]) for k in range(q + 1)]
     i, j = units_at(layer, hw, q)
     empty = [f.h.bounds(i + k) is None or f.w.bounds(j + k) is None for k in range(q + 1)]
-    if any((lo <= 0 or hi >= n - 1) and not (e and hi < lo)  # an empty support is expected
-           for s, e in zip(spans, empty) for (lo, hi), n in zip(s, hw)):
+    if any(empty_span(s) and not e for s, e in zip(spans, empty)):
+        return FieldResult("empty", hw, f)  # the engine gives the unit a field; torch none
+    if any(lo <= 0 or hi >= n - 1  # the border test, on the supports that are not empty
+           for s in spans if not empty_span(s) for (lo, hi), n in zip(s, hw)):
         return FieldResult("border", hw, f)
     size = tuple(max(s[a][1] - s[a][0] + 1 for s in spans[:q]) for a in (0, 1))
     jump = tuple(Fraction(spans[q][a][0] - spans[0][a][0], q) for a in (0, 1))

@@ -91,9 +91,13 @@ def rf_check(x: Layer, r: FieldResult | None) -> tuple[Check, str]:
     if r.status in STATUS_TEXT:
         return Check(analytic, None, None), STATUS_TEXT[r.status]
     f = r.analytic
-    assert f is not None and r.input is not None and r.size is not None
+    assert f is not None and r.input is not None
     at = f"{r.input[0]}×{r.input[1]}"
     notes = [f"rf at {at}"]
+    if r.status == "empty":
+        notes.append("no input pixel reaches this unit (a zero gradient everywhere)")
+        return Check(rf_text(f), "none", False), "; ".join(notes)
+    assert r.size is not None
     if rf_text(f) != analytic:
         notes[0] += f" (engine there: {rf_text(f)})"
         analytic = rf_text(f)
@@ -102,6 +106,9 @@ def rf_check(x: Layer, r: FieldResult | None) -> tuple[Check, str]:
         if not r.covers_input:
             notes.append(f"{r.size[0]}×{r.size[1]} of the {at} pixels reach it"
                          + (" (the engine's floor-drop warning)" if r.floor_drop else ""))
+        if not r.agrees and r.expected is not None:
+            (a, b), (c, d) = r.expected
+            notes.append(f"expected rows {a}–{b}, columns {c}–{d} to reach it")
     else:
         assert r.jump is not None
         size = str(r.size[0]) if r.size[0] == r.size[1] else f"{r.size[0]}×{r.size[1]}"
@@ -243,7 +250,8 @@ def check_json(c: Check) -> dict[str, Any]:
 
 def measured_json(r: FieldResult | None) -> dict[str, Any] | None:
     if r is None or r.status not in ("ok", "global") or r.input is None:
-        return None if r is None else {"status": r.status}
+        return None if r is None else {"status": r.status, **(
+            {"input": list(r.input)} if r.status == "empty" and r.input else {})}
     return {"status": r.status, "input": list(r.input),
             "size": list(r.size) if r.size else None,
             "jump": [num(j) for j in r.jump] if r.jump else None,
