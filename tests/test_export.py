@@ -101,3 +101,64 @@ def test_export_to_yaml_turns_a_traced_model_into_an_equivalent_spec(tmp_path):
 def test_export_names_the_targets_on_a_typo():
     r = cli("export", "lenet5", "--to", "yml")
     assert r.code == 2 and "choose torch, yaml (did you mean 'yaml'?)" in r.err
+
+
+def _model_file(tmp_path, body: str) -> str:
+    path = tmp_path / "m.py"
+    path.write_text("import torch\nfrom torch import nn\n\n" + body)
+    return str(path)
+
+
+def test_names_that_fold_together_get_distinct_attributes(tmp_path):
+    path = _model_file(tmp_path, (
+        "class Col(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.block = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Conv2d(4, 5, 3))\n"
+        "        self.block_1 = nn.Conv2d(5, 6, 1)\n"
+        "    def forward(self, x):\n"
+        "        return self.block_1(self.block(x))\n"))
+    r = cli("export", f"{path}:Col", "--input", "3x16x16")
+    assert r.code == 0, r.err
+    assert "self.block_1 = nn.Conv2d(4, 5" in r.out and "self.block_1_2 = nn.Conv2d(5, 6" in r.out
+    net = load_class(r.out)().eval()
+    assert sum(p.numel() for p in net.parameters()) == 333  # 112 + 185 + 36, none overwritten
+    assert net(torch.randn(1, 3, 16, 16)).shape == (1, 6, 12, 12)
+    assert cli("export", f"{path}:Col", "--input", "3x16x16").out == r.out  # deterministic
+
+
+def test_names_that_fold_together_keep_branch_values_apart():
+    from torch import nn
+
+    from cnncalc.backends.fx_import import trace_graph
+
+    class Fold(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Module()
+            self.a.b = nn.Conv2d(3, 4, 3, padding=1)  # row a.b
+            self.a_b = nn.Conv2d(4, 4, 1)  # row a_b
+
+        def forward(self, x):
+            y = self.a.b(x)
+            return y + self.a_b(y)
+
+    g = trace_graph(Fold(), (3, 8, 8))
+    assert [x.name for x in g.layers][:2] == ["a.b", "a_b"]
+    text = export_torch(g)
+    assert "        a_b = self.a_b(x)\n" in text and "        x = self.a_b_2(a_b)\n" in text
+    assert "        x = a_b + x\n" in text
+    check_against_engine(g)
+
+
+def test_export_to_torch_refuses_unmapped_ops(tmp_path):
+    path = _model_file(tmp_path, (
+        "class Attr(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(); self.c = nn.Conv2d(3, 6, 3, padding=1)\n"
+        "    def forward(self, x):\n"
+        "        return self.c(x) * torch.sigmoid(x.mean((2, 3), keepdim=True)).repeat(1, 2, 1, 1)\n"))
+    r = cli("export", f"{path}:Attr", "--input", "3x16x16")
+    assert r.code == 2 and r.out == ""
+    assert r.err.count("\n") == 1
+    assert r.err.startswith("cannot write Attr as a torch module: layer repeat holds an unmapped op")

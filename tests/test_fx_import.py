@@ -596,3 +596,54 @@ def test_export_names_layers_off_the_way_to_the_last_one():
     text = graph_to_yaml(trace_graph(Dead(), (3, 8, 8)))
     assert "# left out (not on the way to the last layer): a\n" in text
     assert build(parse_spec(text)).output.out_shape == (5, 8 - 3 + 1, 6)  # b alone: 5×6×6
+
+
+def test_a_huge_input_allocates_nothing(tmp_path):
+    path = tmp_path / "wide.py"
+    path.write_text("from torch import nn\nNET = nn.Sequential(nn.Conv2d(1000, 4, 1), nn.ReLU())\n")
+    # 1×1000×100000×100000 float32 is 40 TB: a real example input could never be allocated
+    r = cli("shapes", f"{path}:NET", "--input", "1000x100000x100000", "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["layers"][0]["out_shape"] == [4, 100000, 100000]
+    warned = cli("shapes", f"{path}:NET", "--input", "1000x100000x100000", "-f", "md")
+    assert warned.code == 0 and "warning: activations take" in warned.err + warned.out
+    g = trace_graph(nn.Conv2d(1000, 4, 1), (1000, 100000, 100000))
+    assert g.output.out_shape == (4, 100000, 100000)
+    with torch.device("meta"):  # a model already on the meta device traces as well
+        meta = nn.Conv2d(1000, 4, 1)
+    assert trace_graph(meta, (1000, 100000, 100000)).output.out_shape == (4, 100000, 100000)
+
+
+def test_receptive_fields_after_an_unmapped_op_are_flagged(tmp_path):
+    path = tmp_path / "strided.py"
+    path.write_text(textwrap.dedent("""
+        from torch import nn
+
+        class S(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = nn.Conv2d(3, 4, 3, padding=1)
+                self.b = nn.Conv2d(4, 4, 3, padding=1)
+
+            def forward(self, x):
+                return self.b(self.a(x)[:, :, ::2, ::2])
+    """))
+    r = cli("rf", f"{path}:S", "--input", "3x32x32", "-f", "md")
+    assert r.code == 0, r.err
+    text = " ".join(r.out.split())
+    assert "MACs are not counted and the totals are lower bounds" in text
+    assert ("PARTIAL: receptive fields are not computed from the first unmapped op on "
+            "(_operator.getitem, row getitem)") in text
+    mapped = cli("rf", "lenet5", "-f", "md")
+    assert "PARTIAL" not in mapped.out and "PARTIAL" not in mapped.err
+
+
+def test_upsample_to_a_size_maps_when_it_is_an_integer_scale():
+    up = trace_graph(nn.Sequential(nn.Conv2d(3, 4, 1), nn.Upsample(size=(32, 48))), (3, 16, 16))
+    assert up.layers[1].kind == "upsample" and up.output.out_shape == (4, 32, 48)
+    assert up.meta["partial"] == []
+    odd = trace_graph(nn.Sequential(nn.Conv2d(3, 4, 1), nn.Upsample(size=20)), (3, 16, 16))
+    assert odd.layers[1].kind == "unmapped" and odd.output.out_shape == (4, 20, 20)
+    assert "unmapped module Upsample (size= that is not an integer multiple" in \
+        odd.meta["partial"][0]
+    assert "NoneType" not in odd.meta["partial"][0]

@@ -78,12 +78,16 @@ def propagate(gm: Any, shape: Shape, where: str) -> None:
     from torch.fx.passes.shape_prop import ShapeProp
 
     tensors = [*gm.parameters(), *gm.buffers()]
-    on_meta = all(t.is_meta for t in tensors)
-    x = torch.empty((1, *shape), device=tensors[0].device if tensors else "cpu")
+    on_meta = bool(tensors) and all(t.is_meta for t in tensors)
     mode = None if on_meta else FakeTensorMode(allow_non_fake_inputs=True)
     try:
+        # The example input is made on the meta device or inside the fake mode: it holds no
+        # memory, however large the shape.
+        with contextlib.nullcontext() if mode is None else mode:
+            x = torch.empty((1, *shape), device="meta" if mode is None else
+                            (tensors[0].device if tensors else "cpu"))
         with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints
-            ShapeProp(gm, mode).propagate(mode.from_tensor(x) if mode else x)
+            ShapeProp(gm, mode).propagate(x)
     except Exception as e:
         cause = e.__cause__ or e  # ShapeProp wraps the model's own error
         first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]

@@ -178,7 +178,12 @@ class OpMapper:
         x = self.vals.get(node.args[0]) if node.args else None
         ins = [self.vals[a] for a in node.args if isinstance(self.vals.get(a), Val)]
         kind_args = None
-        if type(m) in MODULES:
+        if type(m) is nn.Upsample and m.size is not None:
+            kind_args = self.upsample_to_size(node, m, x)
+            if kind_args is None:
+                return self.unmapped(node, "module Upsample (size= that is not an integer "
+                                           "multiple of the input's height and width)")
+        elif type(m) in MODULES:
             kind_args = MODULES[type(m)](m)
         elif type(m) in LAST_DIM and isinstance(x, Val) and x.perm[-1] == 1:
             kind_args = LAST_DIM[type(m)](m)
@@ -191,6 +196,18 @@ class OpMapper:
         out = self.add(node, kind, args, ins, perm=None if kind != "flatten" else (0, 1))
         self.settle(node, out.src, list(m.parameters()))
         return out
+
+    def upsample_to_size(self, node: Any, m: Any, x: Any) -> tuple[str, dict[str, Any]] | None:
+        """`nn.Upsample(size=...)` as the integer scale it amounts to on this input, if any."""
+        if not isinstance(x, Val) or x.perm != tuple(range(len(x.perm))) or \
+                self.shape(node) is None:
+            return None
+        src = self.g.nodes[x.src].out_shape
+        out = self.canonical(node, x.perm)
+        if len(src) != 3 or len(out) != 3 or any(o % i for o, i in zip(out[1:], src[1:])):
+            return None
+        return "upsample", {"scale_factor": [o // i for o, i in zip(out[1:], src[1:])],
+                            "mode": m.mode}
 
     def unmapped(self, node: Any, what: str) -> Any:
         """A row that keeps the node's parameters and traced shape, reported as partial."""

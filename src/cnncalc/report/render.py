@@ -82,6 +82,13 @@ def partial_lines(g: Graph) -> list[str]:
     if out:
         out.insert(0, f"PARTIAL analysis: {len(out)} op(s) of the model are not mapped; their "
                       "MACs are not counted and the totals are lower bounds")
+    first = next((x.name for x in g.layers if x.kind == "unmapped"), None)
+    if first is not None:
+        op = next((p[len("unmapped "):].split(" at ")[0] for p in g.meta.get("partial", [])
+                   if p.startswith("unmapped ")), "")
+        out.insert(1, f"PARTIAL: receptive fields are not computed from the first unmapped op "
+                      f"on ({op + ', ' if op else ''}row {first}): the RF columns of that row "
+                      "and of every row it feeds are placeholders, not results")
     return out + [f"note: {n}" for n in g.meta.get("notes", [])]
 
 
