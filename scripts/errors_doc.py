@@ -60,7 +60,7 @@ Measured runs (`python benchmarks/fuzz.py --cases N --seed S`, 2-core shared mac
 | seed 1, with calculator command lines, rf, --explain | 10,000 | 1,227 | 8,771 | **2** | 0 |
 | seed 1 again, after the fix | 10,000 | 1,229 | 8,771 | 0 | 0 |
 | seed 2, fresh | 20,000 | 2,653 | 17,347 | 0 | 0 |
-| seed 11, on the final code of 2026-11-30 (exact RF lattice and review fixes merged) | 10,000 | 1,314 | 8,686 | 0 | 0 |
+| seed 11, final code (RF lattice, review fixes) | 10,000 | 1,314 | 8,686 | 0 | 0 |
 
 Bugs the fuzzing found and fixed: `--explain` crashed on a `flatten` of a vector (the 2
 tracebacks above); a 10,000-copy `repeat` of a block built 90,135 layers in about 30 s (the layer
