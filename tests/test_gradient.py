@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.backends.gradient import centre, positive_weights, unit_gradient  # noqa: E402
+from cnncalc.backends.gradient import averaging_weights, centre, unit_gradient  # noqa: E402
 from cnncalc.backends.torch_build import build_module  # noqa: E402
 from cnncalc.spec.load import analyze  # noqa: E402
 
@@ -23,7 +23,7 @@ def test_centre_of_odd_and_even_axes():
 
 def test_resnet18_layer2_gradient_support_is_its_field():
     g = analyze("resnet18", "3x400x400")
-    net = positive_weights(build_module(g, linear=True))
+    net = averaging_weights(build_module(g, linear=True))
     grad = unit_gradient(net, "layer2.1.relu2", torch.ones(1, 3, 400, 400))
     # conv1 7, maxpool +2·2, layer1's four 3×3 at jump 4 (+2·4 each), layer2.0.conv1 at jump 4,
     # then three 3×3 at jump 8 (+2·8 each); the 1×1 projection adds nothing

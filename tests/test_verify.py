@@ -150,7 +150,6 @@ def test_stage_selection_and_the_ladder_of_inputs():
 
 
 def test_unit_periods_of_upsampling_striding_and_adaptive_pooling():
-    from cnncalc.backends.field import unit_periods
     from cnncalc.engine import Graph
 
     g = Graph((1, 15, 15), "periods")
@@ -158,7 +157,8 @@ def test_unit_periods_of_upsampling_striding_and_adaptive_pooling():
     g.add("u", "upsample", {"scale_factor": 2, "mode": "nearest"}, ["a"])
     g.add("c", "conv", {"out": 1, "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 1,
                         "groups": 1, "bias": False}, ["u"])
-    p = unit_periods(g)
+    # the period in units of the engine's field lattice, per axis: what verify measures over
+    p = {x.name: (x.rf.max.h.q, x.rf.max.w.q) for x in g.layers}
     assert p["a"] == (2, 2)  # the denominator of 15/6 = 5/2
     assert p["u"] == (2 * 2, 2 * 2)  # nearest ×2 doubles it
     assert p["c"] == (4 // 2, 4 // 2)  # stride 2 halves it: 4 / gcd(4, 2)

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.backends.device import out_of_memory, synchronize
-from cnncalc.backends.gradient import centre, positive_weights, unit_gradient
+from cnncalc.backends.gradient import (
+    averaging_weights,
+    centre,
+    constant_weights,
+    unit_gradient,
+)
 from cnncalc.backends.torch_build import GraphNet, require_torch
 from cnncalc.engine import Graph
 from cnncalc.erf_theory import UNIFORM, NoClosedForm, Spread, spread
@@ -103,22 +108,14 @@ def check_layer(g: Graph, name: str) -> None:
                            "pick a layer with an H×W map")
 
 
-def init_weights(net: GraphNet, g: Graph, mode: str) -> GraphNet:
+def init_weights(net: GraphNet, mode: str) -> GraphNet:
     """default: torch's initialisation. uniform: each conv/linear weight 1/fan_in (an averaging
     kernel), norms the identity, biases zero. constant: every weight CONSTANT, biases zero."""
     if mode not in INITS:
         raise CnncalcError(f"unknown init {mode!r}; choose one of {', '.join(INITS)}")
-    if mode == "default":
-        return net
-    positive_weights(net, CONSTANT if mode == "constant" else 1.0)
     if mode == "uniform":
-        torch = require_torch()
-        with torch.no_grad():
-            for x in g.layers:
-                w = getattr(net.layer(x.name), "weight", None)
-                if x.kind in ("conv", "convT", "linear") and w is not None:
-                    w.fill_(1.0 / (w[0].numel()))
-    return net
+        return averaging_weights(net)
+    return net if mode == "default" else constant_weights(net, CONSTANT)
 
 
 def auto_chunk(g: Graph, samples: int, device: Any) -> int:
@@ -243,7 +240,7 @@ def measure(g: Graph, layer: str | None = None, samples: int = 32, init: str = "
     from cnncalc.backends.torch_build import build_module
 
     torch.manual_seed(seed)
-    net = init_weights(build_module(g, linear), g, init)
+    net = init_weights(build_module(g, linear), init)
     dev = torch.device(device) if isinstance(device, str) else device
     chunk = chunk or auto_chunk(g, samples, dev)
     dtype = torch.float64 if init == "constant" else torch.float32

@@ -19,7 +19,7 @@ Units: one backward per unit (i + k, j + k), k = 0..q, after one forward, where 
 unit whose field is centred nearest the middle of the input (or the next one that has a field:
 after a transposed conv with k < s some units read nothing, and their support must be empty) and
 q the period of the layer's fields in units, from the engine's exact lattice of fields (1 for
-plain strided stacks; upsampling and adaptive pooling make it larger, see `unit_periods`). The
+plain strided stacks; upsampling and adaptive pooling make it larger, see `Axis.q`). The
 size is the largest support over one period (units 0..q−1), matching the engine's "largest over
 units"; the jump is the shift of the support from unit 0 to unit q, divided by q. A global field
 is measured at the spec's own input: its support must span exactly the input pixels that reach
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from cnncalc.backends.gradient import centre
+from cnncalc.backends.gradient import averaging_weights, centre
 from cnncalc.backends.torch_build import Mean, build_module, require_torch
 from cnncalc.engine import Graph, Layer
 from cnncalc.errors import CnncalcError
@@ -177,14 +177,6 @@ def graph_at(g: Graph, hw: tuple[int, int], only: set[str] | None = None) -> Gra
     return out
 
 
-def unit_periods(g: Graph) -> dict[str, tuple[int, int]]:
-    """Per layer and axis, the period q in units of the engine's field lattice (cnncalc/rf.py):
-    unit u + q sees the field of unit u shifted by q·jump. 1 for plain strided stacks; an
-    upsampling by s multiplies it by s, a stride s divides it, adaptive pooling from n to o units
-    (n/o = a/b in lowest terms) repeats every b units of its own, its bins alternating."""
-    return {x.name: (x.rf.max.h.q, x.rf.max.w.q) for x in g.layers}  # type: ignore[union-attr]
-
-
 def period(g: Graph, name: str) -> int:
     """Units measured past the first: one period on both axes."""
     f = g.nodes[name].rf.max  # type: ignore[union-attr]
@@ -262,20 +254,6 @@ def memory(g: Graph, name: str) -> int:
     (an output and a saved input) per output value of every layer it depends on."""
     values = sum(math.prod(g.nodes[a].out_shape) for a in ancestors(g, [name]))
     return values * 8 * 2
-
-
-def averaging_weights(net: Any) -> Any:
-    """Conv and linear weights 1/fan-in, every other parameter 1, biases 0 (in place)."""
-    torch = require_torch()
-    with torch.no_grad():
-        for name, p in net.named_parameters():
-            if name.endswith("bias"):
-                p.zero_()
-            elif p.dim() >= 2:
-                p.fill_(1.0 / (p.numel() // p.shape[0]))
-            else:
-                p.fill_(1.0)
-    return net
 
 
 def support(grad: Any) -> tuple[tuple[int, int], tuple[int, int]]:

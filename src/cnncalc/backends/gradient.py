@@ -3,7 +3,7 @@ receptive field by gradient support (`verify`) and the effective receptive field
 
 A unit's field is where the gradient of that unit w.r.t. the input is non-zero; with every weight
 positive, activations linear and max pools averaged (`build_module(graph, linear=True)` plus
-`positive_weights`), nothing cancels and the support is exactly the theoretical field.
+`averaging_weights`), nothing cancels and the support is exactly the theoretical field.
 """
 
 from __future__ import annotations
@@ -36,19 +36,25 @@ def unit_gradient(net: GraphNet, layer: str, x: Any, offset: tuple[int, int] = (
     return grad
 
 
-def positive_weights(net: Any, value: float | None = None) -> Any:
-    """Make every weight positive: |w| (or the constant `value` everywhere), biases zero.
-
-    With the constant, each conv is a uniform kernel; batchnorm in eval mode with its default
-    statistics stays the identity. Returns the net, changed in place.
-    """
+def averaging_weights(net: Any) -> Any:
+    """Conv and linear weights 1/fan-in (averaging kernels: positive, so nothing cancels, and the
+    mass is kept, so nothing overflows), every other parameter 1, biases 0. In place."""
     torch = require_torch()
     with torch.no_grad():
         for name, p in net.named_parameters():
             if name.endswith("bias"):
                 p.zero_()
-            elif value is None:
-                p.abs_().clamp_(min=1e-3)
+            elif p.dim() >= 2:
+                p.fill_(1.0 / (p.numel() // p.shape[0]))
             else:
-                p.fill_(value)
+                p.fill_(1.0)
+    return net
+
+
+def constant_weights(net: Any, value: float) -> Any:
+    """Every weight `value`, biases 0 (Luo's all-ones kernels for value 1). In place."""
+    torch = require_torch()
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            p.zero_() if name.endswith("bias") else p.fill_(value)
     return net
