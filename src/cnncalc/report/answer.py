@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.report.explain import Section, Step
+from cnncalc.report.markdown import md_table
 
 FORMATS = ("table", "md", "json", "latex")
 WIDTH = 100
@@ -104,15 +105,6 @@ def _text(ans: Answer) -> str:
 
 # Markdown -----------------------------------------------------------------------------------
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", r"\|")
-
-
-def md_table(t: Table) -> list[str]:
-    return ["| " + " | ".join(map(_md_cell, t.headers)) + " |",
-            "|" + "|".join("---:" if r else "---" for r in t.right) + "|",
-            *("| " + " | ".join(map(_md_cell, row)) + " |" for row in t.rows)]
-
 
 def _markdown(ans: Answer) -> str:
     lines = [f"**{ans.title}**"]
@@ -130,7 +122,7 @@ def _markdown(ans: Answer) -> str:
         elif isinstance(p, Matrix):
             lines += ["", f"*{p.label}*", "", "```text", *matrix_lines(p.rows, ""), "```"]
         else:
-            lines += ["", *md_table(p)]
+            lines += ["", *md_table(p.headers, p.rows, p.right)]
     if ans.notes:
         lines += ["", *(f"- note: {n}" for n in ans.notes)]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnncalc.engine import Graph
 from cnncalc.errors import CnncalcError
+from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import layer_json
 
 if TYPE_CHECKING:
@@ -100,8 +101,7 @@ def to_json(g: Graph, e: Erf) -> str:
 
 
 def to_md(e: Erf) -> str:
-    lines = [f"**{heading(e)}**", "", "| quantity | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in numbers(e)]
+    lines = [f"**{heading(e)}**", "", *md_table(["quantity", "value"], numbers(e))]
     lines += ["", SIGMA_LINE] + [f"\nNote: {n}" for n in notes(e)]
     return "\n".join(lines)
 
@@ -281,8 +281,7 @@ def series_text(series: list[Erf], measured: float | None, theory: float | None,
                       for r, e in zip(rows, series)],
             "exponent": measured, "exponent_closed_form": theory}, indent=2)
     if fmt == "md":
-        lines = ["| " + " | ".join(SERIES_HEAD) + " |", "|" + "---|" * len(SERIES_HEAD)]
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        lines = md_table(SERIES_HEAD, rows)
         return "\n".join(lines + ["", exponent_line(series, measured, theory)])
     return None
 

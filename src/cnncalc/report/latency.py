@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import CONVENTIONS, human, human_bytes, shape_str
 
 if TYPE_CHECKING:
@@ -187,26 +188,21 @@ def to_csv(r: LatencyResult) -> str:
     return buf.getvalue()
 
 
-def md_table(cols: Sequence[Column], items: Sequence[Any],
-             bold: Callable[[Any], bool] = lambda _: False) -> list[str]:
-    lines = ["| " + " | ".join(c[0] for c in cols) + " |",
-             "|" + "|".join("---:" if c[2] else "---" for c in cols) + "|"]
-    for it in items:
-        cells = [c[1](it) for c in cols]
-        if bold(it):
-            cells = [f"**{x}**" if x else x for x in cells]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+def column_md(cols: Sequence[Column], items: Sequence[Any],
+              bold: Callable[[Any], bool] = lambda _: False) -> list[str]:
+    rows = ([f"**{x}**" if x and bold(it) else x for x in (c[1](it) for c in cols)]
+            for it in items)
+    return md_table([c[0] for c in cols], rows, [c[2] for c in cols])
 
 
 def to_md(r: LatencyResult) -> str:
     head = header_lines(r)
     lines = [f"**{head[0]}**", "", *(f"{x}  " for x in head[1:]), ""]
-    lines += md_table(batch_columns(r), r.batches)
+    lines += column_md(batch_columns(r), r.batches)
     for b in (b for b in r.batches if b.layers):
         rk = ranks(b.layers)
         lines += ["", layers_line(b) + ":", ""]
-        lines += md_table(layer_columns(b, rk), b.layers, lambda x, rk=rk: x.name in rk)
+        lines += column_md(layer_columns(b, rk), b.layers, lambda x, rk=rk: x.name in rk)
     lines += ["", f"_{NOTE_LINE}._"]
     return "\n".join(lines) + "\n"
 

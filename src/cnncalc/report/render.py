@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from cnncalc.engine import Graph
+from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import (
     CONVENTION_LINE,
     RF_LINE,
@@ -122,16 +123,10 @@ def render(g: Graph, cols: Sequence[Column], fmt: str, depth: int | None = None,
 
 
 def markdown(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool) -> str:
-    lines = [f"**{title(g)}**", "",
-             "| " + " | ".join(c[0] for c in cols) + " |",
-             "|" + "|".join("---:" if c[2] else "---" for c in cols) + "|"]
-    for r in rs:
-        cells = [c[1](r).strip() if i else r.name for i, c in enumerate(cols)]
-        lines.append("| " + " | ".join(f"`{x}`" if i == 0 else x for i, x in enumerate(cells))
-                     + " |")
+    cells = [[f"`{r.name}`", *(c[1](r).strip() for c in cols[1:])] for r in rs]
+    lines = [f"**{title(g)}**", "", *md_table([c[0] for c in cols], cells, [c[2] for c in cols])]
     if totals:
-        lines += ["", "| Total | |", "|---|---:|"]
-        lines += [f"| {k} | {v} |" for k, v in totals_lines(g)]
+        lines += ["", *md_table(["Total", ""], totals_lines(g), [False, True])]
     lines += ["", f"_{CONVENTION_LINE if totals else RF_LINE}._"]
     lines += [f"- warning: {w.message}" for w in g.warnings()]
     lines += [f"- {x}" for x in partial_lines(g)]

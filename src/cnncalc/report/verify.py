@@ -18,6 +18,7 @@ from typing import Any
 from cnncalc.backends.field import FieldResult
 from cnncalc.backends.measure import Measured
 from cnncalc.engine import Graph, Layer
+from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import field_json, shape_str, size_str
 from cnncalc.rf import Field, fmt, num
 
@@ -197,10 +198,8 @@ def render(g: Graph, rows: list[VerifyRow], fmt_: str, device: str) -> str | Non
         return buf.getvalue()
     if fmt_ == "md":
         lines = [f"**{summary(g, rows)}**", "",
-                 "| " + " | ".join(h or "ok" for h in HEADERS) + " |",
-                 "|" + "|".join("---:" if i in RIGHT else "---" for i in range(len(HEADERS)))
-                 + "|"]
-        lines += ["| " + " | ".join(cells(r)) + " |" for r in rows]
+                 *md_table([h or "ok" for h in HEADERS], map(cells, rows),
+                           [i in RIGHT for i in range(len(HEADERS))])]
         return "\n".join(lines + ["", f"_{FVCORE_LINE}._"]) + "\n"
     return None
 

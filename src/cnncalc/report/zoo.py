@@ -20,6 +20,7 @@ from typing import Any
 
 from cnncalc.engine import Graph
 from cnncalc.layers.registry import Shape, lookup
+from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import CONVENTION_LINE, CONVENTIONS, field_json, human, shape_str, size_str
 from cnncalc.rf import RF, Field, join
 
@@ -109,12 +110,8 @@ def render_zoo(rows: list[ZooRow], fmt: str) -> str | None:
                         size_str(r.rf) if r.rf else "", r.idea])
         return buf.getvalue()
     if fmt == "md":
-        lines = ["| " + " | ".join(HEADERS) + " |",
-                 "|" + "|".join("---:" if h in RIGHT else "---" for h in HEADERS) + "|"]
-        for r in rows:
-            cells = _cells(r)
-            cells[0] = f"`{cells[0]}`"
-            lines.append("| " + " | ".join(cells) + " |")
+        cells = [[f"`{c[0]}`", *c[1:]] for c in map(_cells, rows)]
+        lines = md_table(HEADERS, cells, [h in RIGHT for h in HEADERS])
         lines += ["", f"_{CONVENTION_LINE}; batch 1. {RF_NOTE}._"]
         return "\n".join(lines) + "\n"
     return None
