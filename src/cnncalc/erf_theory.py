@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from cnncalc.engine import Graph, Layer
 from cnncalc.errors import CnncalcError
 from cnncalc.layers.common import pads, pair
+from cnncalc.layers.registry import all_kinds
 
 UNIFORM = None  # a conv's weight is 1/fan_in; otherwise the float is every weight's value
 
@@ -177,8 +178,7 @@ def _same(layer: Layer, ins: list[Channels], jump: tuple[float, float],
     return ins[0]
 
 
-ACTIVATIONS = ("relu", "relu6", "gelu", "silu", "sigmoid", "hardswish", "hardsigmoid", "tanh",
-               "mish", "leaky_relu")
+ACTIVATIONS = tuple(k for k, kind in all_kinds().items() if kind.category == "activation")
 
 RULES: dict[str, Rule] = {
     "conv": _conv,

@@ -14,6 +14,7 @@ from typing import Any
 from cnncalc.engine import Graph, Layer
 from cnncalc.errors import BackendError
 from cnncalc.layers.common import pair
+from cnncalc.layers.registry import all_kinds
 
 
 def require_torch() -> Any:
@@ -196,9 +197,8 @@ BUILDERS: dict[str, Builder] = {
                                                       elementwise_affine=a["affine"]),
     "groupnorm": lambda a, ins, out: nn.GroupNorm(a["groups"], ins[0][0], a["eps"], a["affine"]),
     "scale": lambda a, ins, out: Scale(ins[0][0], len(ins[0]) == 3, a["init"]),
-    "relu": _simple(nn.ReLU), "relu6": _simple(nn.ReLU6), "gelu": _simple(nn.GELU),
-    "silu": _simple(nn.SiLU), "sigmoid": _simple(nn.Sigmoid), "hardswish": _simple(nn.Hardswish),
-    "hardsigmoid": _simple(nn.Hardsigmoid), "tanh": _simple(nn.Tanh), "mish": _simple(nn.Mish),
+    **{name: _simple(getattr(nn, kind.extra["torch"])) for name, kind in all_kinds().items()
+       if kind.category == "activation" and "torch" in kind.extra},
     "leaky_relu": lambda a, ins, out: nn.LeakyReLU(a["negative_slope"]),
     "dropout": lambda a, ins, out: nn.Dropout(a["p"]),
     "droppath": lambda a, ins, out: DropPath(a["p"]),
@@ -214,8 +214,7 @@ BUILDERS: dict[str, Builder] = {
 # With linear=True (theory's setting for receptive fields): activations and the normalisations
 # that are not affine at inference (layer and group norm) become identities, and max pools become
 # average pools of the same geometry. Batchnorm in eval mode is already affine per position.
-ACTIVATION_KINDS = ("relu", "relu6", "gelu", "silu", "sigmoid", "hardswish", "hardsigmoid",
-                    "tanh", "mish", "leaky_relu")
+ACTIVATION_KINDS = tuple(k for k, kind in all_kinds().items() if kind.category == "activation")
 
 
 def build_layer(layer: Layer, linear: bool = False,

@@ -53,15 +53,17 @@ register(Kind(
     category="norm",
 ))
 
+# name: (doc, torch.nn class, aliases); the class name serves the torch builder and the export
 ACTIVATIONS = {
-    "relu": ("ReLU", ()), "relu6": ("ReLU6", ()), "gelu": ("GELU", ()),
-    "silu": ("SiLU (swish)", ("swish",)), "sigmoid": ("sigmoid", ()),
-    "hardswish": ("hard swish", ("hswish",)), "hardsigmoid": ("hard sigmoid", ("hsigmoid",)),
-    "tanh": ("tanh", ()), "mish": ("Mish", ()),
+    "relu": ("ReLU", "ReLU", ()), "relu6": ("ReLU6", "ReLU6", ()), "gelu": ("GELU", "GELU", ()),
+    "silu": ("SiLU (swish)", "SiLU", ("swish",)), "sigmoid": ("sigmoid", "Sigmoid", ()),
+    "hardswish": ("hard swish", "Hardswish", ("hswish",)),
+    "hardsigmoid": ("hard sigmoid", "Hardsigmoid", ("hsigmoid",)),
+    "tanh": ("tanh", "Tanh", ()), "mish": ("Mish", "Mish", ()),
 }
-for _name, (_doc, _aliases) in ACTIVATIONS.items():
+for _name, (_doc, _cls, _aliases) in ACTIVATIONS.items():
     register(Kind(_name, f"{_doc} activation", same, other_ops=per_element(1),
-                  aliases=_aliases, category="activation"))
+                  aliases=_aliases, category="activation", extra={"torch": _cls}))
 register(Kind(
     "leaky_relu", "leaky ReLU activation", same,
     args=(Arg("negative_slope", "float", 0.01, aliases=("slope",)),),

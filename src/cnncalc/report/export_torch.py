@@ -17,10 +17,8 @@ from typing import Any
 from cnncalc.engine import Graph, Layer
 from cnncalc.errors import CnncalcError
 from cnncalc.layers.common import pair
+from cnncalc.layers.registry import lookup
 
-ACTIVATIONS = {"relu": "ReLU", "relu6": "ReLU6", "gelu": "GELU", "silu": "SiLU",
-               "sigmoid": "Sigmoid", "hardswish": "Hardswish", "hardsigmoid": "Hardsigmoid",
-               "tanh": "Tanh", "mish": "Mish"}
 JOINS = ("add", "mul", "concat")  # written as expressions in forward, no module
 RESERVED = {"forward", "training", "add", "cuda", "to", "eval", "train", "float", "double",
             "half", "type", "apply", "parameters", "modules", "children", "x", "torch", "nn",
@@ -105,8 +103,9 @@ def module(x: Layer) -> str | None:
     if k == "groupnorm":
         return (f"nn.GroupNorm({a['groups']}, {c}"
                 + kwargs(a, {"eps": 1e-5, "affine": True}) + ")")
-    if k in ACTIVATIONS:
-        return f"nn.{ACTIVATIONS[k]}()"
+    torch_class = lookup(k).extra.get("torch")  # type: ignore[union-attr]
+    if torch_class:
+        return f"nn.{torch_class}()"
     if k == "leaky_relu":
         return f"nn.LeakyReLU({a['negative_slope']!r})"
     if k == "dropout":
