@@ -16,9 +16,9 @@ import time
 
 import torch
 
-from cnncalc.backends.erf import default_layer, gradient_map
-from cnncalc.backends.torch_build import build_module
-from cnncalc.spec.load import analyze
+from cnncalc.frontends.load import analyze
+from cnncalc.measure.build import build_module
+from cnncalc.measure.erf import default_layer, gradient_map
 
 
 def timed(fn, runs: int) -> tuple[list[float], torch.Tensor]:  # type: ignore[no-untyped-def]

@@ -33,10 +33,10 @@ def direct(torch, net, x, min_time: float) -> float:
 def check(spec: str, batch: int, min_time: float, rounds: int) -> bool:
     import torch
 
-    from cnncalc.backends import latency as lat
-    from cnncalc.backends.peak import Peak
-    from cnncalc.backends.torch_build import build_module
-    from cnncalc.spec.load import analyze
+    from cnncalc.frontends.load import analyze
+    from cnncalc.measure import latency as lat
+    from cnncalc.measure.build import build_module
+    from cnncalc.measure.peak import Peak
 
     g = analyze(spec)
     net = build_module(g)

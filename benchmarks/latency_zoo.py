@@ -37,9 +37,9 @@ def main() -> None:
     ap.add_argument("--json", default=None, help="write every figure to this file")
     args = ap.parse_args()
 
-    from cnncalc.backends.latency import Setup, measure, parse_batches
+    from cnncalc.frontends.load import analyze, zoo_names
+    from cnncalc.measure.latency import Setup, measure, parse_batches
     from cnncalc.report.latency import result_json
-    from cnncalc.spec.load import analyze, zoo_names
 
     specs = args.specs or zoo_names()
     docs, peaks = [], set()

@@ -10,10 +10,10 @@ import time
 
 import torch
 
-from cnncalc.backends.field import measure_fields, select
-from cnncalc.backends.measure import measure
+from cnncalc.frontends.load import analyze, zoo_names
+from cnncalc.measure.counts import measure
+from cnncalc.measure.field import measure_fields, select
 from cnncalc.report.verify import verify_rows
-from cnncalc.spec.load import analyze, zoo_names
 
 
 def main(argv: list[str]) -> None:

@@ -33,7 +33,7 @@ def cli_output(args: list[str], check: bool = False) -> str:
     With check=True a failing command raises (for outputs that must be answers)."""
     from typer.testing import CliRunner
 
-    from cnncalc.cli import app
+    from cnncalc.cli.main import app
 
     r = CliRunner().invoke(app, args, env={"TERMINAL_WIDTH": str(WIDTH), "COLUMNS": str(WIDTH),
                                            "NO_COLOR": "1"}, prog_name="cnncalc")

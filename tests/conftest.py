@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.cli import app
+from cnncalc.cli.main import app
 
 WIDTH = "200"
 

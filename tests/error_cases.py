@@ -32,8 +32,8 @@ class Case:
 
 def _torch_missing() -> str:
     code = ("import sys; sys.modules['torch'] = None\n"
-            "from cnncalc.errors import BackendError\n"
-            "try:\n    import cnncalc.backends.torch_build\nexcept BackendError as e:\n"
+            "from cnncalc.core.errors import BackendError\n"
+            "try:\n    import cnncalc.measure.build\nexcept BackendError as e:\n"
             "    print(e)\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
@@ -41,7 +41,7 @@ def _torch_missing() -> str:
 
 
 def _backend(fn: Callable[[], object]) -> str:
-    from cnncalc.errors import BackendError
+    from cnncalc.core.errors import BackendError
 
     try:
         fn()
@@ -51,19 +51,19 @@ def _backend(fn: Callable[[], object]) -> str:
 
 
 def _no_cuda() -> str:
-    from cnncalc.backends.device import pick_device
+    from cnncalc.measure.device import pick_device
 
     return _backend(lambda: pick_device("cuda"))
 
 
 def _bad_device() -> str:
-    from cnncalc.backends.device import pick_device
+    from cnncalc.measure.device import pick_device
 
     return _backend(lambda: pick_device("gpu"))
 
 
 def _oom() -> str:
-    from cnncalc.backends.device import out_of_memory
+    from cnncalc.measure.device import out_of_memory
 
     def run() -> None:
         with out_of_memory("at batch 512"):
@@ -73,8 +73,8 @@ def _oom() -> str:
 
 
 def _cannot_build() -> str:
-    from cnncalc.backends.torch_build import build_layer
-    from cnncalc.engine import Layer
+    from cnncalc.core.engine import Layer
+    from cnncalc.measure.build import build_layer
 
     return _backend(lambda: build_layer(Layer("x", "mystery", {}, ("input",), [(3, 8, 8)],
                                               (3, 8, 8))))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.errors import BackendError
+from cnncalc.core.errors import BackendError
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.backends.device import out_of_memory, pick_device  # noqa: E402
+from cnncalc.measure.device import out_of_memory, pick_device  # noqa: E402
 
 
 def test_cpu_is_always_there():

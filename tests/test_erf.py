@@ -6,13 +6,13 @@ import math
 
 import pytest
 
-from cnncalc.erf_theory import NoClosedForm, Spread, mixture, sigma_of_stack, spread
-from cnncalc.spec.load import analyze
+from cnncalc.core.erf_theory import NoClosedForm, Spread, mixture, sigma_of_stack, spread
+from cnncalc.frontends.load import analyze
 from tests.conftest import cli
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.backends.erf import areas, default_layer, measure, power_law  # noqa: E402
+from cnncalc.measure.erf import areas, default_layer, measure, power_law  # noqa: E402
 from cnncalc.report.erf import binned, heatmap, scaled  # noqa: E402
 
 CONV = "{conv: {out: 2, k: 3, p: 1, bias: false}}"
@@ -188,7 +188,7 @@ def test_area_reports_when_it_cannot_be_reached():
 
 
 def test_default_chunk_fits_the_memory_budget(spec):
-    from cnncalc.backends.erf import auto_chunk
+    from cnncalc.measure.erf import auto_chunk
 
     g = analyze(spec(f"- {CONV}", input="2x15x15"))
     # one conv output of 2·15·15 float32 values, kept about 3 times: 5,400 bytes a sample
@@ -313,7 +313,7 @@ def test_resnet18_layer2_matches_the_closed_form():
 
 
 def test_stack_with_relu_differs_from_the_linear_stack():
-    from cnncalc.backends.erf import stack_graph
+    from cnncalc.measure.erf import stack_graph
 
     linear = measure(stack_graph("3x3", 5, None), samples=8)
     relu = measure(stack_graph("3x3", 5, None, relu=True), samples=8)
@@ -349,7 +349,7 @@ def test_depthwise_conv_keeps_channels_apart(spec):
 
 
 def test_ones_keep_relus_open_with_uniform_weights():
-    from cnncalc.backends.erf import stack_graph
+    from cnncalc.measure.erf import stack_graph
 
     g = stack_graph("3x3", 5, None, relu=True)
     ones = measure(g, samples=1, init="uniform", inputs="ones")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from cnncalc.layers import registry
-from cnncalc.spec.load import analyze
+from cnncalc.core.layers import registry
+from cnncalc.frontends.load import analyze
 from tests.conftest import cli
 
 torch = pytest.importorskip("torch")
@@ -57,7 +57,7 @@ def test_every_kind_is_exported():
 
 
 def _fake(kind: str):
-    from cnncalc.engine import Layer
+    from cnncalc.core.engine import Layer
     return Layer("x", kind, {"groups": 1, "p": 0.0, "negative_slope": 0.01, "init": 1e-6,
                              "out": 2, "kernel_size": 1, "size": 1, "scale_factor": 2,
                              "mode": "nearest", "eps": 1e-5, "momentum": 0.1, "affine": True,
@@ -130,7 +130,7 @@ def test_names_that_fold_together_get_distinct_attributes(tmp_path):
 def test_names_that_fold_together_keep_branch_values_apart():
     from torch import nn
 
-    from cnncalc.backends.fx_import import trace_graph
+    from cnncalc.frontends.torch_model.trace import trace_graph
 
     class Fold(nn.Module):
         def __init__(self):

@@ -12,13 +12,13 @@ import pytest
 torch = pytest.importorskip("torch")
 nn, F = torch.nn, torch.nn.functional
 
-from cnncalc.backends.fx_import import trace_graph  # noqa: E402
-from cnncalc.backends.torch_build import build_module  # noqa: E402
-from cnncalc.engine import Graph  # noqa: E402
-from cnncalc.errors import BackendError  # noqa: E402
+from cnncalc.core.engine import Graph  # noqa: E402
+from cnncalc.core.errors import BackendError  # noqa: E402
+from cnncalc.frontends.load import analyze, build, parse_spec, zoo_names  # noqa: E402
+from cnncalc.frontends.torch_model.trace import trace_graph  # noqa: E402
+from cnncalc.measure.build import build_module  # noqa: E402
 from cnncalc.report.export_yaml import graph_to_yaml  # noqa: E402
 from cnncalc.report.rows import graph_json  # noqa: E402
-from cnncalc.spec.load import analyze, build, parse_spec, zoo_names  # noqa: E402
 from tests.conftest import cli  # noqa: E402
 
 

@@ -6,9 +6,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.backends.gradient import averaging_weights, centre, unit_gradient  # noqa: E402
-from cnncalc.backends.torch_build import build_module  # noqa: E402
-from cnncalc.spec.load import analyze  # noqa: E402
+from cnncalc.frontends.load import analyze  # noqa: E402
+from cnncalc.measure.build import build_module  # noqa: E402
+from cnncalc.measure.gradient import averaging_weights, centre, unit_gradient  # noqa: E402
 
 
 def support(grad):

@@ -116,9 +116,9 @@ def test_analytic_path_never_imports_torch():
     code = (
         "import sys\n"
         "sys.argv = ['cnncalc', 'shapes', 'resnet50', '-f', 'json']\n"
-        "import cnncalc.engine, cnncalc.spec.load, cnncalc.layers.kinds\n"
+        "import cnncalc.core.engine, cnncalc.frontends.load, cnncalc.core.layers.kinds\n"
         "assert 'torch' not in sys.modules, 'engine imported torch'\n"
-        "from cnncalc.cli import main\n"
+        "from cnncalc.cli.main import main\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
         "assert 'torch' not in sys.modules, 'cnncalc shapes imported torch'\n"
     )

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cnncalc.errors import ErrorList, SpecError, SpecErrors
-from cnncalc.spec.load import ZOO, parse_spec, zoo_names
-from cnncalc.spec.schema import schema_text, spec_schema
-from cnncalc.spec.source import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_yaml
+from cnncalc.core.errors import ErrorList, SpecError, SpecErrors
+from cnncalc.frontends.load import ZOO, parse_spec, zoo_names
+from cnncalc.frontends.schema import schema_text, spec_schema
+from cnncalc.frontends.source import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_yaml
 from tests.conftest import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,8 +291,8 @@ def run_without_torch(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_torch_missing_is_one_line_from_the_backend():
     r = run_without_torch(
-        "from cnncalc.errors import BackendError\n"
-        "try:\n    from cnncalc.backends.device import pick_device\n"
+        "from cnncalc.core.errors import BackendError\n"
+        "try:\n    from cnncalc.measure.device import pick_device\n"
         "except BackendError as e:\n    print(e)\n")
     assert r.stdout == "torch is not installed: pip install 'cnncalc[torch]'\n", r.stderr
 
@@ -301,26 +301,26 @@ def test_torch_missing_through_a_command_is_one_line_and_exit_2():
     # a command that needs torch imports the backend inside its body; handle_errors turns the
     # BackendError into one line
     r = run_without_torch(
-        "from cnncalc.cli import app, handle_errors\n"
+        "from cnncalc.cli.app import app, handle_errors\n"
         "@app.command()\n@handle_errors\ndef needs_torch() -> None:\n"
-        "    from cnncalc.backends.torch_build import build_module  # noqa: F401\n"
+        "    from cnncalc.measure.build import build_module  # noqa: F401\n"
         "sys.argv = ['cnncalc', 'needs-torch']\n"
-        "from cnncalc.cli import main\nmain()\n")
+        "from cnncalc.cli.main import main\nmain()\n")
     assert (r.returncode, r.stdout) == (2, "")
     assert r.stderr == "torch is not installed: pip install 'cnncalc[torch]'\n"
 
 
 def test_shapes_works_without_torch():
     r = run_without_torch("sys.argv = ['cnncalc', 'shapes', 'lenet5', '-f', 'csv']\n"
-                          "from cnncalc.cli import main\nmain()\n")
+                          "from cnncalc.cli.main import main\nmain()\n")
     assert r.returncode == 0 and r.stdout.startswith("Layer,Kind,Output"), r.stderr
 
 
 def test_a_kind_the_backend_cannot_build():
     pytest.importorskip("torch")
-    from cnncalc.backends.torch_build import build_layer
-    from cnncalc.engine import Layer
-    from cnncalc.errors import BackendError
+    from cnncalc.core.engine import Layer
+    from cnncalc.core.errors import BackendError
+    from cnncalc.measure.build import build_layer
 
     layer = Layer("x", "no_such_kind", {}, ("input",), [(3, 8, 8)], (3, 8, 8))
     with pytest.raises(BackendError, match="^layer x: the torch backend cannot build kind "
@@ -330,8 +330,8 @@ def test_a_kind_the_backend_cannot_build():
 
 def test_out_of_memory_names_the_batch_from_a_real_allocation():
     torch = pytest.importorskip("torch")
-    from cnncalc.backends.device import out_of_memory
-    from cnncalc.errors import BackendError
+    from cnncalc.core.errors import BackendError
+    from cnncalc.measure.device import out_of_memory
 
     def too_big(batch: int) -> None:
         # Python's MemoryError is what a CPU allocation far beyond RAM raises

@@ -290,9 +290,9 @@ def test_errors_are_one_line(args):
 @given(n=st.integers(1, 300), k=st.integers(1, 9), s=st.integers(1, 5), p=st.integers(0, 4),
        d=st.integers(1, 4))
 def test_window_chain_evaluates_to_the_engines_size(n, k, s, p, d):
-    from cnncalc.errors import ShapeError
+    from cnncalc.core.errors import ShapeError
+    from cnncalc.frontends.stack import one_layer
     from cnncalc.report.explain import window_steps
-    from cnncalc.spec.stack import one_layer
 
     try:
         g = one_layer("conv", (1, n, n), {"out": 1, "k": k, "s": s, "p": p, "d": d}, "c")
@@ -307,7 +307,7 @@ def test_window_chain_evaluates_to_the_engines_size(n, k, s, p, d):
 
 def test_numpy_and_pure_python_agree():
     np = pytest.importorskip("numpy")
-    from cnncalc import filters
+    from cnncalc.core import filters
 
     rng = np.random.default_rng(0)
     x = rng.integers(-9, 10, size=(9, 11))

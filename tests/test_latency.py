@@ -13,11 +13,11 @@ from tests.conftest import cli
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.backends import latency as lat  # noqa: E402
-from cnncalc.backends.peak import Peak, table_peak  # noqa: E402
-from cnncalc.backends.timing import MIN_BLOCKS, quantile, stats, time_calls  # noqa: E402
-from cnncalc.errors import BackendError  # noqa: E402
-from cnncalc.spec.load import analyze  # noqa: E402
+from cnncalc.core.errors import BackendError  # noqa: E402
+from cnncalc.frontends.load import analyze  # noqa: E402
+from cnncalc.measure import latency as lat  # noqa: E402
+from cnncalc.measure.peak import Peak, table_peak  # noqa: E402
+from cnncalc.measure.timing import MIN_BLOCKS, quantile, stats, time_calls  # noqa: E402
 
 FAST = ("--min-time", "0.02", "--peak-gflops", "100")
 # lenet5's MACs, conv: C_out·C_in·k²·H_out·W_out, linear: in·out

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnncalc.engine import Graph
-from cnncalc.errors import ShapeError
+from cnncalc.core.engine import Graph
+from cnncalc.core.errors import ShapeError
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.backends.measure import meta_measure  # noqa: E402
+from cnncalc.measure.counts import meta_measure  # noqa: E402
 
 EXAMPLES = int(os.environ.get("CNNCALC_PROPERTY_EXAMPLES", "200"))
 OPS = ("conv", "conv", "convT", "maxpool", "avgpool", "linear", "residual", "concat",

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cnncalc.errors import SpecError
-from cnncalc.spec import python as py
-from cnncalc.spec.pysource import is_python, parse_args
+from cnncalc.core.errors import SpecError
+from cnncalc.frontends import python as py
+from cnncalc.frontends.pysource import is_python, parse_args
 from tests.conftest import cli, layers_of
 
 RESNET18 = """
@@ -181,7 +181,7 @@ def test_python_spec_runs_without_torch(tmp_path):
     code = (
         "import sys\n"
         f"sys.argv = ['cnncalc', 'shapes', {path!r}, '-f', 'json']\n"
-        "from cnncalc.cli import main\n"
+        "from cnncalc.cli.main import main\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
         "assert 'torch' not in sys.modules, 'a Python spec imported torch'\n"
     )
@@ -191,8 +191,8 @@ def test_python_spec_runs_without_torch(tmp_path):
 
 
 def test_python_spec_exports_to_yaml_that_reads_back_the_same(tmp_path):
+    from cnncalc.frontends.load import analyze, build, parse_spec
     from cnncalc.report.export_yaml import graph_to_yaml
-    from cnncalc.spec.load import analyze, build, parse_spec
 
     g = analyze(write(tmp_path, RESNET18))
     text = graph_to_yaml(g)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from cnncalc.rf import MAX_PERIOD, Axis, hull
+from cnncalc.core.rf import MAX_PERIOD, Axis, hull
 from tests.conftest import layers_of
 
 PIXEL = Axis.pixel()
@@ -167,8 +167,8 @@ def test_unet_like_decoder_through_the_engine(spec):
 
 
 def test_explain_does_not_show_a_recurrence_that_does_not_hold(spec):
+    from cnncalc.frontends.load import analyze
     from cnncalc.report.explain import rf_steps
-    from cnncalc.spec.load import analyze
 
     g = analyze(spec("""
         - {conv: {out: 2, k: 3, p: 1}}

@@ -7,14 +7,14 @@ from fractions import Fraction
 
 import pytest
 
-from cnncalc.layers import registry
+from cnncalc.core.layers import registry
 from tests.conftest import cli
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.backends.field import measure_fields, select  # noqa: E402
-from cnncalc.backends.torch_build import BUILDERS  # noqa: E402
-from cnncalc.spec.load import analyze  # noqa: E402
+from cnncalc.frontends.load import analyze  # noqa: E402
+from cnncalc.measure.build import BUILDERS  # noqa: E402
+from cnncalc.measure.field import measure_fields, select  # noqa: E402
 
 
 def by_name(result) -> dict:
@@ -150,7 +150,7 @@ def test_stage_selection_and_the_ladder_of_inputs():
 
 
 def test_unit_periods_of_upsampling_striding_and_adaptive_pooling():
-    from cnncalc.engine import Graph
+    from cnncalc.core.engine import Graph
 
     g = Graph((1, 15, 15), "periods")
     g.add("a", "adaptive_avgpool", {"size": 6}, ["input"])  # 15/6 = 5/2: bins 3,2,3,2,…
@@ -209,7 +209,7 @@ def test_a_transposed_conv_with_k_below_s_leaves_units_without_a_field(spec):
 
 
 def test_a_unit_no_input_pixel_reaches_is_a_disagreement_not_a_border(spec, monkeypatch):
-    import cnncalc.backends.field as field
+    import cnncalc.measure.field as field
 
     def zero(net):  # every weight 0: no gradient reaches the input from any unit
         with torch.no_grad():
@@ -235,7 +235,7 @@ def test_a_unit_no_input_pixel_reaches_is_a_disagreement_not_a_border(spec, monk
 
 
 def test_read_field_of_an_all_zero_gradient():
-    from cnncalc.backends.field import graph_at, period, read_field
+    from cnncalc.measure.field import graph_at, period, read_field
 
     g = graph_at(analyze("lenet5"), (32, 32))
     c1 = g.nodes["c1"]  # 5×5, a field in every unit
@@ -247,7 +247,7 @@ def test_read_field_of_an_all_zero_gradient():
 
 
 def test_a_global_support_must_span_exactly_the_pixels_that_reach_it(spec):
-    from cnncalc.backends.field import reach, read_field
+    from cnncalc.measure.field import reach, read_field
 
     # k3 s2 p0 on 17 reads pixels 0..16; on 16 the floor drops pixel 15 (the engine warns), so
     # 15×15 pixels reach the pooled unit: the support must be exactly rows and columns 0..14

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.spec.load import analyze, zoo_names
+from cnncalc.frontends.load import analyze, zoo_names
 from tests.conftest import cli
 
 TORCHVISION = {  # name: (params, MACs)

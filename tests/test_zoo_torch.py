@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from cnncalc.spec.load import analyze, zoo_names
+from cnncalc.frontends.load import analyze, zoo_names
 
 torch = pytest.importorskip("torch")
 
 
 @pytest.mark.parametrize("name", zoo_names())
 def test_zoo_spec_in_torch_matches_the_engine(name):
-    from cnncalc.backends.measure import meta_measure
-    from cnncalc.backends.torch_build import build_module
+    from cnncalc.measure.build import build_module
+    from cnncalc.measure.counts import meta_measure
 
     g = analyze(name)
     m = meta_measure(g)  # hooks per layer and FlopCounterMode / 2, on the meta device

@@ -23,9 +23,9 @@ from typing import Any
 import yaml
 from typer.testing import CliRunner
 
-from cnncalc.cli import app
-from cnncalc.layers.registry import all_kinds
-from cnncalc.spec.load import TOP_KEYS, ZOO, zoo_names
+from cnncalc.cli.main import app
+from cnncalc.core.layers.registry import all_kinds
+from cnncalc.frontends.load import TOP_KEYS, ZOO, zoo_names
 
 OUTCOMES = ("result", "error", "traceback", "hang")
 ARGV_SHARE = 0.2  # of the cases are calculator command lines; the rest are spec files

@@ -77,7 +77,7 @@ def test_harness_sees_results_errors_tracebacks_and_hangs(monkeypatch):
     bad = run_case("input: 3x8x8\nlayers: [relu, convv]\n", ["-f", "json"])
     assert bad.kind == "error" and "unknown layer kind 'convv'" in bad.detail
 
-    import cnncalc.spec.load as load
+    import cnncalc.frontends.load as load
 
     def boom(*args, **kwargs):
         raise KeyError("a bug")

@@ -9,13 +9,13 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnncalc.engine import Graph
-from cnncalc.errors import CnncalcError
+from cnncalc.core.engine import Graph
+from cnncalc.core.errors import CnncalcError
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import layer_json
 
 if TYPE_CHECKING:
-    from cnncalc.backends.erf import Area, Erf
+    from cnncalc.measure.erf import Area, Erf
 
 FORMATS = ("table", "md", "json")
 SIGMA_LINE = ("σ: moments of the normalised map per axis; ERF size = 2σ (±1σ) and 4σ (±2σ); "

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from cnncalc.engine import Graph, Layer
-from cnncalc.layers.common import fmt_shape, pads, pair
-from cnncalc.layers.registry import lookup
-from cnncalc.rf import Axis, fmt, num
+from cnncalc.core.engine import Graph, Layer
+from cnncalc.core.layers.common import fmt_shape, pads, pair
+from cnncalc.core.layers.registry import lookup
+from cnncalc.core.rf import Axis, fmt, num
 
 
 class Notation:

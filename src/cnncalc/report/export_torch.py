@@ -14,10 +14,10 @@ import keyword
 import re
 from typing import Any
 
-from cnncalc.engine import Graph, Layer
-from cnncalc.errors import CnncalcError
-from cnncalc.layers.common import pair
-from cnncalc.layers.registry import lookup
+from cnncalc.core.engine import Graph, Layer
+from cnncalc.core.errors import CnncalcError
+from cnncalc.core.layers.common import pair
+from cnncalc.core.layers.registry import lookup
 
 JOINS = ("add", "mul", "concat")  # written as expressions in forward, no module
 RESERVED = {"forward", "training", "add", "cuda", "to", "eval", "train", "float", "double",

@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from cnncalc.engine import Graph, Layer
-from cnncalc.errors import CnncalcError
-from cnncalc.layers.registry import REQUIRED, lookup
+from cnncalc.core.engine import Graph, Layer
+from cnncalc.core.errors import CnncalcError
+from cnncalc.core.layers.registry import REQUIRED, lookup
 
 SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d"}
 _NAME = re.compile(r"[A-Za-z0-9_-]+\Z")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from cnncalc.engine import Graph, Layer
-from cnncalc.layers.common import fmt_shape, pair
+from cnncalc.core.engine import Graph, Layer
+from cnncalc.core.layers.common import fmt_shape, pair
 from cnncalc.report.answer import Answer, Matrix, Table
 from cnncalc.report.explain import (
     TEXT,

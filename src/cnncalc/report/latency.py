@@ -16,7 +16,7 @@ from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import CONVENTIONS, human, human_bytes, shape_str
 
 if TYPE_CHECKING:
-    from cnncalc.backends.latency import BatchResult, LatencyResult, LayerTime
+    from cnncalc.measure.latency import BatchResult, LatencyResult, LayerTime
 
 FORMATS = ("table", "md", "json", "csv")
 TOP = 5  # slowest layers highlighted

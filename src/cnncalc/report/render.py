@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cnncalc.engine import Graph
+from cnncalc.core.engine import Graph
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import (
     CONVENTION_LINE,

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cnncalc.engine import Graph, Layer
-from cnncalc.rf import Field, fmt, num
+from cnncalc.core.engine import Graph, Layer
+from cnncalc.core.rf import Field, fmt, num
 
 CONVENTIONS = {
     "params": "learnable parameters, sum(p.numel() for p in module.parameters())",

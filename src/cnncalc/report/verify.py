@@ -15,12 +15,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from cnncalc.backends.field import FieldResult
-from cnncalc.backends.measure import Measured
-from cnncalc.engine import Graph, Layer
+from cnncalc.core.engine import Graph, Layer
+from cnncalc.core.rf import Field, fmt, num
+from cnncalc.measure.counts import Measured
+from cnncalc.measure.field import FieldResult
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import field_json, shape_str, size_str
-from cnncalc.rf import Field, fmt, num
 
 FORMATS = ("table", "md", "json", "csv")
 MAC_OPS = frozenset({"conv", "linear", "matmul", "addmm", "einsum", "bmm"})

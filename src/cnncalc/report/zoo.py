@@ -18,11 +18,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cnncalc.engine import Graph
-from cnncalc.layers.registry import Shape, lookup
+from cnncalc.core.engine import Graph
+from cnncalc.core.layers.registry import Shape, lookup
+from cnncalc.core.rf import RF, Field, join
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import CONVENTION_LINE, CONVENTIONS, field_json, human, shape_str, size_str
-from cnncalc.rf import RF, Field, join
 
 FORMATS = ("table", "md", "json", "csv")
 RF_NOTE = ("RF = theoretical receptive field of the last spatial layer (before the head's global "

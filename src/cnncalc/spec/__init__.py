@@ -1,1 +1,1 @@
-"""Reading specs: YAML with positions, validation, blocks and repeats, lowering to the engine."""
+"""The public home of the Python spec vocabulary: `from cnncalc.spec.python import net, conv`."""

@@ -1,0 +1,109 @@
+"""`cnncalc shapes` and `cnncalc rf`: the analytic tables, no torch; `--explain` shows each
+layer's formulas with its numbers substituted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cnncalc.cli.app import (
+    ArgOpt,
+    BatchOpt,
+    DepthOpt,
+    FormatOpt,
+    InputOpt,
+    SpecArg,
+    app,
+    check_format,
+    emit,
+    handle_errors,
+)
+from cnncalc.core.errors import CnncalcError
+
+if TYPE_CHECKING:
+    from cnncalc.core.engine import Graph
+
+ExplainOpt = Annotated[bool, typer.Option(
+    "--explain", help="Per layer, the formulas with the layer's numbers substituted "
+                      "(formats: table, md, json, latex).")]
+LayerOpt = Annotated[str | None, typer.Option(
+    "--layer", "-l", help="With --explain: only this layer (or the layers under this name).")]
+
+
+def explain(g: Graph, layer: str | None, fmt: str, rf_only: bool) -> None:
+    """Print the worked derivation of every layer, or of the layers named `layer`."""
+    from cnncalc.core.errors import did_you_mean
+    from cnncalc.report.answer import FORMATS, render
+    from cnncalc.report.explain import LATEX, TEXT
+    from cnncalc.report.interview import explain_answer
+
+    check_format(fmt, FORMATS)
+    layers = g.layers if layer is None else \
+        [x for x in g.layers if x.name == layer or x.name.startswith(layer + ".")]
+    if not layers:
+        raise CnncalcError(f"no layer named {layer!r} in {g.name}",
+                           hint=did_you_mean(layer or "", [x.name for x in g.layers]))
+    nt = LATEX if fmt == "latex" else TEXT
+    emit(render(explain_answer(g, layers, rf_only, nt), fmt))
+
+
+@app.command()
+@handle_errors
+def shapes(spec: SpecArg, input: InputOpt = None, batch: BatchOpt = 1,
+           format: FormatOpt = "table", depth: DepthOpt = None,
+           all_ops: Annotated[bool, typer.Option(
+               "--all-ops", help="Also count bias, norm, activation, pooling, add and multiply "
+                                 "ops, in their own column.")] = False,
+           explain_: ExplainOpt = False, layer: LayerOpt = None, arg: ArgOpt = None) -> None:
+    """Per layer: output shape, params, MACs and receptive field, with totals.
+
+    Example: cnncalc shapes resnet50 --depth 1
+    """
+    from cnncalc.frontends.load import analyze
+    from cnncalc.report.render import FORMATS, print_table, render, shapes_columns
+
+    g = analyze(spec, input, batch, arg)
+    if explain_ or layer:
+        return explain(g, layer, format, rf_only=False)
+    check_format(format, FORMATS)
+    cols = shapes_columns(batch, all_ops)
+    text = render(g, cols, format, depth)
+    emit(text) if text is not None else print_table(g, cols, depth)
+
+
+@app.command()
+@handle_errors
+def rf(spec: Annotated[str | None, typer.Argument(
+           help="Spec file (.yaml), zoo name, Python spec (net.py) or torch model "
+                "(model.py:Net, pkg.mod:fn; runs its code); or use --stack.")] = None,
+       input: InputOpt = None, format: FormatOpt = "table", depth: DepthOpt = None,
+       stack: Annotated[str | None, typer.Option(
+           "--stack", help="A quick stack instead of a spec: '3x3*7', '3x3 d1,d2,d4,d8', "
+                           "'7x7 s2, max3 s2 p1, 3x3*2' (input 1x224x224 unless --input).")]
+       = None,
+       explain_: ExplainOpt = False, layer: LayerOpt = None, arg: ArgOpt = None) -> None:
+    """Per layer: receptive field size, jump and start, smallest over paths, alignment.
+
+    Example: cnncalc rf vgg16; cnncalc rf --stack "3x3 d1,d2,d4,d8" --explain
+    """
+    from cnncalc.report.render import FORMATS, print_table, render, rf_columns
+
+    if (spec is None) == (stack is None):
+        raise CnncalcError("give a spec (file or zoo name) or --stack, not both"
+                           if spec else "give a spec (file or zoo name) or --stack '3x3*7'")
+    if stack is not None:
+        from cnncalc.frontends.load import parse_input
+        from cnncalc.frontends.stack import build_items, parse_stack
+
+        shape = parse_input(input or "224", 1)
+        g = build_items(shape, parse_stack(stack, shape[0]), stack)
+    else:
+        from cnncalc.frontends.load import analyze
+
+        g = analyze(spec, input, args=arg)  # type: ignore[arg-type]
+    if explain_ or layer:
+        return explain(g, layer, format, rf_only=True)
+    check_format(format, FORMATS)
+    text = render(g, rf_columns(), format, depth, totals=False)
+    emit(text) if text is not None else print_table(g, rf_columns(), depth, totals=False)

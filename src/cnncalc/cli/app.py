@@ -1,0 +1,70 @@
+"""The typer app, its shared options and the one-line error handling of every command.
+
+Errors a user can act on (CnncalcError) print one line and exit 2; anything else is a bug and
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from cnncalc.core.errors import CnncalcError
+
+app = typer.Typer(
+    name="cnncalc", no_args_is_help=True, add_completion=False,
+    pretty_exceptions_enable=False, rich_markup_mode=None,
+    help="CNN architecture calculator: shapes, params, MACs and receptive fields, "
+         "analytic (instant, no torch) and measured (torch).",
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SpecArg = Annotated[str, typer.Argument(
+    help="Spec file (.yaml), a zoo name such as resnet50, a Python spec (net.py, defining SPEC) "
+         "or a torch model (model.py:Net, pkg.mod:factory; runs its code, as importing it "
+         "would).")]
+InputOpt = Annotated[str | None, typer.Option(
+    "--input", "-i", help="Input size CxHxW (3x224x224) or HxW; default: the spec's.")]
+BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size.")]
+FormatOpt = Annotated[str, typer.Option(
+    "--format", "-f", help="Output format: table, md, json or csv.")]
+DepthOpt = Annotated[int | None, typer.Option(
+    "--depth", "-d", min=0, help="Collapse layers nested deeper than this into one row.")]
+ArgOpt = Annotated[list[str] | None, typer.Option(
+    "--arg", help="name=value keyword argument for a Python model class or factory "
+                  "(model.py:Net, pkg.mod:fn); repeatable. Security: a Python spec or model runs "
+                  "its code, exactly as importing it would.")]
+DeviceOpt = Annotated[str, typer.Option(
+    "--device", help="Where torch runs: cpu, cuda or cuda:N.")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One line on stderr, then exit."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn CnncalcError into one line per error and exit code 2."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CnncalcError as e:
+            fail(str(e))
+    return wrapper  # type: ignore[return-value]
+
+
+def check_format(fmt: str, allowed: tuple[str, ...]) -> None:
+    if fmt not in allowed:
+        raise CnncalcError(f"unknown format {fmt!r}; choose one of {', '.join(allowed)}")
+
+
+def emit(text: str | None) -> None:
+    if text is not None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")

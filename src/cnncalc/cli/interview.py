@@ -1,0 +1,285 @@
+"""Interview-prep calculators: `conv`, `pool`, `dsconv`, `fc-vs-conv` and `apply`.
+
+Each builds a small graph through the spec front end and the engine (so every number comes from
+the registry's formulas) and prints the answer with its working: table (plain text), md, json or
+latex.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cnncalc.cli.app import app, check_format, emit, handle_errors
+from cnncalc.core.errors import CnncalcError
+
+FormatOpt = Annotated[str, typer.Option(
+    "--format", "-f", help="Output format: table (plain text), md, json or latex.")]
+ExplainOpt = Annotated[bool, typer.Option(
+    "--explain", help="Start from the symbolic formula and show every intermediate step.")]
+KernelOpt = Annotated[str, typer.Option("--kernel", "-k", help="Kernel size: K or KhxKw.")]
+StrideOpt = Annotated[str, typer.Option("--stride", "-s", help="Stride: S or ShxSw.")]
+WeightsOnlyOpt = Annotated[bool, typer.Option(
+    "--bias/--no-bias", help="Count the bias too (default: weights only, as the textbooks).")]
+
+
+def _out(answer: Any, fmt: str) -> None:
+    from cnncalc.report.answer import render
+    emit(render(answer, fmt))
+
+
+def _notation(fmt: str) -> Any:
+    from cnncalc.report.answer import FORMATS
+    from cnncalc.report.explain import LATEX, TEXT
+
+    check_format(fmt, FORMATS)
+    return LATEX if fmt == "latex" else TEXT
+
+
+@app.command()
+@handle_errors
+def conv(size: Annotated[str, typer.Argument(help="Input size: H (square), HxW or CxHxW.")],
+         kernel: KernelOpt = "3", stride: StrideOpt = "1",
+         padding: Annotated[str, typer.Option(
+             "--padding", "-p", help="Padding: P, PhxPw, same or valid.")] = "0",
+         dilation: Annotated[str, typer.Option("--dilation", "-d", help="Dilation: D or DhxDw.")]
+         = "1",
+         cin: Annotated[int | None, typer.Option(
+             "--cin", min=1, help="Input channels (default: the C of CxHxW).")] = None,
+         cout: Annotated[int | None, typer.Option(
+             "--cout", min=1, help="Output channels (default: as many as in).")] = None,
+         groups: Annotated[int, typer.Option("--groups", "-g", min=1, help="Groups.")] = 1,
+         bias: Annotated[bool, typer.Option("--bias/--no-bias", help="Learnable bias.")] = True,
+         explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
+    """Output size of a convolution per axis, H_out = ⌊(H + 2·P − D·(K−1) − 1)/S⌋ + 1 filled in;
+    with channels (CxHxW, --cin or --cout) also its params, MACs and FLOPs.
+
+    Example: cnncalc conv 224 -k 3 -s 2
+    """
+    from cnncalc.frontends.stack import one_layer, pair_value, parse_size
+    from cnncalc.report.interview import conv_answer
+
+    nt = _notation(format)
+    (c, h, w), has_c = parse_size(size)
+    if cin is not None and has_c and cin != c:
+        raise CnncalcError(f"--cin {cin} disagrees with the {c} channels of {size!r}")
+    c_in = cin or c
+    args = {"out": cout or c_in, "kernel_size": pair_value(kernel, "kernel size"),
+            "stride": pair_value(stride, "stride"), "dilation": pair_value(dilation, "dilation"),
+            "padding": pair_value(padding, "padding", ("same", "valid")), "groups": groups,
+            "bias": bias}
+    g = one_layer("conv", (c_in, h, w), args, "conv")
+    channels = has_c or cin is not None or cout is not None
+    _out(conv_answer(g, channels, explain, nt), format)
+
+
+@app.command()
+@handle_errors
+def pool(size: Annotated[str, typer.Argument(help="Input size: H, HxW or CxHxW.")],
+         kernel: Annotated[str | None, typer.Option(
+             "--kernel", "-k", help="Window size: K or KhxKw.")] = None,
+         stride: Annotated[str | None, typer.Option(
+             "--stride", "-s", help="Stride (default: the window size).")] = None,
+         padding: Annotated[str, typer.Option(
+             "--padding", "-p", help="Padding, at most half the window.")] = "0",
+         ceil: Annotated[bool, typer.Option("--ceil", help="Round the size up (ceil_mode).")]
+         = False,
+         op: Annotated[str, typer.Option("--op", help="max or avg.")] = "max",
+         gap: Annotated[bool, typer.Option(
+             "--gap", help="Global average pooling on CxHxW against the flatten + FC layer "
+                           "it replaces.")] = False,
+         fc: Annotated[int, typer.Option(
+             "--fc", min=1, help="With --gap: outputs of the FC layer (classes).")] = 1000,
+         bias: WeightsOnlyOpt = False,
+         explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
+    """Output size of a max or average pooling; with --gap, global average pooling's zero
+    parameters against the FC layer on the flattened map that it replaced.
+
+    Example: cnncalc pool 4 -k 2 -s 2
+    """
+    from cnncalc.frontends.stack import build_items, one_layer, pair_value, parse_size
+    from cnncalc.report.interview import gap_answer, pool_answer
+
+    nt = _notation(format)
+    shape, has_c = parse_size(size)
+    if gap:
+        if not has_c:
+            raise CnncalcError("--gap needs the map as CxHxW, e.g. 512x7x7")
+        head = ("linear", {"out": fc, "bias": bias}, None, "fc")
+        g_gap = build_items(shape, [("gap", {}, None, "gap"), ("flatten", {}, None, "flatten"),
+                                    head], "gap")
+        g_flat = build_items(shape, [("flatten", {}, None, "flatten"), head], "flatten")
+        _out(gap_answer(g_gap, g_flat, explain, nt), format)
+        return
+    if kernel is None:
+        raise CnncalcError("give the window size with -k (or --gap for global average pooling)")
+    if op not in ("max", "avg"):
+        raise CnncalcError(f"unknown --op {op!r}; choose max or avg")
+    args = {"kernel_size": pair_value(kernel, "window size"),
+            "stride": pair_value(stride, "stride") if stride else None,
+            "padding": pair_value(padding, "padding"), "ceil_mode": ceil}
+    g = one_layer(f"{op}pool", shape, args, f"{op}pool")
+    _out(pool_answer(g, op, has_c, explain, nt), format)
+
+
+@app.command()
+@handle_errors
+def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, help="Input channels.")],
+           cout: Annotated[int, typer.Option("--cout", min=1, help="Output channels.")],
+           kernel: KernelOpt = "3",
+           size: Annotated[str | None, typer.Option(
+               "--size", help="Input H or HxW; without it, MACs are per output pixel.")] = None,
+           stride: StrideOpt = "1",
+           padding: Annotated[str | None, typer.Option(
+               "--padding", "-p", help="Padding (default: (K−1)/2, rounded down).")] = None,
+           bias: WeightsOnlyOpt = False,
+           explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
+    """A standard conv against its depthwise-separable version (depthwise K×K, then pointwise
+    1×1): params, MACs, the reduction and its closed form 1/C_out + 1/K².
+
+    Example: cnncalc dsconv --cin 256 --cout 256 -k 3
+    """
+    from cnncalc.frontends.load import parse_input
+    from cnncalc.frontends.stack import one_layer, pair_value
+    from cnncalc.report.interview import dsconv_answer
+
+    nt = _notation(format)
+    k = pair_value(kernel, "kernel size")
+    kh, kw = (k, k) if isinstance(k, int) else k
+    if size is None:  # one output pixel: a K×K input, no padding
+        shape, args = (cin, kh, kw), {"kernel_size": k}
+    else:
+        pad = pair_value(padding, "padding") if padding else [(kh - 1) // 2, (kw - 1) // 2]
+        shape = parse_input(size, cin)
+        args = {"kernel_size": k, "stride": pair_value(stride, "stride"), "padding": pad}
+    std = one_layer("conv", shape, {**args, "out": cout, "bias": bias}, "standard")
+    sep = one_layer("sepconv", shape, {**args, "out": cout, "bias": bias}, "separable")
+    _out(dsconv_answer(std, sep, size is None, explain, nt), format)
+
+
+@app.command("fc-vs-conv")
+@handle_errors
+def fc_vs_conv(size: Annotated[str, typer.Argument(
+                   help="Image size CxHxW (HxW means 3 channels).")] = "3x224x224",
+               hidden: Annotated[int, typer.Option(
+                   "--hidden", min=1, help="Units of the fully connected layer.")] = 1024,
+               filters: Annotated[int, typer.Option(
+                   "--filters", min=1, help="Filters of the conv.")] = 64,
+               kernel: KernelOpt = "3", bias: WeightsOnlyOpt = False,
+               explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
+    """Why not an MLP: a fully connected layer on the flattened image against one conv layer
+    (weights, MACs, and how often the conv reuses each weight).
+
+    Example: cnncalc fc-vs-conv 3x224x224 --hidden 1024
+    """
+    from cnncalc.frontends.load import parse_input
+    from cnncalc.frontends.stack import build_items, one_layer, pair_value
+    from cnncalc.report.interview import fc_vs_conv_answer
+
+    nt = _notation(format)
+    shape = parse_input(size, 3)
+    k = pair_value(kernel, "kernel size")
+    kh, kw = (k, k) if isinstance(k, int) else k
+    fc = build_items(shape, [("flatten", {}, None, "flatten"),
+                             ("linear", {"out": hidden, "bias": bias}, None, "fc")], "fc")
+    conv_args = {"out": filters, "kernel_size": k, "padding": [(kh - 1) // 2, (kw - 1) // 2],
+                 "bias": bias}
+    _out(fc_vs_conv_answer(fc, one_layer("conv", shape, conv_args, "conv"), explain, nt), format)
+
+
+MAX_WORK = {"list": 1_000_000, "array": 200_000_000}  # window cells visited, exact / numpy
+
+
+def _check_work(x: Any, out: tuple[int, ...], k: tuple[int, int]) -> None:
+    """Refuse a run that would take minutes (a huge padding on a small matrix)."""
+    work = out[0] * out[1] * k[0] * k[1]
+    limit = MAX_WORK["list" if isinstance(x, list) else "array"]
+    if work > limit:
+        raise CnncalcError(f"the output is {out[0]}×{out[1]} cells of {k[0]}×{k[1]} windows: "
+                           f"{work:,} values to visit, more than the {limit:,} apply computes; "
+                           "lower the padding or the kernel size")
+
+
+@app.command()
+@handle_errors
+def apply(input: Annotated[str, typer.Option(
+              "--input", "-i", help="A matrix like [[1,2],[3,4]], a .csv or .npy file, or an "
+                                    "image (read as grayscale).")],
+          kernel: Annotated[str | None, typer.Option(
+              "--kernel", "-k", help="conv: a matrix or a name (sobel_x, sobel_y, laplacian, "
+                                     "blur, vertical, horizontal, identity, ...); max/avg: the "
+                                     "window size K or KhxKw (default 2).")] = None,
+          op: Annotated[str, typer.Option("--op", help="conv, max or avg.")] = "conv",
+          stride: Annotated[str | None, typer.Option(
+              "--stride", "-s", help="Stride (default: 1 for conv, the window for pools).")]
+          = None,
+          padding: Annotated[str, typer.Option(
+              "--padding", "-p", help="Zero padding: P, PhxPw, same or valid.")] = "0",
+          at: Annotated[str | None, typer.Option(
+              "--at", help="Work out output cell i,j by hand (0-based).")] = None,
+          flip: Annotated[bool, typer.Option(
+              "--flip", help="Flip the kernel (true convolution; frameworks do not).")] = False,
+          out: Annotated[Path | None, typer.Option(
+              "--out", "-o", help="Write the output as a grayscale PNG.")] = None,
+          explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
+    """Run a convolution or a pooling on a small matrix, a file or an image, and print the
+    output matrix; --at i,j shows the worked dot product (or max / mean) of one cell.
+
+    Example: cnncalc apply -i "[[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]]" --op max -k 2
+    """
+    from cnncalc.core import filters
+    from cnncalc.core.layers.common import pads, pair
+    from cnncalc.frontends.stack import one_layer, pair_value
+    from cnncalc.report.explain import cell_step
+    from cnncalc.report.interview import apply_answer
+
+    nt = _notation(format)
+    if op not in ("conv", "max", "avg"):
+        raise CnncalcError(f"unknown --op {op!r}; choose conv, max or avg")
+    x = filters.load_input(input)
+    h, w = filters.dims(x)
+    args: dict[str, Any] = {"padding": pair_value(padding, "padding", ("same", "valid"))}
+    weights, name = None, None
+    if op == "conv":
+        if kernel is None:
+            raise CnncalcError("give the kernel with -k: a name such as sobel_x, or a matrix")
+        weights = filters.kernel_arg(kernel)
+        weights = filters.flipped(weights) if flip else weights
+        name = kernel.strip().lower() if kernel.strip().lower() in filters.KERNELS else None
+        args.update(out=1, kernel_size=list(filters.dims(weights)), bias=False,
+                    stride=pair_value(stride or "1", "stride"))
+    else:
+        args.update(kernel_size=pair_value(kernel or "2", "window size"),
+                    stride=pair_value(stride, "stride") if stride else None)
+    g = one_layer({"conv": "conv", "max": "maxpool", "avg": "avgpool"}[op], (1, h, w), args, op)
+    layer = g.layers[0]
+    k, s = pair(layer.args["kernel_size"]), pair(layer.args["stride"])
+    lead = (pads(layer.args, 0)[0], pads(layer.args, 1)[0])
+    _check_work(x, layer.out_shape[1:], k)
+    result = filters.run(x, op, weights, k, s, lead, layer.out_shape[1:])
+    cell = None
+    if at is not None:
+        i, j = _cell(at, layer.out_shape[1:])
+        win = filters.window(x, i, j, k, s, lead)
+        value = filters.to_lists(result)[i][j] if isinstance(result, list) else result[i][j].item()
+        cell = cell_step(op, i, j, win, weights, value, (i * s[0] - lead[0], j * s[1] - lead[1]),
+                         nt)
+    ans = apply_answer(g, op, x, weights, name, result, cell, explain, nt)
+    if flip:
+        ans.notes.append("kernel flipped by 180° (true convolution); frameworks compute "
+                         "cross-correlation and do not flip")
+    if out is not None:
+        ans.notes.append(f"wrote {out}: {filters.save_png(result, str(out))}")
+    _out(ans, format)
+
+
+def _cell(text: str, shape: tuple[int, ...]) -> tuple[int, int]:
+    parts = text.replace(" ", "").split(",")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise CnncalcError(f"--at takes a cell as i,j (0-based), got {text!r}")
+    i, j = int(parts[0]), int(parts[1])
+    if i >= shape[0] or j >= shape[1]:
+        raise CnncalcError(f"--at {i},{j} is outside the {shape[0]}×{shape[1]} output")
+    return i, j

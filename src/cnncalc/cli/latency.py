@@ -1,0 +1,75 @@
+"""`cnncalc latency`: the measured speed of a spec's network beside its analytic MACs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cnncalc.cli.app import (
+    ArgOpt,
+    DeviceOpt,
+    FormatOpt,
+    InputOpt,
+    SpecArg,
+    app,
+    check_format,
+    emit,
+    fail,
+    handle_errors,
+)
+
+
+@app.command()
+@handle_errors
+def latency(
+    spec: SpecArg, input: InputOpt = None,
+    batch: Annotated[str, typer.Option(
+        "--batch", "-b", help="Batch sizes, comma-separated: 1,8,32.")] = "1",
+    device: DeviceOpt = "cpu",
+    dtype: Annotated[str, typer.Option(
+        "--dtype", help="float32, float16 or bfloat16.")] = "float32",
+    channels_last: Annotated[bool, typer.Option(
+        "--channels-last", help="Module and input in channels-last (NHWC) memory format.")]
+    = False,
+    threads: Annotated[int | None, typer.Option(
+        "--threads", min=1, help="torch CPU threads (default: torch's).")] = None,
+    compile_: Annotated[bool, typer.Option(
+        "--compile", help="Time torch.compile(module); compilation happens in the warm-up.")]
+    = False,
+    per_layer: Annotated[bool, typer.Option(
+        "--per-layer", help="Also time every layer: MACs, bytes moved, FLOP/byte and a "
+                            "roofline verdict; the slowest highlighted.")] = False,
+    peak_gflops: Annotated[float | None, typer.Option(
+        "--peak-gflops", min=0.001, help="Peak GFLOP/s to compare with (default: a CPU "
+                                         "matmul measured once, or the GPU's datasheet).")]
+    = None,
+    min_time: Annotated[float, typer.Option(
+        "--min-time", min=0.0, help="Seconds of timed runs per batch size, after warm-up "
+                                    "(at least 7 blocks whatever the budget).")] = 1.0,
+    format: FormatOpt = "table", arg: ArgOpt = None,
+) -> None:
+    """Measured latency per batch size: median and p10–p90, images/s, achieved GMAC/s from the
+    analytic MACs and the fraction of the device's peak; with --per-layer, each layer's time on
+    a roofline. Out of memory at a batch keeps the smaller batches' results (exit code 2).
+
+    Example: cnncalc latency resnet18 --batch 1,8 --per-layer
+    """
+    from cnncalc.frontends.load import analyze
+    from cnncalc.measure.latency import Setup, check_dtype, measure, parse_batches
+    from cnncalc.report.latency import FORMATS, print_latency, render
+    from cnncalc.report.progress import progress
+
+    check_format(format, FORMATS)
+    check_dtype(dtype)
+    batches = parse_batches(batch)
+    g = analyze(spec, input, args=arg)
+    setup = Setup(device, dtype, channels_last, threads, compile_, min_time, per_layer,
+                  peak_gflops)
+    with progress() as update:
+        result = measure(g, batches, setup, update)
+    if result.batches:
+        text = render(result, format)
+        emit(text) if text is not None else print_latency(result)
+    if result.error:
+        fail(result.error)

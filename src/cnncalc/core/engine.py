@@ -1,0 +1,197 @@
+"""The engine: a graph of layers, each computed the moment it is added.
+
+`Graph.add(name, kind, args, inputs)` computes the layer's output shape, learnable parameters,
+buffers, MACs, other ops and receptive field from the registry's formulas, raising ShapeError
+(naming the layer) when the shapes do not work out. Front ends (YAML, Python, torch.fx) all
+build through it, so every number comes from one place. Standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cnncalc.core.errors import Loc, ShapeError
+from cnncalc.core.layers.common import fmt_shape, numel, pads, pair
+from cnncalc.core.layers.registry import Args, Kind, Shape, lookup
+from cnncalc.core.rf import RF, join
+
+BYTES_PER_VALUE = 4  # float32, for the memory totals
+WARN_ACTIVATION_BYTES = 16 * 2**30  # above this, the layer outputs of one pass get a warning
+
+
+@dataclass
+class Layer:
+    name: str
+    kind: str
+    args: Args
+    inputs: tuple[str, ...]
+    in_shapes: list[Shape]
+    out_shape: Shape
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    other_ops: int = 0
+    rf: RF | None = None
+    loc: Loc | None = None
+
+    @property
+    def activations(self) -> int:
+        return numel(self.out_shape)
+
+    @property
+    def depth(self) -> int:
+        return self.name.count(".")
+
+
+@dataclass(frozen=True)
+class Warning:
+    code: str  # floor-drop, collapse, rf-exceeds-input, misaligned
+    layer: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    buffers: int
+    macs: int
+    flops: int
+    other_ops: int
+    activations: int  # values held by all layer outputs, whole batch
+    activation_bytes: int
+    param_bytes: int
+
+
+@dataclass
+class Graph:
+    """Layers in the order they were added (a topological order)."""
+
+    input_shape: Shape
+    name: str = "net"
+    batch: int = 1
+    layers: list[Layer] = field(default_factory=list)
+    nodes: dict[str, Layer] = field(default_factory=dict)
+    floor_warnings: list[Warning] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        c, h, w = self.input_shape
+        self.nodes["input"] = Layer("input", "input", {}, (), [], self.input_shape,
+                                    rf=RF.input(h, w))
+
+    def add(self, name: str, kind_name: str, args: Args, inputs: tuple[str, ...] | list[str],
+            loc: Loc | None = None) -> Layer:
+        kind = lookup(kind_name)
+        if kind is None or kind.category == "macro":
+            raise ShapeError(name, f"unknown layer kind {kind_name!r}", loc)
+        if name in self.nodes:
+            raise ShapeError(name, "a layer with this name already exists", loc)
+        ins = [self.nodes[i] for i in inputs]
+        if kind.join and len(ins) < 2:
+            raise ShapeError(name, f"{kind.name} needs two or more inputs", loc)
+        if not kind.join and len(ins) != 1:
+            raise ShapeError(name, f"{kind.name} takes one input, got {len(ins)}", loc)
+        in_shapes = [n.out_shape for n in ins]
+        try:
+            out = kind.out_shape(args, in_shapes)
+        except ValueError as e:
+            raise ShapeError(name, f"{kind.name} on {fmt_shape(in_shapes[0])}: {e}", loc) from None
+        if any(d < 1 for d in out):
+            raise ShapeError(name, f"{kind.name} gives an empty output {fmt_shape(out)}", loc)
+        if kind.join:
+            rf = join([n.rf for n in ins])  # type: ignore[misc]
+        else:
+            rf = ins[0].rf.map(lambda f: kind.field(args, in_shapes, out, f))  # type: ignore[union-attr]
+        layer = Layer(name, kind.name, args, tuple(inputs), in_shapes, out,
+                      kind.params(args, in_shapes, out), kind.buffers(args, in_shapes, out),
+                      kind.macs(args, in_shapes, out), kind.other_ops(args, in_shapes, out),
+                      rf, loc)
+        self._floor_lint(kind, layer)
+        self.layers.append(layer)
+        self.nodes[name] = layer
+        return layer
+
+    def shape(self, name: str) -> Shape:
+        return self.nodes[name].out_shape
+
+    @property
+    def output(self) -> Layer:
+        return self.layers[-1] if self.layers else self.nodes["input"]
+
+    def totals(self) -> Totals:
+        params = sum(x.params for x in self.layers)
+        macs = sum(x.macs for x in self.layers) * self.batch
+        acts = sum(x.activations for x in self.layers) * self.batch
+        return Totals(params, sum(x.buffers for x in self.layers), macs, 2 * macs,
+                      sum(x.other_ops for x in self.layers) * self.batch, acts,
+                      acts * BYTES_PER_VALUE, params * BYTES_PER_VALUE)
+
+    # Lints -------------------------------------------------------------------------------
+
+    def _floor_lint(self, kind: Kind, layer: Layer) -> None:
+        """A floor that drops real input pixels: (H + p_lo + p_hi − d·(k−1) − 1) mod s rows at
+        the end are never covered; those beyond the trailing padding are real pixels."""
+        a = layer.args
+        if not kind.extra.get("window") or a.get("ceil_mode"):
+            return
+        k, s, d = pair(a["kernel_size"]), pair(a["stride"]), pair(a.get("dilation", 1))
+        lost = []
+        for axis in (0, 1):
+            if d[axis] * (k[axis] - 1) + 1 < s[axis]:
+                return  # a window smaller than its stride skips pixels everywhere, by design
+            n = layer.in_shapes[0][1 + axis]
+            lo, hi = pads(a, axis)
+            span = n + lo + hi - d[axis] * (k[axis] - 1) - 1
+            lost.append((span % s[axis] - hi, f"({n} + {lo} + {hi} − {d[axis]}·({k[axis]}−1) − 1)"
+                         f" = {span} is not a multiple of stride {s[axis]}"))
+        what = [f"{n} input {word}(s)" for (n, _), word in zip(lost, ("row", "column")) if n > 0]
+        if what:
+            why = "; ".join(dict.fromkeys(w for n, w in lost if n > 0))
+            self.floor_warnings.append(Warning(
+                "floor-drop", layer.name,
+                f"{layer.name}: the floor drops the last {' and '.join(what)}: {why}"))
+
+    def warnings(self) -> list[Warning]:
+        out = list(self.floor_warnings)
+        out += self._collapse_lint()
+        out += self._memory_lint()
+        out += self._rf_lint()
+        out += [Warning("misaligned", x.name, f"{x.name}: the paths joined here are misaligned "
+                        "(different jump or centre)")
+                for x in self.layers if x.rf and not x.rf.aligned
+                and all(self.nodes[i].rf.aligned for i in x.inputs)]  # type: ignore[union-attr]
+        return out
+
+    def _collapse_lint(self) -> list[Warning]:
+        for i, x in enumerate(self.layers):
+            windowed = x.kind in ("conv", "maxpool", "avgpool")
+            if windowed and len(x.out_shape) == 3 and x.out_shape[1:] == (1, 1):
+                later = [y.name for y in self.layers[i + 1:]
+                         if y.kind in ("conv", "maxpool", "avgpool")
+                         and pair(y.args["kernel_size"]) != (1, 1)]
+                if later:
+                    return [Warning("collapse", x.name, (
+                        f"{x.name}: the spatial size collapses to 1×1 here, yet {len(later)} "
+                        f"later layer(s) with kernels larger than 1 (first: {later[0]}) see "
+                        "mostly padding"))]
+                return []
+        return []
+
+    def _memory_lint(self) -> list[Warning]:
+        size = self.totals().activation_bytes
+        if size <= WARN_ACTIVATION_BYTES:
+            return []
+        return [Warning("memory", self.output.name, (
+            f"activations take {size:,} bytes ({size / 2**30:,.1f} GiB, float32, batch "
+            f"{self.batch}): more than {WARN_ACTIVATION_BYTES // 2**30} GiB for one pass"))]
+
+    def _rf_lint(self) -> list[Warning]:
+        _, h, w = self.input_shape
+        for x in self.layers:
+            f = x.rf.max if x.rf else None
+            if f and not f.is_global and (f.h.size > h or f.w.size > w):
+                return [Warning("rf-exceeds-input", x.name, (
+                    f"{x.name}: the receptive field ({f.h.size}×{f.w.size}) is larger than the "
+                    f"{h}×{w} input from this layer on"))]
+        return []

@@ -1,0 +1,175 @@
+"""Convolutions and linear layers: the kinds whose multiply-accumulates make up the MAC count.
+
+NB (the counting convention, stated once; docs/conventions.md says the same):
+- params = learnable parameters, exactly sum(p.numel() for p in module.parameters()).
+- MACs = multiply-accumulates of conv, transposed conv and linear, bias excluded. This is the
+  convention of torchvision's published table and equals torch FlopCounterMode's count / 2.
+- FLOPs = 2 × MACs.
+- other_ops (only with --all-ops): everything else, one op per elementwise operation; a bias
+  add is one op per output element.
+"""
+
+from __future__ import annotations
+
+from cnncalc.core.layers.common import fmt_shape, numel, pads, pair, spatial, window_out
+from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, register
+from cnncalc.core.rf import Field
+
+OUT = Arg("out", "int", aliases=("out_channels", "channels"), doc="output channels")
+KERNEL = Arg("kernel_size", "pair", aliases=("k", "kernel"), doc="kernel size, int or [h, w]")
+STRIDE = Arg("stride", "pair", 1, aliases=("s",), doc="stride")
+PADDING = Arg("padding", "padding", 0, aliases=("p", "pad"),
+              doc="padding: int, [h, w], 'same' (stride 1) or 'valid'")
+DILATION = Arg("dilation", "pair", 1, aliases=("d",), doc="dilation")
+GROUPS = Arg("groups", "int", 1, aliases=("g",), doc="groups (channels are split into groups)")
+BIAS = Arg("bias", "bool", True, doc="learnable bias")
+
+
+def _conv_in(args: Args, ins: list[Shape]) -> tuple[int, int, int]:
+    c, h, w = spatial(ins[0], "conv")
+    g, out = args["groups"], args["out"]
+    if c % g:
+        raise ValueError(f"in channels {c} are not divisible by groups {g}")
+    if out % g:
+        raise ValueError(f"out channels {out} are not divisible by groups {g}")
+    if args["padding"] == "same" and pair(args["stride"]) != (1, 1):
+        raise ValueError("padding 'same' needs stride 1 (as in torch)")
+    return c, h, w
+
+
+def conv_shape(args: Args, ins: list[Shape]) -> Shape:
+    c, h, w = _conv_in(args, ins)
+    k, s, d = pair(args["kernel_size"]), pair(args["stride"]), pair(args["dilation"])
+    size = [window_out(n, k[a], s[a], *pads(args, a), d[a], False, "conv")
+            for a, n in enumerate((h, w))]
+    return (args["out"], size[0], size[1])
+
+
+def conv_params(args: Args, ins: list[Shape], out: Shape) -> int:
+    kh, kw = pair(args["kernel_size"])
+    weight = args["out"] * (ins[0][0] // args["groups"]) * kh * kw
+    return weight + (args["out"] if args["bias"] else 0)
+
+
+def conv_macs(args: Args, ins: list[Shape], out: Shape) -> int:
+    kh, kw = pair(args["kernel_size"])
+    return args["out"] * (ins[0][0] // args["groups"]) * kh * kw * out[1] * out[2]
+
+
+def bias_ops(args: Args, ins: list[Shape], out: Shape) -> int:
+    return numel(out) if args["bias"] else 0
+
+
+def conv_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
+    k, s, d = pair(args["kernel_size"]), pair(args["stride"]), pair(args["dilation"])
+    h, w = (ax.window(k[a], s[a], pads(args, a)[0], d[a]) for a, ax in enumerate(f.axes()))
+    return f.with_axes(h, w, (out[1], out[2]))
+
+
+register(Kind(
+    "conv", "2-D convolution (nn.Conv2d)", conv_shape,
+    args=(OUT, KERNEL, STRIDE, PADDING, DILATION, GROUPS, BIAS),
+    params=conv_params, macs=conv_macs, other_ops=bias_ops, field=conv_field,
+    aliases=("conv2d",), category="conv", extra={"window": True},
+))
+
+
+def convt_shape(args: Args, ins: list[Shape]) -> Shape:
+    c, h, w = _conv_in({**args, "padding": 0}, ins)
+    if args["padding"] in ("same", "valid"):
+        raise ValueError("a transposed conv takes a numeric padding")
+    k, s, d = pair(args["kernel_size"]), pair(args["stride"]), pair(args["dilation"])
+    p, op = pair(args["padding"]), pair(args["output_padding"])
+    size = []
+    for a, n in enumerate((h, w)):
+        if op[a] >= max(s[a], d[a]):
+            raise ValueError(f"output_padding {op[a]} must be smaller than stride or dilation")
+        m = (n - 1) * s[a] - 2 * p[a] + d[a] * (k[a] - 1) + op[a] + 1
+        if m < 1:
+            raise ValueError(f"transposed conv output size {m} is not positive")
+        size.append(m)
+    return (args["out"], size[0], size[1])
+
+
+def convt_params(args: Args, ins: list[Shape], out: Shape) -> int:
+    kh, kw = pair(args["kernel_size"])
+    weight = ins[0][0] * (args["out"] // args["groups"]) * kh * kw
+    return weight + (args["out"] if args["bias"] else 0)
+
+
+def convt_macs(args: Args, ins: list[Shape], out: Shape) -> int:
+    # Every input pixel is scattered through a kernel into out/groups channels.
+    kh, kw = pair(args["kernel_size"])
+    c, h, w = ins[0]
+    return c * (args["out"] // args["groups"]) * kh * kw * h * w
+
+
+def convt_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
+    k, s, d = pair(args["kernel_size"]), pair(args["stride"]), pair(args["dilation"])
+    p = pair(args["padding"])
+    h, w = (ax.transposed(k[a], s[a], p[a], d[a]) for a, ax in enumerate(f.axes()))
+    return f.with_axes(h, w, (out[1], out[2]))
+
+
+register(Kind(
+    "convT", "2-D transposed convolution (nn.ConvTranspose2d)", convt_shape,
+    args=(OUT, KERNEL, STRIDE, Arg("padding", "pair0", 0, aliases=("p", "pad")),
+          Arg("output_padding", "pair0", 0, aliases=("op",)), DILATION, GROUPS, BIAS),
+    params=convt_params, macs=convt_macs, other_ops=bias_ops, field=convt_field,
+    aliases=("conv_transpose", "convtranspose", "deconv", "conv_transpose2d"), category="conv",
+))
+
+
+def linear_shape(args: Args, ins: list[Shape]) -> Shape:
+    return (args["out"], *ins[0][1:])
+
+
+def linear_params(args: Args, ins: list[Shape], out: Shape) -> int:
+    return ins[0][0] * args["out"] + (args["out"] if args["bias"] else 0)
+
+
+def linear_macs(args: Args, ins: list[Shape], out: Shape) -> int:
+    # On a C×H×W map the linear acts on the channel axis at each of the H·W positions.
+    return ins[0][0] * numel(out)
+
+
+def linear_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
+    return f.globalize() if len(ins[0]) == 1 else f
+
+
+register(Kind(
+    "linear", "fully connected layer (nn.Linear); on a C×H×W map it acts on the channel axis",
+    linear_shape, args=(Arg("out", "int", aliases=("out_features", "features")), BIAS),
+    params=linear_params, macs=linear_macs, other_ops=bias_ops, field=linear_field,
+    aliases=("fc", "dense"), primary="out", category="linear",
+))
+
+
+# Shorthands that the spec expands into plain convs before the engine sees them.
+def expand_dwconv(args: Args, in_shape: Shape) -> list[tuple[str, str, Args]]:
+    c = in_shape[0] if in_shape else 0
+    conv = {k: v for k, v in args.items() if k != "multiplier"}
+    return [("", "conv", {**conv, "out": c * args["multiplier"], "groups": c})]
+
+
+def expand_sepconv(args: Args, in_shape: Shape) -> list[tuple[str, str, Args]]:
+    c = in_shape[0] if in_shape else 0
+    dw = {k: v for k, v in args.items() if k != "out"}
+    pw = {"out": args["out"], "kernel_size": 1, "bias": args["bias"]}
+    return [("dw", "conv", {**dw, "out": c, "groups": c}), ("pw", "conv", pw)]
+
+
+def _macro_shape(args: Args, ins: list[Shape]) -> Shape:  # pragma: no cover - never called
+    raise AssertionError(f"macro kinds are expanded before shapes ({fmt_shape(ins[0])})")
+
+
+register(Kind(
+    "dwconv", "depthwise conv: groups = in channels, out = in × multiplier", _macro_shape,
+    args=(KERNEL, STRIDE, PADDING, DILATION, BIAS, Arg("multiplier", "int", 1)),
+    aliases=("depthwise",), category="macro", extra={"expand": expand_dwconv},
+))
+register(Kind(
+    "sepconv", "depthwise-separable conv: a depthwise conv (.dw) then a 1×1 conv (.pw)",
+    _macro_shape, args=(OUT, KERNEL, STRIDE, PADDING, DILATION, BIAS),
+    aliases=("separable",), category="macro", extra={"expand": expand_sepconv},
+))

@@ -1,0 +1,162 @@
+"""Kinds that keep the spatial layout: normalisation, scale, activations, dropout, reshaping,
+channel split and shuffle, and the joins (add, concat, multiply)."""
+
+from __future__ import annotations
+
+from cnncalc.core.layers.common import fmt_shape, numel
+from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, register
+
+
+def same(args: Args, ins: list[Shape]) -> Shape:
+    return ins[0]
+
+
+def per_element(n: int):  # type: ignore[no-untyped-def]
+    def ops(args: Args, ins: list[Shape], out: Shape) -> int:
+        return n * numel(out)
+    return ops
+
+
+def affine(args: Args, ins: list[Shape], out: Shape) -> int:
+    return 2 * ins[0][0] if args["affine"] else 0
+
+
+register(Kind(
+    "bn", "batch normalisation (nn.BatchNorm2d; BatchNorm1d on a vector)", same,
+    args=(Arg("eps", "float", 1e-5), Arg("momentum", "float", 0.1), Arg("affine", "bool", True)),
+    params=affine, buffers=lambda a, i, o: 2 * i[0][0] + 1,  # running mean, var, batch count
+    other_ops=per_element(2), aliases=("batchnorm", "batchnorm2d"), category="norm",
+))
+register(Kind(
+    "layernorm", "layer normalisation over the channels at each position (ConvNeXt's LayerNorm2d)",
+    same, args=(Arg("eps", "float", 1e-6), Arg("affine", "bool", True)),
+    params=affine, other_ops=per_element(5), aliases=("ln",), category="norm",
+))
+
+
+def groupnorm_shape(args: Args, ins: list[Shape]) -> Shape:
+    if ins[0][0] % args["groups"]:
+        raise ValueError(f"channels {ins[0][0]} are not divisible by groups {args['groups']}")
+    return ins[0]
+
+
+register(Kind(
+    "groupnorm", "group normalisation (nn.GroupNorm)", groupnorm_shape,
+    args=(Arg("groups", "int", aliases=("g", "num_groups")), Arg("eps", "float", 1e-5),
+          Arg("affine", "bool", True)),
+    params=affine, other_ops=per_element(5), aliases=("gn",), primary="groups", category="norm",
+))
+register(Kind(
+    "scale", "learnable per-channel scale (ConvNeXt's layer scale, gamma·x)", same,
+    args=(Arg("init", "float", 1e-6, doc="initial value of every gamma"),),
+    params=lambda a, i, o: i[0][0], other_ops=per_element(1), aliases=("layer_scale",),
+    category="norm",
+))
+
+# name: (doc, torch.nn class, aliases); the class name serves the torch builder and the export
+ACTIVATIONS = {
+    "relu": ("ReLU", "ReLU", ()), "relu6": ("ReLU6", "ReLU6", ()), "gelu": ("GELU", "GELU", ()),
+    "silu": ("SiLU (swish)", "SiLU", ("swish",)), "sigmoid": ("sigmoid", "Sigmoid", ()),
+    "hardswish": ("hard swish", "Hardswish", ("hswish",)),
+    "hardsigmoid": ("hard sigmoid", "Hardsigmoid", ("hsigmoid",)),
+    "tanh": ("tanh", "Tanh", ()), "mish": ("Mish", "Mish", ()),
+}
+for _name, (_doc, _cls, _aliases) in ACTIVATIONS.items():
+    register(Kind(_name, f"{_doc} activation", same, other_ops=per_element(1),
+                  aliases=_aliases, category="activation", extra={"torch": _cls}))
+register(Kind(
+    "leaky_relu", "leaky ReLU activation", same,
+    args=(Arg("negative_slope", "float", 0.01, aliases=("slope",)),),
+    other_ops=per_element(1), aliases=("leakyrelu",), primary="negative_slope",
+    category="activation",
+))
+
+register(Kind(
+    "dropout", "dropout (identity at inference)", same, args=(Arg("p", "float", 0.5),),
+    primary="p", category="regularise",
+))
+register(Kind(
+    "droppath", "stochastic depth on a residual branch (identity at inference)", same,
+    args=(Arg("p", "float", 0.0),), aliases=("stochastic_depth", "drop_path"), primary="p",
+    category="regularise",
+))
+register(Kind("identity", "identity", same, category="other"))
+register(Kind(
+    "flatten", "flatten C×H×W to a vector of C·H·W features", lambda a, i: (numel(i[0]),),
+    category="reshape",
+))
+
+
+def split_shape(args: Args, ins: list[Shape]) -> Shape:
+    c = ins[0][0]
+    sizes = args["sizes"]
+    if sizes is None:
+        if c % args["parts"]:
+            raise ValueError(f"channels {c} do not split into {args['parts']} equal parts")
+        sizes = [c // args["parts"]] * args["parts"]
+    elif sum(sizes) != c:
+        raise ValueError(f"split sizes {sizes} add up to {sum(sizes)}, not the {c} channels")
+    if not 0 <= args["index"] < len(sizes):
+        raise ValueError(f"split index {args['index']} is outside 0..{len(sizes) - 1}")
+    return (sizes[args["index"]], *ins[0][1:])
+
+
+register(Kind(
+    "split", "take one part of a channel split (torch.chunk / torch.split on channels)",
+    split_shape, args=(Arg("parts", "int", 2, aliases=("chunks",)),
+                       Arg("sizes", "ints", None), Arg("index", "nonneg", 0, aliases=("take",))),
+    aliases=("chunk",), category="reshape",
+))
+
+
+def shuffle_shape(args: Args, ins: list[Shape]) -> Shape:
+    if ins[0][0] % args["groups"]:
+        raise ValueError(f"channels {ins[0][0]} are not divisible by groups {args['groups']}")
+    return ins[0]
+
+
+register(Kind(
+    "shuffle", "channel shuffle (ShuffleNet)", shuffle_shape,
+    args=(Arg("groups", "int", 2, aliases=("g",)),), aliases=("channel_shuffle",),
+    primary="groups", category="reshape",
+))
+
+
+# Joins: two or more inputs.
+def add_shape(args: Args, ins: list[Shape]) -> Shape:
+    for s in ins[1:]:
+        if s != ins[0]:
+            raise ValueError("shapes do not match at an add: "
+                             + " vs ".join(fmt_shape(x) for x in ins))
+    return ins[0]
+
+
+def mul_shape(args: Args, ins: list[Shape]) -> Shape:
+    """Broadcasting multiply (squeeze-and-excitation: C×H×W times C×1×1)."""
+    out = list(ins[0])
+    for s in ins[1:]:
+        if len(s) != len(out) or any(a != b and 1 not in (a, b) for a, b in zip(out, s)):
+            raise ValueError("shapes do not broadcast at a multiply: "
+                             + " vs ".join(fmt_shape(x) for x in ins))
+        out = [max(a, b) for a, b in zip(out, s)]
+    return tuple(out)
+
+
+def concat_shape(args: Args, ins: list[Shape]) -> Shape:
+    rest = {s[1:] for s in ins}
+    if len(rest) > 1 or len({len(s) for s in ins}) > 1:
+        raise ValueError("concat needs equal spatial sizes, got "
+                         + " and ".join(fmt_shape(x) for x in ins))
+    return (sum(s[0] for s in ins), *ins[0][1:])
+
+
+def join_ops(args: Args, ins: list[Shape], out: Shape) -> int:
+    return (len(ins) - 1) * numel(out)
+
+
+register(Kind("add", "elementwise sum of the branches (residual add)", add_shape,
+              other_ops=join_ops, join=True, category="join"))
+register(Kind("mul", "elementwise product of the branches, broadcasting (squeeze-and-excitation)",
+              mul_shape, other_ops=join_ops, join=True, aliases=("multiply",), category="join"))
+register(Kind("concat", "concatenation of the branches on the channel axis", concat_shape,
+              join=True, aliases=("cat",), category="join"))

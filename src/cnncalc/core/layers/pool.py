@@ -1,0 +1,119 @@
+"""Pooling and resampling: max/avg pools, adaptive pools, global average pooling, upsampling."""
+
+from __future__ import annotations
+
+from cnncalc.core.layers.common import numel, pads, pair, spatial, window_out
+from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, register
+from cnncalc.core.rf import Field
+
+KERNEL = Arg("kernel_size", "pair", aliases=("k", "kernel"), doc="window size")
+STRIDE = Arg("stride", "pair", None, aliases=("s",), doc="stride (default: the kernel size)")
+PADDING = Arg("padding", "pair0", 0, aliases=("p", "pad"), doc="padding, at most half the kernel")
+CEIL = Arg("ceil_mode", "bool", False, aliases=("ceil",), doc="round the output size up")
+
+
+def _default_stride(args: Args) -> Args:
+    return args if args.get("stride") is not None else {**args, "stride": args["kernel_size"]}
+
+
+def pool_shape(args: Args, ins: list[Shape]) -> Shape:
+    c, h, w = spatial(ins[0], "pooling")
+    k, s, d = pair(args["kernel_size"]), pair(args["stride"]), pair(args.get("dilation", 1))
+    size = []
+    for a, n in enumerate((h, w)):
+        lo, hi = pads(args, a)
+        if lo > k[a] // 2:
+            raise ValueError(f"pool padding {lo} must be at most half the kernel {k[a]}")
+        size.append(window_out(n, k[a], s[a], lo, hi, d[a], args["ceil_mode"], "pool"))
+    return (c, size[0], size[1])
+
+
+def pool_ops(args: Args, ins: list[Shape], out: Shape) -> int:
+    kh, kw = pair(args["kernel_size"])
+    return numel(out) * kh * kw
+
+
+def pool_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
+    k, s, d = pair(args["kernel_size"]), pair(args["stride"]), pair(args.get("dilation", 1))
+    h, w = (ax.window(k[a], s[a], pads(args, a)[0], d[a]) for a, ax in enumerate(f.axes()))
+    return f.with_axes(h, w, (out[1], out[2]))
+
+
+register(Kind(
+    "maxpool", "max pooling (nn.MaxPool2d)", pool_shape,
+    args=(KERNEL, STRIDE, PADDING, Arg("dilation", "pair", 1, aliases=("d",)), CEIL),
+    other_ops=pool_ops, field=pool_field, aliases=("max_pool", "maxpool2d"), extra={"window": True},
+    primary="kernel_size", category="pool", normalize=_default_stride,
+))
+register(Kind(
+    "avgpool", "average pooling (nn.AvgPool2d)", pool_shape,
+    args=(KERNEL, STRIDE, PADDING, CEIL,
+          Arg("count_include_pad", "bool", True, doc="padding zeros count in the average")),
+    other_ops=pool_ops, field=pool_field, aliases=("avg_pool", "avgpool2d"), extra={"window": True},
+    primary="kernel_size", category="pool", normalize=_default_stride,
+))
+
+
+def adaptive_shape(args: Args, ins: list[Shape]) -> Shape:
+    c, _, _ = spatial(ins[0], "adaptive pooling")
+    oh, ow = pair(args["size"])
+    return (c, oh, ow)
+
+
+def adaptive_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
+    if out[1:] == (1, 1):
+        return f.globalize()
+    h, w = (ax.adaptive(ins[0][1 + a], out[1 + a]) for a, ax in enumerate(f.axes()))
+    return f.with_axes(h, w, (out[1], out[2]))
+
+
+def adaptive_ops(args: Args, ins: list[Shape], out: Shape) -> int:
+    return numel(ins[0])
+
+
+for _name, _doc, _aliases in (
+    ("adaptive_avgpool", "adaptive average pooling (nn.AdaptiveAvgPool2d)", ("adaptive_avg_pool",)),
+    ("adaptive_maxpool", "adaptive max pooling (nn.AdaptiveMaxPool2d)", ("adaptive_max_pool",)),
+):
+    register(Kind(
+        _name, _doc, adaptive_shape, args=(Arg("size", "size", aliases=("output_size",)),),
+        other_ops=adaptive_ops, field=adaptive_field, aliases=_aliases, primary="size",
+        category="pool",
+    ))
+
+
+def gap_shape(args: Args, ins: list[Shape]) -> Shape:
+    c, _, _ = spatial(ins[0], "global average pooling")
+    return (c, 1, 1)
+
+
+register(Kind(
+    "gap", "global average pooling to C×1×1 (nn.AdaptiveAvgPool2d(1))", gap_shape,
+    other_ops=adaptive_ops, field=lambda a, i, o, f: f.globalize(),
+    aliases=("global_avgpool", "global_avg_pool"), category="pool",
+))
+
+
+def upsample_shape(args: Args, ins: list[Shape]) -> Shape:
+    c, h, w = spatial(ins[0], "upsample")
+    sh, sw = pair(args["scale_factor"])
+    return (c, h * sh, w * sw)
+
+
+def upsample_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
+    # nearest: output o copies input ⌊o/s⌋; bilinear: one or two neighbours (see Axis.upsample).
+    s, bilinear = pair(args["scale_factor"]), args["mode"] == "bilinear"
+    h, w = (ax.upsample(s[a], bilinear) for a, ax in enumerate(f.axes()))
+    return f.with_axes(h, w, (out[1], out[2]))
+
+
+def upsample_ops(args: Args, ins: list[Shape], out: Shape) -> int:
+    return 0 if args["mode"] == "nearest" else 4 * numel(out)
+
+
+register(Kind(
+    "upsample", "upsampling by an integer factor (nn.Upsample)", upsample_shape,
+    args=(Arg("scale_factor", "pair", 2, aliases=("scale",)),
+          Arg("mode", "choice", "nearest", choices=("nearest", "bilinear"))),
+    other_ops=upsample_ops, field=upsample_field, primary="scale_factor", category="resample",
+))

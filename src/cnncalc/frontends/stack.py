@@ -1,0 +1,149 @@
+"""Small networks written on the command line: one layer (`cnncalc conv`, `pool`, `dsconv`,
+`fc-vs-conv`) or the `--stack` shorthand of `cnncalc rf`.
+
+Both go through the spec front end (argument checks, macro expansion, layer names) into the
+engine, so every number comes from the registry's formulas, exactly as for a YAML spec.
+
+The stack shorthand is a comma-separated list of items, each
+
+    [KIND][K | KhxKw] [sN] [dN] [pN | psame | pvalid] [*N]
+
+KIND is conv (the default), max / maxpool / pool or avg / avgpool; K the kernel size; s, d and p
+the stride, dilation and padding (N or HxW); `*N` repeats the item N times. An item without a
+kernel continues the previous item's kind and kernel with its own options, so "3x3 d1,d2,d4,d8"
+is four 3×3 convs with dilations 1, 2, 4 and 8. Convs pad d·(k−1)/2 unless told (the size holds
+at stride 1); pools pad 0 and default to stride = kernel, as in torch.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cnncalc.core.engine import Graph
+from cnncalc.core.errors import Loc, SpecError
+from cnncalc.core.layers.registry import Shape
+from cnncalc.frontends.load import parse_input
+from cnncalc.frontends.lower import Lowerer, Scope
+from cnncalc.frontends.source import YNode
+
+KIND_WORDS = {"conv": "conv", "max": "maxpool", "maxpool": "maxpool", "pool": "maxpool",
+              "avg": "avgpool", "avgpool": "avgpool"}
+MAX_ITEMS = 1000
+SOURCE = "--stack"
+SYNTAX = "items look like '3x3', '3x3 s2', '3x3 d2*4', 'max2', 'avg3 s1 p1'"
+
+_PAIR = r"\d+(?:[x×]\d+)?"
+_HEAD = re.compile(rf"(?P<kind>[a-z]+)?(?P<k>{_PAIR})?\Z")
+_OPTION = re.compile(rf"(?P<key>[sdp])(?P<value>{_PAIR}|same|valid)\Z")
+_REPEAT = re.compile(r"\s*\*\s*(\d+)\s*\Z")
+
+Item = tuple[str, dict[str, Any], Loc | None, str | None]  # kind, args, position, name
+
+
+def pair_value(text: str, what: str, words: tuple[str, ...] = ()) -> Any:
+    """'3' -> 3, '3x5' -> [3, 5]; 'same' / 'valid' where `words` allows them."""
+    t = text.strip().lower()
+    if t in words:
+        return t
+    parts = re.split(r"[x×,]", t)
+    if not 1 <= len(parts) <= 2 or not all(p.isdigit() for p in parts):
+        allowed = "N or HxW" + "".join(f" or {w}" for w in words)
+        raise SpecError(f"bad {what} {text!r}: write {allowed}")
+    nums = [int(p) for p in parts]
+    return nums[0] if len(nums) == 1 else nums
+
+
+def parse_size(text: str) -> tuple[Shape, bool]:
+    """'224', '224x200' or '3x224x224' -> (C, H, W) and whether C was given (else C = 1)."""
+    given = len(re.split(r"[x×,*]", text.strip())) == 3
+    return parse_input(text, 1), given
+
+
+def _node(value: Any, loc: Loc | None) -> YNode:
+    if isinstance(value, dict):
+        return YNode({k: _node(v, loc) for k, v in value.items()}, loc,  # type: ignore[arg-type]
+                     keylocs=dict.fromkeys(value, loc))  # type: ignore[arg-type]
+    if isinstance(value, (list, tuple)):
+        return YNode([_node(v, loc) for v in value], loc)  # type: ignore[arg-type]
+    return YNode(value, loc)  # type: ignore[arg-type]
+
+
+def build_items(input_shape: Shape, items: list[Item], name: str = "net") -> Graph:
+    """A sequential graph of layers written as (kind, args, position, name) items."""
+    g = Graph(input_shape, name)
+    lower, scope, cur = Lowerer({}, g), Scope(), "input"
+    for kind, args, loc, layer_name in items:
+        item = {kind: args, **({"name": layer_name} if layer_name else {})}
+        cur = lower.item(_node(item, loc), cur, scope, {})
+    return g
+
+
+def one_layer(kind: str, input_shape: Shape, args: dict[str, Any], name: str) -> Graph:
+    """A graph of one layer (or of a macro's expansion: sepconv gives name.dw and name.pw)."""
+    return build_items(input_shape, [(kind, args, None, name)], name)
+
+
+def parse_stack(text: str, channels: int) -> list[Item]:
+    """The shorthand (module docstring) as items; convs keep `channels` channels."""
+    items: list[Item] = []
+    prev: tuple[str, Any] | None = None
+    col = 1
+    for raw in text.split(","):
+        loc = Loc(SOURCE, 1, col + len(raw) - len(raw.lstrip()))
+        col += len(raw) + 1
+        body, times = raw.strip().lower(), 1
+        m = _REPEAT.search(body)
+        if m:
+            body, times = body[: m.start()].strip(), int(m.group(1))
+        tokens = body.split()
+        if not tokens:
+            raise SpecError("empty item in the stack", loc, SYNTAX)
+        kind, kernel, tokens = _head(tokens, prev, loc)
+        prev = (kind, kernel)
+        args = _options(kind, kernel, tokens, channels, loc)
+        if len(items) + times > MAX_ITEMS:
+            raise SpecError(f"a stack has at most {MAX_ITEMS} layers", loc)
+        items += [(kind, args, loc, None)] * times
+    return items
+
+
+def _head(tokens: list[str], prev: tuple[str, Any] | None,
+          loc: Loc) -> tuple[str, Any, list[str]]:
+    m = _HEAD.match(tokens[0])
+    if _OPTION.match(tokens[0]) or not m or not (m["kind"] or m["k"]):
+        if prev is None:
+            raise SpecError(f"the first item needs a kernel size, got {tokens[0]!r}", loc, SYNTAX)
+        return prev[0], prev[1], tokens
+    word = m["kind"] or "conv"
+    if word not in KIND_WORDS:
+        raise SpecError(f"unknown layer {word!r} in the stack; use conv, max or avg", loc, SYNTAX)
+    kind = KIND_WORDS[word]
+    if m["k"]:
+        return kind, pair_value(m["k"], "kernel size"), tokens[1:]
+    if prev is not None and prev[0] == kind:
+        return kind, prev[1], tokens[1:]
+    raise SpecError(f"{word} needs a window size, e.g. {word}2", loc, SYNTAX)
+
+
+def _options(kind: str, kernel: Any, tokens: list[str], channels: int,
+             loc: Loc) -> dict[str, Any]:
+    names = {"s": "stride", "d": "dilation", "p": "padding"}
+    args: dict[str, Any] = {"kernel_size": kernel}
+    for tok in tokens:
+        m = _OPTION.match(tok)
+        if not m:
+            raise SpecError(f"unknown option {tok!r} in the stack", loc, SYNTAX)
+        key = names[m["key"]]
+        if key in args:
+            raise SpecError(f"{key} given twice in one item", loc)
+        words = ("same", "valid") if key == "padding" else ()
+        args[key] = pair_value(m["value"], key, words)
+    if kind == "conv":
+        args["out"] = channels
+        if "padding" not in args:  # keep the size at stride 1: d·(k−1)/2 on each side
+            k = kernel if isinstance(kernel, list) else [kernel, kernel]
+            d = args.get("dilation", 1)
+            d = d if isinstance(d, list) else [d, d]
+            args["padding"] = [d[0] * (k[0] - 1) // 2, d[1] * (k[1] - 1) // 2]
+    return args

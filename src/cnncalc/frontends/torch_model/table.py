@@ -1,0 +1,115 @@
+"""Which torch op is which layer kind: module classes (with their arguments read off the
+module), functions, tensor methods and operators. fx_ops and fx_calls walk the trace with these
+tables."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from cnncalc.measure import build as tb
+
+torch = tb.torch
+nn, F = torch.nn, torch.nn.functional
+
+ACT_MODULES = {nn.ReLU: "relu", nn.ReLU6: "relu6", nn.GELU: "gelu", nn.SiLU: "silu",
+               nn.Sigmoid: "sigmoid", nn.Hardswish: "hardswish", nn.Hardsigmoid: "hardsigmoid",
+               nn.Tanh: "tanh", nn.Mish: "mish"}
+ACT_FUNCS = {F.relu: "relu", torch.relu: "relu", F.relu6: "relu6", F.gelu: "gelu",
+             F.silu: "silu", torch.sigmoid: "sigmoid", F.sigmoid: "sigmoid",
+             F.hardswish: "hardswish", F.hardsigmoid: "hardsigmoid", torch.tanh: "tanh",
+             F.tanh: "tanh", F.mish: "mish", F.leaky_relu: "leaky_relu"}
+ACT_METHODS = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "sigmoid_": "sigmoid",
+               "tanh": "tanh", "tanh_": "tanh"}
+ADD = (operator.add, operator.iadd, torch.add, "add", "add_")
+MUL = (operator.mul, operator.imul, torch.mul, "mul", "mul_")
+SCALAR_ONLY = (operator.sub, operator.truediv, operator.isub, operator.itruediv, torch.sub,
+               torch.div, "sub", "div", "div_", "sub_", operator.neg)
+PASS = ("contiguous", "clone", "float", "to", "detach", "type_as")
+LAYOUT = ("permute", "movedim", "transpose")
+SPLITS = (torch.chunk, torch.split, "chunk", "split")
+
+
+def _pair(v: Any) -> Any:
+    return list(v) if isinstance(v, (tuple, list)) else v
+
+
+def _window(m: Any) -> dict[str, Any]:
+    return {"kernel_size": _pair(m.kernel_size), "stride": _pair(m.stride or m.kernel_size),
+            "padding": _pair(m.padding), "ceil_mode": bool(m.ceil_mode)}
+
+
+def _conv(m: Any) -> dict[str, Any]:
+    return {"out": m.out_channels, "kernel_size": _pair(m.kernel_size), "stride": _pair(m.stride),
+            "dilation": _pair(m.dilation), "groups": m.groups, "bias": m.bias is not None}
+
+
+def _adaptive(m: Any, kind: str) -> tuple[str, dict[str, Any]]:
+    size = m.output_size
+    size = [size, size] if isinstance(size, int) else list(size)
+    if kind == "adaptive_avgpool" and size == [1, 1]:
+        return "gap", {}
+    return kind, {"size": size}
+
+
+def split_args(sizes: Any, index: int) -> dict[str, Any]:
+    """`parts` when the split is even (as a spec writes it), else the sizes."""
+    sizes = list(sizes)
+    if len(set(sizes)) == 1:
+        return {"parts": len(sizes), "index": index}
+    return {"sizes": sizes, "index": index}
+
+
+def _plain(kind: str) -> Any:
+    return lambda m: (kind, {})
+
+
+# module type -> (kind, args from the module); channel_first: acts on C whatever the layout
+MODULES: dict[type, Any] = {
+    nn.Conv2d: lambda m: ("conv", {**_conv(m), "padding": _pair(m.padding)}),
+    nn.ConvTranspose2d: lambda m: ("convT", {**_conv(m), "padding": _pair(m.padding),
+                                             "output_padding": _pair(m.output_padding)}),
+    nn.MaxPool2d: lambda m: ("maxpool", {**_window(m), "dilation": _pair(m.dilation)}),
+    nn.AvgPool2d: lambda m: ("avgpool", {**_window(m),
+                                         "count_include_pad": m.count_include_pad}),
+    nn.AdaptiveAvgPool2d: lambda m: _adaptive(m, "adaptive_avgpool"),
+    nn.AdaptiveMaxPool2d: lambda m: _adaptive(m, "adaptive_maxpool"),
+    nn.BatchNorm2d: lambda m: ("bn", {"eps": m.eps, "momentum": m.momentum or 0.1,
+                                      "affine": m.affine}),
+    nn.BatchNorm1d: lambda m: ("bn", {"eps": m.eps, "momentum": m.momentum or 0.1,
+                                      "affine": m.affine}),
+    nn.GroupNorm: lambda m: ("groupnorm", {"groups": m.num_groups, "eps": m.eps,
+                                           "affine": m.affine}),
+    nn.LeakyReLU: lambda m: ("leaky_relu", {"negative_slope": m.negative_slope}),
+    nn.Dropout: lambda m: ("dropout", {"p": m.p}),
+    nn.Dropout2d: lambda m: ("dropout", {"p": m.p}),
+    nn.Identity: lambda m: ("identity", {}),
+    nn.ChannelShuffle: lambda m: ("shuffle", {"groups": m.groups}),
+    nn.Upsample: lambda m: ("upsample", {"scale_factor": _scale(m.scale_factor),
+                                         "mode": m.mode}),
+    tb.ChannelLinear: lambda m: ("linear", {"out": m.out_features, "bias": m.bias is not None}),
+    tb.ChannelLayerNorm: lambda m: ("layernorm", {"eps": m.eps,
+                                                  "affine": m.elementwise_affine}),
+    tb.Scale: lambda m: ("scale", {}),
+    tb.DropPath: lambda m: ("droppath", {"p": m.p}),
+    tb.Split: lambda m: ("split", split_args(m.sizes, m.index)),
+    tb.ChannelShuffle: lambda m: ("shuffle", {"groups": m.groups}),
+    tb.Add: lambda m: ("add", {}), tb.Mul: lambda m: ("mul", {}),
+    tb.Concat: lambda m: ("concat", {}),
+    **{cls: _plain(k) for cls, k in ACT_MODULES.items()},
+}
+LAST_DIM = {nn.Linear: lambda m: ("linear", {"out": m.out_features, "bias": m.bias is not None}),
+            nn.LayerNorm: lambda m: ("layernorm", {"eps": m.eps,
+                                                   "affine": m.elementwise_affine})}
+
+
+def _scale(s: Any) -> Any:
+    vals = list(s) if isinstance(s, (tuple, list)) else [s, s]
+    if not all(float(v).is_integer() for v in vals):
+        raise ValueError(f"scale factor {s} is not an integer")
+    return [int(v) for v in vals]
+
+
+def leaf_types() -> tuple[type, ...]:
+    """Modules mapped whole: the tracer does not look inside them."""
+    return (*MODULES, *LAST_DIM, nn.Flatten)

@@ -1,3 +1,0 @@
-"""Importing this module registers every layer kind."""
-
-from cnncalc.layers import conv, elementwise, pool  # noqa: F401

@@ -1,0 +1,304 @@
+"""Measuring the effective receptive field (Luo et al. 2016; the protocol of RepLKNet's `erf/`).
+
+The gradient of the chosen layer's centre unit (summed over its channels) with respect to the
+input, over N random inputs, aggregated per pixel: |g| (default) or the positive part max(g, 0)
+(what RepLKNet did), summed over input channels and averaged over samples. The samples are
+independent, so a chunk of them goes through one forward and one backward pass
+(`unit_gradient`); chunks bound the memory. The model is in eval mode.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cnncalc.core.engine import Graph
+from cnncalc.core.erf_theory import UNIFORM, NoClosedForm, Spread, spread
+from cnncalc.core.errors import BackendError, CnncalcError, did_you_mean
+from cnncalc.measure.build import GraphNet, require_torch
+from cnncalc.measure.device import out_of_memory, synchronize
+from cnncalc.measure.gradient import (
+    averaging_weights,
+    centre,
+    constant_weights,
+    unit_gradient,
+)
+
+INITS = ("default", "uniform", "constant")
+AGGREGATES = ("abs", "positive")
+INPUTS = ("randn", "ones")
+THRESHOLDS = (0.2, 0.3, 0.5, 0.99)
+CONSTANT = 1.0  # --init constant: every weight (Luo's all-ones kernels)
+STACK_CHANNELS = 4  # --stack: channels of every layer (a single channel's ReLU dies too easily)
+MEMORY_BUDGET = 2 << 30  # bytes a chunk may use on CPU, estimated from the engine's activations
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Area:
+    """RepLKNet's high-contribution area: the smallest centred square holding a share t."""
+
+    t: float
+    side: int | None  # None: t is not reached before the square leaves the input
+    ratio: float | None  # side² / (H·W)
+
+
+@dataclass
+class Erf:
+    """Everything `cnncalc erf` reports; plain numbers (the map as nested lists)."""
+
+    spec: str
+    layer: str
+    input_shape: tuple[int, int, int]
+    samples: int
+    init: str
+    linear: bool
+    aggregate: str
+    inputs: str
+    device: str
+    seconds: float
+    rf_size: tuple[float, float]
+    rf_centre: tuple[float, float]
+    rf_clipped: bool  # the theoretical field reaches past the input: the map is truncated
+    mean: tuple[float, float]
+    sigma: tuple[float, float]
+    theory: Spread | None
+    theory_note: str
+    areas: list[Area] = field(default_factory=list)
+    log_areas: list[Area] = field(default_factory=list)
+    map: list[list[float]] = field(default_factory=list)
+
+    @property
+    def erf_1sigma(self) -> tuple[float, float]:
+        return (2 * self.sigma[0], 2 * self.sigma[1])
+
+    @property
+    def erf_2sigma(self) -> tuple[float, float]:
+        return (4 * self.sigma[0], 4 * self.sigma[1])
+
+    @property
+    def ratio(self) -> tuple[float, float]:
+        """ERF (±2σ) over the theoretical RF, per axis."""
+        return (4 * self.sigma[0] / self.rf_size[0], 4 * self.sigma[1] / self.rf_size[1])
+
+    @property
+    def theory_sigma(self) -> tuple[float, float] | None:
+        return self.theory.sigma if self.theory else None
+
+
+def default_layer(g: Graph) -> str:
+    """The last layer whose output still has spatial extent (more than one unit)."""
+    for x in reversed(g.layers):
+        if len(x.out_shape) == 3 and x.out_shape[1] * x.out_shape[2] > 1:
+            return x.name
+    raise CnncalcError(f"{g.name} has no layer with spatial extent")
+
+
+def check_layer(g: Graph, name: str) -> None:
+    x = g.nodes.get(name)
+    if x is None or name == "input":
+        raise CnncalcError(f"no layer named {name!r} in {g.name}",
+                           hint=did_you_mean(name, [y.name for y in g.layers]))
+    if len(x.out_shape) != 3:
+        raise CnncalcError(f"layer {name} has no spatial extent (output {x.out_shape}); "
+                           "pick a layer with an H×W map")
+
+
+def init_weights(net: GraphNet, mode: str) -> GraphNet:
+    """default: torch's initialisation. uniform: each conv/linear weight 1/fan_in (an averaging
+    kernel), norms the identity, biases zero. constant: every weight CONSTANT, biases zero."""
+    if mode not in INITS:
+        raise CnncalcError(f"unknown init {mode!r}; choose one of {', '.join(INITS)}")
+    if mode == "uniform":
+        return averaging_weights(net)
+    return net if mode == "default" else constant_weights(net, CONSTANT)
+
+
+def auto_chunk(g: Graph, samples: int, device: Any) -> int:
+    """Samples per pass so that activations (forward kept for backward, about 3× the outputs)
+    fit MEMORY_BUDGET on CPU or half the free memory of a GPU."""
+    per_sample = max(3 * g.totals().activation_bytes, 1)
+    budget = MEMORY_BUDGET
+    if getattr(device, "type", "cpu") == "cuda":
+        free, _ = require_torch().cuda.mem_get_info(device)
+        budget = free // 2
+    return max(1, min(samples, budget // per_sample))
+
+
+def gradient_map(net: GraphNet, layer: str, shape: tuple[int, int, int], samples: int,
+                 chunk: int, device: Any, seed: int = 0, aggregate: str = "abs",
+                 inputs: str = "randn", dtype: Any = None,
+                 progress: Progress | None = None) -> Any:
+    """The aggregated gradient map, H×W float64 on the CPU, averaged over `samples` inputs.
+
+    Inputs are drawn one sample at a time from a seeded CPU generator, so the map does not
+    depend on the chunk size or the device."""
+    torch = require_torch()
+    if aggregate not in AGGREGATES:
+        raise CnncalcError(f"unknown aggregate {aggregate!r}; choose abs or positive")
+    dtype = dtype or torch.float32
+    gen = torch.Generator().manual_seed(seed)
+    net = net.to(device=device, dtype=dtype)
+    total = torch.zeros(shape[1:], dtype=torch.float64, device=device)
+    done = 0
+    while done < samples:
+        n = min(chunk, samples - done)
+        x = torch.stack([torch.randn(shape, generator=gen, dtype=dtype) for _ in range(n)]) \
+            if inputs == "randn" else torch.ones((n, *shape), dtype=dtype)
+        with out_of_memory(f"at a chunk of {n} samples (try --chunk {max(n // 2, 1)})"):
+            grad = unit_gradient(net, layer, x.to(device))
+        part = grad.abs() if aggregate == "abs" else grad.clamp(min=0)
+        total += part.sum(dim=(0, 1), dtype=torch.float64)
+        done += n
+        if progress:
+            progress(done, samples)
+    m = (total / samples).cpu()
+    if not bool(torch.isfinite(m).all()):
+        raise BackendError("the gradient overflowed; use --init uniform (averaging kernels)")
+    if float(m.sum()) <= 0:
+        raise BackendError(f"the gradient of {layer}'s centre unit is zero for every sample (a "
+                           "dead ReLU?); try another --seed, more --samples or more channels")
+    return m
+
+
+def moments(m: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Mean and σ per axis of the map normalised to a distribution (the Gaussian fit by
+    moments: exact for the uniform-linear case, no iterations, no starting guess)."""
+    torch = require_torch()
+    p = m / m.sum()
+    out = []
+    for axis in (0, 1):
+        marginal = p.sum(dim=1 - axis)
+        i = torch.arange(marginal.numel(), dtype=torch.float64)
+        mu = float((marginal * i).sum())
+        out.append((mu, float((marginal * (i - mu) ** 2).sum()) ** 0.5))
+    return (out[0][0], out[1][0]), (out[0][1], out[1][1])
+
+
+def areas(m: Any, c: tuple[int, int]) -> list[Area]:
+    """For each t in THRESHOLDS, the smallest square centred on pixel c holding a share t of
+    the map's total; None when the square would leave the input first (or the map is zero, as
+    log10(1 + x) of a map below 1e-16 is in float64)."""
+    torch = require_torch()
+    h, w = m.shape
+    cum = torch.zeros(h + 1, w + 1, dtype=torch.float64)
+    cum[1:, 1:] = m.cumsum(0).cumsum(1)
+    total = float(cum[-1, -1])
+    reach = min(c[0], c[1], h - 1 - c[0], w - 1 - c[1]) if total > 0 else -1
+    shares = []
+    for r in range(reach + 1):
+        a, b, y, x = c[0] - r, c[0] + r + 1, c[1] - r, c[1] + r + 1
+        shares.append(float(cum[b, x] - cum[a, x] - cum[b, y] + cum[a, y]) / total)
+    out = []
+    for t in THRESHOLDS:
+        r = next((r for r, s in enumerate(shares) if s >= t - 1e-12), None)
+        side = None if r is None else 2 * r + 1
+        out.append(Area(t, side, None if side is None else side * side / (h * w)))
+    return out
+
+
+def field_box(g: Graph, layer: str) -> tuple[tuple[float, float], tuple[float, float], bool]:
+    """Size and centre (input pixels) of the theoretical field of the layer's centre unit, and
+    whether it reaches past the input."""
+    x = g.nodes[layer]
+    f = x.rf.max  # type: ignore[union-attr]
+    size, mid, clipped = [], [], False
+    for axis, ax in enumerate(f.axes()):
+        b = ax.bounds(centre(x.out_shape[1 + axis]))
+        lo, hi = (float(v) for v in b) if b else (0.0, -1.0)  # a unit that reads nothing
+        clipped |= lo < 0 or hi > g.input_shape[1 + axis] - 1
+        size.append(hi - lo + 1)
+        mid.append((lo + hi) / 2)
+    return (size[0], size[1]), (mid[0], mid[1]), clipped
+
+
+def closed_form(g: Graph, layer: str, init: str) -> tuple[Spread | None, str]:
+    """The closed-form measure of the centre unit, or None and why not."""
+    try:
+        s = spread(g, layer, CONSTANT if init == "constant" else UNIFORM)
+    except NoClosedForm as e:
+        return None, str(e)
+    note = "" if init != "default" else "closed form for uniform kernels; measured with " \
+        "torch's random init"
+    return s, note
+
+
+def measure(g: Graph, layer: str | None = None, samples: int = 32, init: str = "default",
+            linear: bool = False, seed: int = 0, device: Any = "cpu", chunk: int | None = None,
+            aggregate: str = "abs", inputs: str = "randn",
+            progress: Progress | None = None) -> Erf:
+    """Build the spec's net, measure its ERF and put the theory beside it."""
+    torch = require_torch()
+    layer = layer or default_layer(g)
+    check_layer(g, layer)
+    if inputs not in INPUTS:
+        raise CnncalcError(f"unknown inputs {inputs!r}; choose randn or ones")
+    from cnncalc.measure.build import build_module
+
+    torch.manual_seed(seed)
+    net = init_weights(build_module(g, linear), init)
+    dev = torch.device(device) if isinstance(device, str) else device
+    chunk = chunk or auto_chunk(g, samples, dev)
+    dtype = torch.float64 if init == "constant" else torch.float32
+    t0 = time.perf_counter()
+    m = gradient_map(net, layer, g.input_shape, samples, chunk, dev, seed, aggregate, inputs,
+                     dtype, progress)
+    synchronize(dev)
+    seconds = time.perf_counter() - t0
+    mean, sigma = moments(m)
+    size, mid, clipped = field_box(g, layer)
+    theory, note = closed_form(g, layer, init)
+    c = (min(max(round(mid[0]), 0), m.shape[0] - 1), min(max(round(mid[1]), 0), m.shape[1] - 1))
+    return Erf(g.name, layer, g.input_shape, samples, init, linear, aggregate, inputs, str(dev),
+               seconds, size, mid, clipped, mean, sigma, theory, note, areas(m, c),
+               areas(torch.log10(1 + m), c), m.tolist())
+
+
+def power_law(depths: list[int], sigmas: list[float]) -> float:
+    """The exponent a of σ ∝ nᵃ, least squares on log σ against log n (Luo: a = 1/2)."""
+    xs, ys = [math.log(n) for n in depths], [math.log(s) for s in sigmas]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    if den == 0:
+        raise CnncalcError("a fitted exponent needs two or more different depths")
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
+
+
+def stack_graph(item: str, depth: int, input: str | None, relu: bool = False) -> Graph:
+    """Luo's figure-1 net: `item` repeated `depth` times (the `rf --stack` shorthand), with a
+    ReLU after each conv when `relu`, on `input` or on a square input a quarter wider than the
+    field on each side; STACK_CHANNELS channels unless `input` says CxHxW."""
+    from cnncalc.frontends.load import parse_input
+    from cnncalc.frontends.stack import build_items, parse_stack
+
+    text = f"{item}*{depth}"
+    if input:
+        shape = parse_input(input, STACK_CHANNELS)
+    else:
+        probe = build_items((1, 4096, 4096), parse_stack(text, 1), text)
+        size = int(max(probe.output.rf.max.h.size, probe.output.rf.max.w.size))  # type: ignore
+        side = size + 2 * max(4, size // 4)
+        shape = (STACK_CHANNELS, side, side)
+    items = [(k, {**a, "bias": False} if k == "conv" else a, loc, name)
+             for k, a, loc, name in parse_stack(text, shape[0])]  # Luo's stacks: no biases
+    if relu:
+        items = [y for x in items
+                 for y in ([x, ("relu", {}, x[2], None)] if x[0] == "conv" else [x])]
+    return build_items(shape, items, text + (" relu" if relu else ""))
+
+
+def stack_series(item: str, depths: list[int], input: str | None, relu: bool = False,
+                 **options: Any) -> tuple[list[Erf], float | None, float | None]:
+    """Measure each depth; the fitted exponents of measured and closed-form σ against depth
+    (None with fewer than two depths)."""
+    series = [measure(stack_graph(item, n, input, relu), **options) for n in depths]
+    if len(set(depths)) < 2:
+        return series, None, None
+    measured = power_law(depths, [max(e.sigma) for e in series])
+    theory = [e.theory_sigma for e in series]
+    fitted = power_law(depths, [max(t) for t in theory if t]) if all(theory) else None
+    return series, measured, fitted

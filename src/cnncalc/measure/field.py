@@ -1,0 +1,346 @@
+"""Receptive fields measured by gradient support.
+
+The net is built linear (`build_module(graph, linear=True)`: activations and norms become
+identities, max pools average pools of the same geometry), every conv and linear weight is set to
+1/fan-in (an average: positive, so nothing cancels, and no value overflows), biases to zero, adds
+and multiplies become means of their inputs (with positive values a·b, a + b and their mean have
+the same gradient support; a product of squeeze-and-excitation paths would overflow), and it runs
+in float64 on an all-ones input. The support of the gradient of a unit with respect to the
+input is then exactly that unit's theoretical field, provided the field does not touch the border.
+
+Cost: one forward and one backward per measured layer, at an input just large enough for the
+field. Each layer is measured at the smallest size of a ladder (the spec's input, 32, 64, …, 2048)
+at which the layers it depends on are valid and its units' fields lie inside the input (a field
+that still touches the border is measured again at the next size), so early layers are measured
+on small inputs. A field depends on the input size only through adaptive pooling; the analytic
+field it is compared with is the engine's at that same size.
+
+Units: one backward per unit (i + k, j + k), k = 0..q, after one forward, where (i, j) is the
+unit whose field is centred nearest the middle of the input (or the next one that has a field:
+after a transposed conv with k < s some units read nothing, and their support must be empty) and
+q the period of the layer's fields in units, from the engine's exact lattice of fields (1 for
+plain strided stacks; upsampling and adaptive pooling make it larger, see `Axis.q`). The
+size is the largest support over one period (units 0..q−1), matching the engine's "largest over
+units"; the jump is the shift of the support from unit 0 to unit q, divided by q. A global field
+is measured at the spec's own input: its support must span exactly the input pixels that reach
+the layer (`reach`): usually every pixel; fewer when a floor drops the last rows or columns
+(squeezenet's conv1 never reads pixel 223).
+
+A unit the engine gives a field but whose gradient is zero everywhere (no input pixel reaches it)
+is a measured disagreement (status "empty"), never a field touching the border.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from cnncalc.core.engine import Graph, Layer
+from cnncalc.core.errors import CnncalcError
+from cnncalc.core.rf import Axis, Field
+from cnncalc.measure.build import Mean, build_module, require_torch
+from cnncalc.measure.gradient import averaging_weights, centre
+
+Span = tuple[tuple[int, int], tuple[int, int]]  # (first, last) row and column; last < first: none
+
+LADDER = (32, 64, 128, 256, 512, 1024, 2048)
+MEMORY = 8 * 2**30  # bytes of activations (float64, kept for the backward) one measurement may use
+MAX_PERIOD = 16  # layers whose fields repeat over more units are not measured
+
+
+@dataclass
+class FieldResult:
+    """One layer's measured field. status: ok, global, empty (the engine expects a field, the
+    gradient is zero everywhere: a disagreement), no-spatial, too-large, memory, border, period,
+    nonfinite."""
+
+    status: str
+    input: tuple[int, int] | None = None  # H×W the field was measured at
+    analytic: Field | None = None  # the engine's field at that input
+    size: tuple[int, int] | None = None
+    jump: tuple[Fraction, Fraction] | None = None
+    covers_input: bool | None = None  # global: every input pixel has a non-zero gradient
+    floor_drop: bool = False  # global: the engine warns that a floor drops the last input rows
+    # or columns, and fewer pixels than the whole input reach the layer
+    span: Span | None = None  # global: the measured support, (first, last) row and column
+    expected: Span | None = None  # global: the input pixels that reach the layer (`reach`)
+
+    @property
+    def agrees(self) -> bool | None:
+        """True / False when measured; None when this layer could not be measured."""
+        f = self.analytic
+        if self.status == "empty":
+            return False  # the engine gives the unit a field; no input pixel reaches it
+        if f is None or self.status not in ("ok", "global"):
+            return None
+        if f.is_global:
+            return self.span is not None and self.span == self.expected
+        if self.jump != (f.h.jump, f.w.jump):
+            return False
+        if not self.whole:
+            return None  # a fractional extent cannot equal a count of pixels
+        return self.size == (f.h.size, f.w.size)
+
+    @property
+    def whole(self) -> bool:
+        """The engine's size is a whole number of pixels: always, except for the envelope the
+        engine falls back to when a lattice's period blows up (`rf._coarsen`)."""
+        f = self.analytic
+        return f is None or (f.h.size.denominator == 1 and f.w.size.denominator == 1)
+
+
+RF_CHOICES = ("stages", "all", "none")
+
+
+def select(g: Graph, how: str) -> list[str]:
+    """The layers whose field is measured. 'stages': the last layer of each top-level group
+    (every layer of a flat spec) and every layer that resamples (transposed conv, upsample,
+    adaptive pooling); 'all': every layer; 'none': no layer."""
+    if how == "all":
+        return [x.name for x in g.layers]
+    if how == "none":
+        return []
+    last = {x.name.split(".")[0]: x.name for x in g.layers}
+    resample = ("convT", "upsample", "adaptive_avgpool", "adaptive_maxpool")
+    return [x.name for x in g.layers if x.name in last.values() or x.kind in resample]
+
+
+def lattice_span(f: Field, hw: tuple[int, int]) -> Span:
+    """Per axis, the union (first, last pixel) of the fields of every unit of the map `f`
+    belongs to (`f.grid` units; one for a global field, whose bounds are already the union),
+    clipped to the input. The lattice ignores padding: a unit at the border may be given pixels
+    that only padding reaches, which `reach` corrects."""
+    out = []
+    for ax, units, n in zip(f.axes(), f.grid, hw):
+        q = ax.q
+        firsts = [b for b in map(ax.bounds, range(min(q, units))) if b is not None]
+        lasts = [b for b in map(ax.bounds, range(max(0, units - q), units)) if b is not None]
+        if not firsts or not lasts:
+            out.append((0, -1))
+            continue
+        lo = max(0, math.ceil(min(b[0] for b in firsts)))
+        hi = min(n - 1, math.floor(max(b[1] for b in lasts)))
+        out.append((lo, hi) if lo <= hi else (0, -1))
+    return (out[0], out[1])
+
+
+def reach(g: Graph) -> dict[str, Span]:
+    """Per layer, the first and last input row and column that reach any of its units. A layer
+    is reached by what reaches its inputs (their union), cut to the union of its own units'
+    fields: a floor that drops the last rows of a map (squeezenet's conv1, k3 s2 on 224, never
+    reads pixel 223) cuts every layer after it, while padding that makes the lattice reach past
+    the map adds nothing."""
+    _, h, w = g.input_shape
+    out: dict[str, Span] = {"input": ((0, h - 1), (0, w - 1))}
+    for x in g.layers:
+        ups = [out[i] for i in x.inputs if i in out and not empty_span(out[i])]
+        if not ups:
+            out[x.name] = ((0, -1), (0, -1))
+            continue
+        span = [(min(u[a][0] for u in ups), max(u[a][1] for u in ups)) for a in (0, 1)]
+        if x.rf is not None:
+            own = lattice_span(x.rf.max, (h, w))
+            span = [(max(s[0], o[0]), min(s[1], o[1])) for s, o in zip(span, own)]
+        out[x.name] = (span[0], span[1]) if all(lo <= hi for lo, hi in span) else (
+            (0, -1), (0, -1))
+    return out
+
+
+def empty_span(s: Span) -> bool:
+    return any(hi < lo for lo, hi in s)
+
+
+def ancestors(g: Graph, names: list[str]) -> set[str]:
+    todo, seen = list(names), set()
+    while todo:
+        n = todo.pop()
+        if n in seen or n == "input":
+            continue
+        seen.add(n)
+        todo.extend(g.nodes[n].inputs)
+    return seen
+
+
+def graph_at(g: Graph, hw: tuple[int, int], only: set[str] | None = None) -> Graph:
+    """The same layers on a C×H×W input; layers whose shapes fail there (or outside `only`) are
+    left out, and so is everything that depends on them."""
+    out = Graph((g.input_shape[0], *hw), g.name)
+    for x in g.layers:
+        if (only is not None and x.name not in only) or any(i not in out.nodes for i in x.inputs):
+            continue
+        try:
+            out.add(x.name, x.kind, x.args, x.inputs)
+        except CnncalcError:
+            continue
+    return out
+
+
+def period(g: Graph, name: str) -> int:
+    """Units measured past the first: one period on both axes."""
+    f = g.nodes[name].rf.max  # type: ignore[union-attr]
+    return math.lcm(f.h.q, f.w.q)
+
+
+def first_unit(ax: Axis, n: int, units: int, q: int) -> int:
+    """The unit whose field (with the next q) is centred nearest the middle of n input pixels;
+    the next one that has a field, when it has none (a transposed conv with k < s)."""
+    ideal = ((Fraction(n - 1, 2) - ax.start) / ax.jump) - Fraction(q, 2)
+    u = max(0, min(units - 1 - q, round(ideal)))
+    while ax.bounds(u) is None:
+        u += 1
+    return u
+
+
+def units_at(x: Layer, hw: tuple[int, int], q: int) -> tuple[int, int]:
+    f = x.rf.max  # type: ignore[union-attr]
+    i, j = (first_unit(ax, n, units, q) for ax, n, units in zip(f.axes(), hw, x.out_shape[1:]))
+    return i, j
+
+
+def fits(x: Layer, hw: tuple[int, int], q: int) -> bool:
+    """The fields of the measured units lie inside the input, one pixel from the border."""
+    f = x.rf.max  # type: ignore[union-attr]
+    for ax, n, units, u in zip(f.axes(), hw, x.out_shape[1:], units_at(x, hw, q)):
+        if u + q >= units:
+            return False
+        bs = [b for b in map(ax.bounds, range(u, u + q + 1)) if b is not None]
+        if min(b[0] for b in bs) < 1 or max(b[1] for b in bs) > n - 2:
+            return False
+    return True
+
+
+def plan(g: Graph, names: list[str], above: int = 0
+         ) -> tuple[dict[tuple[int, int], list[str]], dict[str, FieldResult]]:
+    """Which input size each layer is measured at (larger than `above` pixels a side, after a
+    field touched the border); and the layers that cannot be measured."""
+    _, h, w = g.input_shape
+    sizes = [s for s in sorted({(h, w), *((n, n) for n in LADDER)}, key=max) if min(s) > above]
+    pending, where = list(names), {}
+    skipped: dict[str, FieldResult] = {}
+    for x in (g.nodes[n] for n in names):
+        f = x.rf.max  # type: ignore[union-attr]
+        if f.is_global and not above:
+            where[x.name] = (h, w)
+            pending.remove(x.name)
+        elif len(x.out_shape) != 3:
+            skipped[x.name] = FieldResult("no-spatial", analytic=f)
+            pending.remove(x.name)
+        elif period(g, x.name) > MAX_PERIOD:
+            skipped[x.name] = FieldResult("period", analytic=f)
+            pending.remove(x.name)
+    for hw in sizes:
+        if not pending:
+            break
+        at = graph_at(g, hw, ancestors(g, pending))
+        for name in list(pending):
+            if name in at.nodes and fits(at.nodes[name], hw, period(at, name)):
+                pending.remove(name)
+                if memory(at, name) > MEMORY:
+                    skipped[name] = FieldResult("memory", input=hw)
+                else:
+                    where[name] = hw
+    skipped.update({n: FieldResult("too-large") for n in pending})
+    groups: dict[tuple[int, int], list[str]] = {}
+    for name in names:
+        if name in where:
+            groups.setdefault(where[name], []).append(name)
+    return groups, skipped
+
+
+def memory(g: Graph, name: str) -> int:
+    """Bytes of float64 values the forward keeps for the backward: an estimate of two values
+    (an output and a saved input) per output value of every layer it depends on."""
+    values = sum(math.prod(g.nodes[a].out_shape) for a in ancestors(g, [name]))
+    return values * 8 * 2
+
+
+def support(grad: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(first, last) row and (first, last) column with a non-zero gradient, of one C×H×W map."""
+    rows = (grad.abs().sum(dim=(0, 2)) > 0).nonzero().flatten()
+    cols = (grad.abs().sum(dim=(0, 1)) > 0).nonzero().flatten()
+    if len(rows) == 0:
+        return (0, -1), (0, -1)
+    return (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+
+
+def measure_group(g: Graph, hw: tuple[int, int], names: list[str], device: Any
+                  ) -> dict[str, FieldResult]:
+    """One forward at H×W for the layers in `names`, then one backward per measured unit."""
+    torch = require_torch()
+    sub = graph_at(g, hw, ancestors(g, names))
+    mean = {"add": lambda a, i, o: Mean(), "mul": lambda a, i, o: Mean()}
+    net = averaging_weights(build_module(sub, linear=True, overrides=mean))
+    net = net.to(device=device, dtype=torch.float64)
+    x = torch.ones(1, *sub.input_shape, dtype=torch.float64, device=device, requires_grad=True)
+    results, reached = {}, reach(sub)
+    with torch.enable_grad():
+        outs = net.run(x, keep=names)
+        for name in names:
+            layer = sub.nodes[name]
+            q = period(sub, name)
+            grads = [torch.autograd.grad(u, x, retain_graph=True)[0][0]
+                     for u in units(outs[name], layer, hw, q)]
+            results[name] = read_field(torch.stack(grads), layer, hw, q,
+                                       bool(sub.floor_warnings), reached.get(name))
+    return results
+
+
+def units(out: Any, layer: Layer, hw: tuple[int, int], q: int) -> list[Any]:
+    """The measured units, each summed over channels: (i + k, j + k) for k = 0..q, (i, j) the
+    unit centred nearest the middle of the input; a vector: all its features; a global field:
+    the centre unit."""
+    f = layer.rf.max  # type: ignore[union-attr]
+    if out.dim() != 4:
+        return [out[0].sum()]
+    if f.is_global:
+        return [out[0, :, centre(out.shape[2]), centre(out.shape[3])].sum()]
+    i, j = units_at(layer, hw, q)
+    return [out[0, :, i + k, j + k].sum() for k in range(q + 1)]
+
+
+def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int, floor_drop: bool = False,
+               expected: Span | None = None) -> FieldResult:
+    """The field read off the gradients (one C×H×W map per measured unit). `expected`: for a
+    global field, the input pixels that reach the layer (`reach`); by default the union of the
+    layer's units' fields clipped to the input."""
+    f = layer.rf.max  # type: ignore[union-attr]
+    if not bool(grad.isfinite().all()):
+        return FieldResult("nonfinite", hw, f)  # an overflow: never read as an empty support
+    if f.is_global:
+        want = expected if expected is not None else lattice_span(f, hw)
+        (r0, r1), (c0, c1) = span = support(grad[0])
+        if empty_span(span) and not empty_span(want):
+            return FieldResult("empty", hw, f)
+        covered = bool((grad[0].abs().sum(dim=0) > 0).all())
+        whole = ((0, hw[0] - 1), (0, hw[1] - 1))
+        return FieldResult("global", hw, f, (r1 - r0 + 1, c1 - c0 + 1), covers_input=covered,
+                           floor_drop=floor_drop and want != whole, span=span, expected=want)
+    spans = [support(grad[k]) for k in range(q + 1)]
+    i, j = units_at(layer, hw, q)
+    empty = [f.h.bounds(i + k) is None or f.w.bounds(j + k) is None for k in range(q + 1)]
+    if any(empty_span(s) and not e for s, e in zip(spans, empty)):
+        return FieldResult("empty", hw, f)  # the engine gives the unit a field; torch none
+    if any(lo <= 0 or hi >= n - 1  # the border test, on the supports that are not empty
+           for s in spans if not empty_span(s) for (lo, hi), n in zip(s, hw)):
+        return FieldResult("border", hw, f)
+    size = tuple(max(s[a][1] - s[a][0] + 1 for s in spans[:q]) for a in (0, 1))
+    jump = tuple(Fraction(spans[q][a][0] - spans[0][a][0], q) for a in (0, 1))
+    return FieldResult("ok", hw, f, size, jump)  # type: ignore[arg-type]
+
+
+def measure_fields(g: Graph, names: list[str], device: Any) -> dict[str, FieldResult]:
+    """The measured field of each named layer (or why it was not measured)."""
+    results: dict[str, FieldResult] = {}
+    todo, above = list(names), 0
+    while todo:
+        groups, skipped = plan(g, todo, above)
+        results.update(skipped)
+        todo = []
+        for hw, group in sorted(groups.items(), key=lambda kv: max(kv[0])):
+            measured = measure_group(g, hw, group, device)
+            results.update(measured)
+            todo += [n for n, r in measured.items() if r.status == "border"]
+        above = max((min(hw) for hw, grp in groups.items() if set(grp) & set(todo)), default=0)
+    return results
