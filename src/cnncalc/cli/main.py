@@ -6,12 +6,16 @@ order of `cnncalc --help`: the analytic tables, the measurements, then the calcu
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
 
-from cnncalc.cli import analytic, erf, export, interview, latency, schema, verify, zoo  # noqa: F401,I001  # noqa: F401,I001
 from cnncalc.cli.app import app
+
+COMMANDS = ("analytic", "verify", "erf", "latency", "export", "zoo", "interview", "schema")
+for _module in COMMANDS:
+    importlib.import_module(f"cnncalc.cli.{_module}")
 
 
 def main() -> None:
