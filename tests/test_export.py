@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from cnncalc.core.layers import registry
 from cnncalc.frontends.load import analyze
 from tests.conftest import cli
 
@@ -13,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from cnncalc.report.export_torch import JOINS, export_torch, module  # noqa: E402
+from cnncalc.report.export_torch import export_torch  # noqa: E402
 from tests.test_property import graphs  # noqa: E402
 
 
@@ -47,24 +46,6 @@ def test_exported_zoo_class_matches_the_engine(name):
 def test_exported_random_graphs_match_the_engine(g):
     if g.layers:
         check_against_engine(g)
-
-
-def test_every_kind_is_exported():
-    kinds = {n for n, k in registry.all_kinds().items() if k.category != "macro"}
-    missing = {k for k in kinds if k not in JOINS and k != "split"
-               and module(_fake(k)) is None}
-    assert missing == set()
-
-
-def _fake(kind: str):
-    from cnncalc.core.engine import Layer
-    return Layer("x", kind, {"groups": 1, "p": 0.0, "negative_slope": 0.01, "init": 1e-6,
-                             "out": 2, "kernel_size": 1, "size": 1, "scale_factor": 2,
-                             "mode": "nearest", "eps": 1e-5, "momentum": 0.1, "affine": True,
-                             "stride": 1, "padding": 0, "dilation": 1, "bias": True,
-                             "output_padding": 0, "ceil_mode": False,
-                             "count_include_pad": True},
-                 ("input",), [(2, 4, 4)], (2, 4, 4))
 
 
 def test_the_printed_source_reads_like_hand_written_torch():

@@ -292,7 +292,8 @@ def run_without_torch(code: str) -> subprocess.CompletedProcess[str]:
 def test_torch_missing_is_one_line_from_the_backend():
     r = run_without_torch(
         "from cnncalc.core.errors import BackendError\n"
-        "try:\n    from cnncalc.measure.device import pick_device\n"
+        "from cnncalc.measure.device import pick_device\n"
+        "try:\n    pick_device('cpu')\n"
         "except BackendError as e:\n    print(e)\n")
     assert r.stdout == "torch is not installed: pip install 'cnncalc[torch]'\n", r.stderr
 

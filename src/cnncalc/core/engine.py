@@ -133,7 +133,7 @@ class Graph:
         """A floor that drops real input pixels: (H + p_lo + p_hi − d·(k−1) − 1) mod s rows at
         the end are never covered; those beyond the trailing padding are real pixels."""
         a = layer.args
-        if not kind.extra.get("window") or a.get("ceil_mode"):
+        if not kind.window or a.get("ceil_mode"):
             return
         k, s, d = pair(a["kernel_size"]), pair(a["stride"]), pair(a.get("dilation", 1))
         lost = []
@@ -164,12 +164,14 @@ class Graph:
         return out
 
     def _collapse_lint(self) -> list[Warning]:
+        def windowed(x: Layer) -> bool:
+            kind = lookup(x.kind)
+            return kind is not None and kind.window
+
         for i, x in enumerate(self.layers):
-            windowed = x.kind in ("conv", "maxpool", "avgpool")
-            if windowed and len(x.out_shape) == 3 and x.out_shape[1:] == (1, 1):
+            if windowed(x) and len(x.out_shape) == 3 and x.out_shape[1:] == (1, 1):
                 later = [y.name for y in self.layers[i + 1:]
-                         if y.kind in ("conv", "maxpool", "avgpool")
-                         and pair(y.args["kernel_size"]) != (1, 1)]
+                         if windowed(y) and pair(y.args["kernel_size"]) != (1, 1)]
                 if later:
                     return [Warning("collapse", x.name, (
                         f"{x.name}: the spatial size collapses to 1×1 here, yet {len(later)} "

@@ -201,7 +201,7 @@ class Lowerer:
             raise SpecError(f"{kind.name} takes its arguments as a mapping, e.g. "
                             f"{{{kind.name}: {{...}}}}", value.loc)
         args = coerce(kind, given, node.loc, full, value.keylocs if value is not None else None)
-        expand = kind.extra.get("expand")
+        expand = kind.expand
         if not expand:
             return self.add(full, kind.name, args, (cur,), node.loc)
         for suffix, sub, sub_args in expand(args, self.g.shape(cur)):

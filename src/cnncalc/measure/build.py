@@ -2,29 +2,22 @@
 
 `build_module(graph)` returns a `GraphNet` whose submodule `layer3.2.conv1` is the layer of that
 name (`net.get_submodule(name)`), so hooks, per-layer parameter counts and timings line up with
-the engine's rows. Every registry kind that reaches the engine has a builder in BUILDERS; a test
-fails when one is missing. torch is imported by the caller through `require_torch()`.
+the engine's rows. Each layer is built from its kind's `Torch` description in the registry (the
+same one `export --to torch` writes as source). This module imports torch when it is imported:
+callers outside `measure` import it inside a function, never at module level.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import BackendError
-from cnncalc.core.layers.common import pair
-from cnncalc.core.layers.registry import all_kinds
-
-
-def require_torch() -> Any:
-    """Import torch, or one clear line telling how to install it."""
-    try:
-        import torch
-    except ImportError:
-        raise BackendError("torch is not installed: pip install 'cnncalc[torch]'") from None
-    return torch
-
+from cnncalc.core.layers.elementwise import split_sizes
+from cnncalc.core.layers.registry import Kind, lookup
+from cnncalc.core.optional import require_torch
 
 torch = require_torch()
 nn = torch.nn
@@ -33,22 +26,21 @@ F = torch.nn.functional
 
 # Modules for the kinds torch has no single module for -------------------------------------
 
-class ChannelLinear(nn.Linear):
-    """nn.Linear on the channel axis of an N×C×H×W map (ConvNeXt's pointwise MLP)."""
+@functools.cache
+def channels_last(cls: type) -> type:
+    """`cls` (nn.Linear, nn.LayerNorm: modules of the last axis) acting on the channels of an
+    N×C×H×W map at every position; on an N×F vector it is `cls` itself. Same parameters."""
 
-    def forward(self, x: Any) -> Any:
+    def forward(self: Any, x: Any) -> Any:
         if x.dim() == 2:
-            return super().forward(x)
-        return super().forward(x.movedim(1, -1)).movedim(-1, 1)
+            return cls.forward(self, x)
+        return cls.forward(self, x.movedim(1, -1)).movedim(-1, 1)
+
+    return type(f"Channel{cls.__name__}", (cls,), {"forward": forward, "__module__": __name__})
 
 
-class ChannelLayerNorm(nn.LayerNorm):
-    """LayerNorm over the channels at each position (ConvNeXt's LayerNorm2d)."""
-
-    def forward(self, x: Any) -> Any:
-        if x.dim() == 2:
-            return super().forward(x)
-        return super().forward(x.movedim(1, -1)).movedim(-1, 1)
+ChannelLinear = channels_last(nn.Linear)  # ConvNeXt's pointwise MLP
+ChannelLayerNorm = channels_last(nn.LayerNorm)  # ConvNeXt's LayerNorm2d
 
 
 class Scale(nn.Module):
@@ -130,110 +122,54 @@ class Concat(nn.Module):
         return torch.cat(xs, dim=1)
 
 
-# Builders: (args, in_shapes, out_shape) -> nn.Module ----------------------------------------
+# Building a layer from its kind's Torch description ----------------------------------------
 
 Builder = Callable[[dict[str, Any], list[tuple[int, ...]], tuple[int, ...]], Any]
 
-
-def _padding(p: Any) -> Any:
-    return p if isinstance(p, (int, str)) else tuple(p)
-
-
-def _conv(a: dict[str, Any], ins: list[tuple[int, ...]], out: tuple[int, ...]) -> Any:
-    return nn.Conv2d(ins[0][0], a["out"], pair(a["kernel_size"]), pair(a["stride"]),
-                     _padding(a["padding"]), pair(a["dilation"]), a["groups"], a["bias"])
-
-
-def _convt(a: dict[str, Any], ins: list[tuple[int, ...]], out: tuple[int, ...]) -> Any:
-    return nn.ConvTranspose2d(ins[0][0], a["out"], pair(a["kernel_size"]), pair(a["stride"]),
-                              pair(a["padding"]), pair(a["output_padding"]), a["groups"],
-                              a["bias"], pair(a["dilation"]))
-
-
-def _maxpool(a: dict[str, Any], ins: list[tuple[int, ...]], out: tuple[int, ...]) -> Any:
-    return nn.MaxPool2d(pair(a["kernel_size"]), pair(a["stride"]), pair(a["padding"]),
-                        pair(a["dilation"]), ceil_mode=a["ceil_mode"])
-
-
-def _avgpool(a: dict[str, Any], ins: list[tuple[int, ...]], out: tuple[int, ...]) -> Any:
-    return nn.AvgPool2d(pair(a["kernel_size"]), pair(a["stride"]), pair(a["padding"]),
-                        ceil_mode=a["ceil_mode"], count_include_pad=a["count_include_pad"])
-
-
-def _bn(a: dict[str, Any], ins: list[tuple[int, ...]], out: tuple[int, ...]) -> Any:
-    cls = nn.BatchNorm2d if len(ins[0]) == 3 else nn.BatchNorm1d
-    return cls(ins[0][0], eps=a["eps"], momentum=a["momentum"], affine=a["affine"])
-
-
-def _upsample(a: dict[str, Any], ins: list[tuple[int, ...]], out: tuple[int, ...]) -> Any:
-    sh, sw = pair(a["scale_factor"])
-    bilinear = a["mode"] == "bilinear"
-    return nn.Upsample(scale_factor=(float(sh), float(sw)), mode=a["mode"],
-                       align_corners=False if bilinear else None)
-
-
-def _split(a: dict[str, Any], ins: list[tuple[int, ...]], out: tuple[int, ...]) -> Any:
-    c = ins[0][0]
-    sizes = a["sizes"] or [c // a["parts"]] * a["parts"]
-    return Split(list(sizes), a["index"])
-
-
-def _simple(cls: Any) -> Builder:
-    return lambda a, ins, out: cls()
-
-
-BUILDERS: dict[str, Builder] = {
-    "conv": _conv,
-    "convT": _convt,
-    "linear": lambda a, ins, out: ChannelLinear(ins[0][0], a["out"], a["bias"]),
-    "maxpool": _maxpool,
-    "avgpool": _avgpool,
-    "adaptive_avgpool": lambda a, ins, out: nn.AdaptiveAvgPool2d(pair(a["size"])),
-    "adaptive_maxpool": lambda a, ins, out: nn.AdaptiveMaxPool2d(pair(a["size"])),
-    "gap": lambda a, ins, out: nn.AdaptiveAvgPool2d(1),
-    "upsample": _upsample,
-    "bn": _bn,
-    "layernorm": lambda a, ins, out: ChannelLayerNorm(ins[0][0], a["eps"],
-                                                      elementwise_affine=a["affine"]),
-    "groupnorm": lambda a, ins, out: nn.GroupNorm(a["groups"], ins[0][0], a["eps"], a["affine"]),
-    "scale": lambda a, ins, out: Scale(ins[0][0], len(ins[0]) == 3, a["init"]),
-    **{name: _simple(getattr(nn, kind.extra["torch"])) for name, kind in all_kinds().items()
-       if kind.category == "activation" and "torch" in kind.extra},
-    "leaky_relu": lambda a, ins, out: nn.LeakyReLU(a["negative_slope"]),
-    "dropout": lambda a, ins, out: nn.Dropout(a["p"]),
-    "droppath": lambda a, ins, out: DropPath(a["p"]),
-    "identity": _simple(nn.Identity),
-    "flatten": _simple(nn.Flatten),
-    "split": _split,
-    "shuffle": lambda a, ins, out: ChannelShuffle(a["groups"]),
-    "add": _simple(Add),
-    "mul": _simple(Mul),
-    "concat": _simple(Concat),
+# The ops of Torch(op=...): cnncalc's own modules (export writes the same ops as forward code)
+OPS: dict[str, Callable[[Layer], Any]] = {
+    "sum": lambda x: Add(),
+    "product": lambda x: Mul(),
+    "cat": lambda x: Concat(),
+    "split": lambda x: Split(split_sizes(x.args, x.in_shapes[0][0]), x.args["index"]),
+    "scale": lambda x: Scale(x.in_shapes[0][0], len(x.in_shapes[0]) == 3, x.args["init"]),
+    "shuffle": lambda x: ChannelShuffle(x.args["groups"]),
+    "drop_path": lambda x: DropPath(x.args["p"]),
 }
 
-# With linear=True (theory's setting for receptive fields): activations and the normalisations
-# that are not affine at inference (layer and group norm) become identities, and max pools become
-# average pools of the same geometry. Batchnorm in eval mode is already affine per position.
-ACTIVATION_KINDS = tuple(k for k, kind in all_kinds().items() if kind.category == "activation")
+
+def construct(kind: Kind, layer: Layer) -> Any:
+    """The module of `kind`'s Torch description, with the layer's arguments."""
+    t = kind.torch
+    assert t is not None
+    if t.op is not None:
+        return OPS[t.op](layer)
+    cls = getattr(nn, t.module_name(layer.in_shapes[0]))
+    if t.channels_last:
+        cls = channels_last(cls)
+    arguments = t.arguments(layer.args, layer.in_shapes[0])
+    return cls(*(a.value for a in arguments if a.name is None),
+               **{a.name: a.value for a in arguments if a.name is not None})
 
 
 def build_layer(layer: Layer, linear: bool = False,
                 overrides: dict[str, Builder] | None = None) -> Any:
-    kind = layer.kind
-    if overrides and kind in overrides:
-        return overrides[kind](layer.args, layer.in_shapes, layer.out_shape)
-    if linear and (kind in ACTIVATION_KINDS or kind in ("layernorm", "groupnorm")):
+    """One layer's module. With linear=True (theory's setting for receptive fields) each kind
+    becomes what its `linearised` says: activations and the normalisations that are not affine
+    at inference (layer and group norm) the identity, max pools average pools of the same
+    geometry. Batchnorm in eval mode is already affine per position."""
+    if overrides and layer.kind in overrides:
+        return overrides[layer.kind](layer.args, layer.in_shapes, layer.out_shape)
+    kind = lookup(layer.kind)
+    if kind is None or kind.torch is None:
+        raise BackendError(f"layer {layer.name}: the torch backend cannot build kind "
+                           f"{layer.kind!r}")
+    if linear and kind.linearised == "identity":
         return nn.Identity()
-    if linear and kind == "maxpool":
-        a = layer.args
-        return nn.AvgPool2d(pair(a["kernel_size"]), pair(a["stride"]), pair(a["padding"]),
-                            ceil_mode=a["ceil_mode"])
-    if linear and kind == "adaptive_maxpool":
-        return nn.AdaptiveAvgPool2d(pair(layer.args["size"]))
-    builder = BUILDERS.get(kind)
-    if builder is None:
-        raise BackendError(f"layer {layer.name}: the torch backend cannot build kind {kind!r}")
-    return builder(layer.args, layer.in_shapes, layer.out_shape)
+    if linear and kind.linearised is not None:
+        kind = lookup(kind.linearised)
+        assert kind is not None
+    return construct(kind, layer)
 
 
 class GraphNet(nn.Module):

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.core.engine import Graph
-from cnncalc.measure.build import build_module, require_torch
+from cnncalc.core.optional import require_torch
+from cnncalc.measure.build import build_module
 
 # Ops that move or reshape data without arithmetic: no counter has a reason to count them.
 MOVES = frozenset({

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from cnncalc.core.errors import BackendError
-from cnncalc.measure.build import require_torch
+from cnncalc.core.optional import require_torch
 
 DEVICES = ("cpu", "cuda")
 

@@ -18,7 +18,8 @@ from typing import Any
 from cnncalc.core.engine import Graph
 from cnncalc.core.erf_theory import UNIFORM, NoClosedForm, Spread, spread
 from cnncalc.core.errors import BackendError, CnncalcError, did_you_mean
-from cnncalc.measure.build import GraphNet, require_torch
+from cnncalc.core.optional import require_torch
+from cnncalc.measure.build import GraphNet
 from cnncalc.measure.device import out_of_memory, synchronize
 from cnncalc.measure.gradient import (
     averaging_weights,

@@ -39,8 +39,10 @@ from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import CnncalcError
+from cnncalc.core.layers.registry import lookup
+from cnncalc.core.optional import require_torch
 from cnncalc.core.rf import Axis, Field
-from cnncalc.measure.build import Mean, build_module, require_torch
+from cnncalc.measure.build import Mean, build_module
 from cnncalc.measure.gradient import averaging_weights, centre
 
 Span = tuple[tuple[int, int], tuple[int, int]]  # (first, last) row and column; last < first: none
@@ -103,8 +105,11 @@ def select(g: Graph, how: str) -> list[str]:
     if how == "none":
         return []
     last = {x.name.split(".")[0]: x.name for x in g.layers}
-    resample = ("convT", "upsample", "adaptive_avgpool", "adaptive_maxpool")
-    return [x.name for x in g.layers if x.name in last.values() or x.kind in resample]
+    def resamples(x: Layer) -> bool:
+        kind = lookup(x.kind)  # None for an unmapped op of a traced model
+        return kind is not None and kind.resamples
+
+    return [x.name for x in g.layers if x.name in last.values() or resamples(x)]
 
 
 def lattice_span(f: Field, hw: tuple[int, int]) -> Span:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnncalc.measure.build import GraphNet, require_torch
+from cnncalc.core.optional import require_torch
+from cnncalc.measure.build import GraphNet
 
 
 def centre(n: int, offset: int = 0) -> int:

@@ -25,7 +25,8 @@ from typing import Any
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import BackendError
 from cnncalc.core.layers.common import numel
-from cnncalc.measure.build import build_module, require_torch
+from cnncalc.core.optional import require_torch
+from cnncalc.measure.build import build_module
 from cnncalc.measure.device import is_out_of_memory, out_of_memory, pick_device
 from cnncalc.measure.peak import Peak, find_peak
 from cnncalc.measure.timing import (

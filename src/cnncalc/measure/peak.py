@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cnncalc.measure.build import require_torch
+from cnncalc.core.optional import require_torch
 from cnncalc.measure.timing import Progress, time_calls
 
 # Dense peak TFLOP/s from vendor datasheets: (float32 without tensor cores, float16/bfloat16 on

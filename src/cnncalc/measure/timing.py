@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cnncalc.measure.build import require_torch
+from cnncalc.core.optional import require_torch
 from cnncalc.measure.device import synchronize
 
 MIN_BLOCKS = 7

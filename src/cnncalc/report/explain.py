@@ -269,7 +269,7 @@ def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[St
     """The output size: the window formula, or the rule of the kinds that change the shape."""
     kind = lookup(layer.kind)
     ins, out = layer.in_shapes, layer.out_shape
-    if kind is not None and kind.extra.get("window"):
+    if kind is not None and kind.window:
         return window_steps(layer, nt, full)
     if layer.kind == "convT":
         return _transposed_steps(layer, nt, full)
@@ -321,7 +321,7 @@ def rf_steps(g: Graph, layer: Layer, nt: Notation = TEXT, full: bool = True) -> 
     assert before is not None
     if after.is_global and not before.max.is_global:
         return [Step("r", ("global",), "global", "every input pixel reaches this unit")]
-    if kind is None or not kind.extra.get("window"):
+    if kind is None or not kind.window:
         if after == before.max:
             return []
         return [Step("r", (_size(nt, after),), what=f"{layer.kind}: the largest field over "

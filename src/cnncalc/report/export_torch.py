@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Callable
 from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.layers.common import pair
-from cnncalc.core.layers.registry import lookup
+from cnncalc.core.layers.elementwise import split_sizes
+from cnncalc.core.layers.registry import REQUIRED, Torch, lookup
 
-JOINS = ("add", "mul", "concat")  # written as expressions in forward, no module
 RESERVED = {"forward", "training", "add", "cuda", "to", "eval", "train", "float", "double",
             "half", "type", "apply", "parameters", "modules", "children", "x", "torch", "nn",
             "self"}
@@ -60,90 +61,71 @@ def value(v: Any) -> str:
     return repr(v)
 
 
-def kwargs(a: dict[str, Any], defaults: dict[str, Any]) -> str:
-    parts = [f"{k}={value(a[k])}" for k, d in defaults.items()
-             if k in a and a[k] is not None and value(a[k]) != value(d)]
-    return "".join(f", {p}" for p in parts)
+def arguments(t: Torch, x: Layer) -> str:
+    """The constructor's arguments as source: positional ones, then each keyword that differs
+    from its default (one without a default always)."""
+    parts = [value(a.value) if a.name is None else f"{a.name}={value(a.value)}"
+             for a in t.arguments(x.args, x.in_shapes[0])
+             if a.name is None or a.default is REQUIRED or value(a.value) != value(a.default)]
+    return ", ".join(parts)
+
+
+# The ops of Torch(op=...), as source: the attribute's value (None: forward alone does the work)
+# and the expression in forward, from the input variables and the attribute (the builder renders
+# the same ops as modules of its own).
+OP_MODULES: dict[str, Callable[[Layer], str | None]] = {
+    "sum": lambda x: None,
+    "product": lambda x: None,
+    "cat": lambda x: None,
+    "split": lambda x: None,
+    "scale": lambda x: (f"nn.Parameter(torch.full({_vector(x)}, {x.args['init']!r}))"),
+    "shuffle": lambda x: f"nn.ChannelShuffle({x.args['groups']})",
+    "drop_path": lambda x: "nn.Identity()",
+}
+OP_CALLS: dict[str, Callable[[Layer, list[str], str], str]] = {
+    "sum": lambda x, args, attr: " + ".join(args),
+    "product": lambda x, args, attr: " * ".join(args),
+    "cat": lambda x, args, attr: f"torch.cat([{', '.join(args)}], dim=1)",
+    "split": lambda x, args, attr: (f"torch.split({args[0]}, "
+                                    f"{split_sizes(x.args, x.in_shapes[0][0])}, dim=1)"
+                                    f"[{x.args['index']}]"),
+    "scale": lambda x, args, attr: f"{args[0]} * {attr}",
+    "shuffle": lambda x, args, attr: f"{attr}({args[0]})",
+    "drop_path": lambda x, args, attr: f"{attr}({args[0]})",
+}
+
+
+def _vector(x: Layer) -> str:
+    c = x.in_shapes[0][0]
+    return f"({c}, 1, 1)" if len(x.in_shapes[0]) == 3 else f"({c},)"
+
+
+def _torch(x: Layer) -> Torch:
+    kind = lookup(x.kind)
+    assert kind is not None and kind.torch is not None
+    return kind.torch
 
 
 def module(x: Layer) -> str | None:
     """The constructor of x's module, or None when forward does the work."""
-    a, c, k = x.args, x.in_shapes[0][0], x.kind
-    spatial = len(x.in_shapes[0]) == 3
-    if k == "conv":
-        return (f"nn.Conv2d({c}, {a['out']}, kernel_size={value(a['kernel_size'])}"
-                + kwargs(a, {"stride": 1, "padding": 0, "dilation": 1, "groups": 1,
-                             "bias": True}) + ")")
-    if k == "convT":
-        return (f"nn.ConvTranspose2d({c}, {a['out']}, kernel_size={value(a['kernel_size'])}"
-                + kwargs(a, {"stride": 1, "padding": 0, "output_padding": 0, "groups": 1,
-                             "bias": True, "dilation": 1}) + ")")
-    if k == "linear":
-        return f"nn.Linear({c}, {a['out']}" + kwargs(a, {"bias": True}) + ")"
-    if k in ("maxpool", "avgpool"):
-        extra = {"dilation": 1} if k == "maxpool" else {"count_include_pad": True}
-        return (f"nn.{'Max' if k == 'maxpool' else 'Avg'}Pool2d(kernel_size="
-                f"{value(a['kernel_size'])}"
-                + kwargs(a, {"stride": a["kernel_size"], "padding": 0, **extra,
-                             "ceil_mode": False}) + ")")
-    if k in ("adaptive_avgpool", "adaptive_maxpool"):
-        return f"nn.Adaptive{'Avg' if 'avg' in k else 'Max'}Pool2d({value(a['size'])})"
-    if k == "gap":
-        return "nn.AdaptiveAvgPool2d(1)"
-    if k == "upsample":
-        mode = f", mode={a['mode']!r}" + (", align_corners=False" if a["mode"] == "bilinear"
-                                          else "")
-        return f"nn.Upsample(scale_factor={value(a['scale_factor'])}{mode})"
-    if k == "bn":
-        return (f"nn.BatchNorm{'2' if spatial else '1'}d({c}"
-                + kwargs(a, {"eps": 1e-5, "momentum": 0.1, "affine": True}) + ")")
-    if k == "layernorm":
-        return (f"nn.LayerNorm({c}, eps={a['eps']!r}"
-                + kwargs({"elementwise_affine": a["affine"]}, {"elementwise_affine": True}) + ")")
-    if k == "groupnorm":
-        return (f"nn.GroupNorm({a['groups']}, {c}"
-                + kwargs(a, {"eps": 1e-5, "affine": True}) + ")")
-    torch_class = lookup(k).extra.get("torch")  # type: ignore[union-attr]
-    if torch_class:
-        return f"nn.{torch_class}()"
-    if k == "leaky_relu":
-        return f"nn.LeakyReLU({a['negative_slope']!r})"
-    if k == "dropout":
-        return f"nn.Dropout({a['p']!r})"
-    if k in ("droppath", "identity"):
-        return "nn.Identity()"
-    if k == "flatten":
-        return "nn.Flatten()"
-    if k == "shuffle":
-        return f"nn.ChannelShuffle({a['groups']})"
-    if k == "scale":
-        shape = f"({c}, 1, 1)" if spatial else f"({c},)"
-        return f"nn.Parameter(torch.full({shape}, {a['init']!r}))"
-    return None
+    t = _torch(x)
+    if t.op is not None:
+        return OP_MODULES[t.op](x)
+    return f"nn.{t.module_name(x.in_shapes[0])}({arguments(t, x)})"
 
 
 def comment(x: Layer) -> str:
-    if x.kind == "droppath":
+    if _torch(x).op == "drop_path":
         return f"  # stochastic depth (p={x.args['p']}): the identity at inference"
     return ""
 
 
 def call(x: Layer, args: list[str], name: str | None = None) -> str:
     """The expression computing x from its input variables (`name`: x's attribute)."""
-    attr, k = f"self.{name or ident(x.name)}", x.kind
-    on_map = len(x.in_shapes[0]) == 3
-    if k == "add":
-        return " + ".join(args)
-    if k == "mul":
-        return " * ".join(args)
-    if k == "concat":
-        return f"torch.cat([{', '.join(args)}], dim=1)"
-    if k == "split":
-        sizes = x.args["sizes"] or [x.in_shapes[0][0] // x.args["parts"]] * x.args["parts"]
-        return f"torch.split({args[0]}, {list(sizes)}, dim=1)[{x.args['index']}]"
-    if k == "scale":
-        return f"{args[0]} * {attr}"
-    if k in ("linear", "layernorm") and on_map:  # on the channel axis at every position
+    t, attr = _torch(x), f"self.{name or ident(x.name)}"
+    if t.op is not None:
+        return OP_CALLS[t.op](x, args, attr)
+    if t.channels_last and len(x.in_shapes[0]) == 3:  # on the channel axis at every position
         return f"{attr}({args[0]}.movedim(1, -1)).movedim(-1, 1)"
     return f"{attr}({args[0]})"
 

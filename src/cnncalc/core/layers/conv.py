@@ -11,8 +11,10 @@ NB (the counting convention, stated once; docs/conventions.md says the same):
 
 from __future__ import annotations
 
+from typing import Any
+
 from cnncalc.core.layers.common import fmt_shape, numel, pads, pair, spatial, window_out
-from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, register
+from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, Torch, TorchArg, register
 from cnncalc.core.rf import Field
 
 OUT = Arg("out", "int", aliases=("out_channels", "channels"), doc="output channels")
@@ -66,11 +68,25 @@ def conv_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
     return f.with_axes(h, w, (out[1], out[2]))
 
 
+def _padding(p: Any) -> Any:
+    return p if isinstance(p, str) else pair(p)
+
+
+def conv_torch(a: Args, shape: Shape) -> list[TorchArg]:
+    return [TorchArg(None, shape[0]), TorchArg(None, a["out"]),
+            TorchArg("kernel_size", pair(a["kernel_size"])),
+            TorchArg("stride", pair(a["stride"]), 1),
+            TorchArg("padding", _padding(a["padding"]), 0),
+            TorchArg("dilation", pair(a["dilation"]), 1), TorchArg("groups", a["groups"], 1),
+            TorchArg("bias", a["bias"], True)]
+
+
 register(Kind(
     "conv", "2-D convolution (nn.Conv2d)", conv_shape,
     args=(OUT, KERNEL, STRIDE, PADDING, DILATION, GROUPS, BIAS),
     params=conv_params, macs=conv_macs, other_ops=bias_ops, field=conv_field,
-    aliases=("conv2d",), category="conv", extra={"window": True},
+    aliases=("conv2d",), category="conv", window=True,
+    torch=Torch("Conv{d}d", conv_torch),
 ))
 
 
@@ -111,12 +127,23 @@ def convt_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
     return f.with_axes(h, w, (out[1], out[2]))
 
 
+def convt_torch(a: Args, shape: Shape) -> list[TorchArg]:
+    return [TorchArg(None, shape[0]), TorchArg(None, a["out"]),
+            TorchArg("kernel_size", pair(a["kernel_size"])),
+            TorchArg("stride", pair(a["stride"]), 1),
+            TorchArg("padding", pair(a["padding"]), 0),
+            TorchArg("output_padding", pair(a["output_padding"]), 0),
+            TorchArg("groups", a["groups"], 1), TorchArg("bias", a["bias"], True),
+            TorchArg("dilation", pair(a["dilation"]), 1)]
+
+
 register(Kind(
     "convT", "2-D transposed convolution (nn.ConvTranspose2d)", convt_shape,
     args=(OUT, KERNEL, STRIDE, Arg("padding", "pair0", 0, aliases=("p", "pad")),
           Arg("output_padding", "pair0", 0, aliases=("op",)), DILATION, GROUPS, BIAS),
     params=convt_params, macs=convt_macs, other_ops=bias_ops, field=convt_field,
     aliases=("conv_transpose", "convtranspose", "deconv", "conv_transpose2d"), category="conv",
+    resamples=True, torch=Torch("ConvTranspose{d}d", convt_torch),
 ))
 
 
@@ -142,6 +169,9 @@ register(Kind(
     linear_shape, args=(Arg("out", "int", aliases=("out_features", "features")), BIAS),
     params=linear_params, macs=linear_macs, other_ops=bias_ops, field=linear_field,
     aliases=("fc", "dense"), primary="out", category="linear",
+    torch=Torch("Linear", lambda a, shape: [TorchArg(None, shape[0]), TorchArg(None, a["out"]),
+                                            TorchArg("bias", a["bias"], True)],
+                channels_last=True),
 ))
 
 
@@ -166,10 +196,10 @@ def _macro_shape(args: Args, ins: list[Shape]) -> Shape:  # pragma: no cover - n
 register(Kind(
     "dwconv", "depthwise conv: groups = in channels, out = in × multiplier", _macro_shape,
     args=(KERNEL, STRIDE, PADDING, DILATION, BIAS, Arg("multiplier", "int", 1)),
-    aliases=("depthwise",), category="macro", extra={"expand": expand_dwconv},
+    aliases=("depthwise",), category="macro", expand=expand_dwconv,
 ))
 register(Kind(
     "sepconv", "depthwise-separable conv: a depthwise conv (.dw) then a 1×1 conv (.pw)",
     _macro_shape, args=(OUT, KERNEL, STRIDE, PADDING, DILATION, BIAS),
-    aliases=("separable",), category="macro", extra={"expand": expand_sepconv},
+    aliases=("separable",), category="macro", expand=expand_sepconv,
 ))

@@ -4,7 +4,7 @@ channel split and shuffle, and the joins (add, concat, multiply)."""
 from __future__ import annotations
 
 from cnncalc.core.layers.common import fmt_shape, numel
-from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, register
+from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, Torch, TorchArg, register
 
 
 def same(args: Args, ins: list[Shape]) -> Shape:
@@ -26,11 +26,18 @@ register(Kind(
     args=(Arg("eps", "float", 1e-5), Arg("momentum", "float", 0.1), Arg("affine", "bool", True)),
     params=affine, buffers=lambda a, i, o: 2 * i[0][0] + 1,  # running mean, var, batch count
     other_ops=per_element(2), aliases=("batchnorm", "batchnorm2d"), category="norm",
+    torch=Torch("BatchNorm{d}d", lambda a, shape: [
+        TorchArg(None, shape[0]), TorchArg("eps", a["eps"], 1e-5),
+        TorchArg("momentum", a["momentum"], 0.1), TorchArg("affine", a["affine"], True)]),
 ))
 register(Kind(
     "layernorm", "layer normalisation over the channels at each position (ConvNeXt's LayerNorm2d)",
     same, args=(Arg("eps", "float", 1e-6), Arg("affine", "bool", True)),
     params=affine, other_ops=per_element(5), aliases=("ln",), category="norm",
+    linearised="identity",
+    torch=Torch("LayerNorm", lambda a, shape: [
+        TorchArg(None, shape[0]), TorchArg("eps", a["eps"]),
+        TorchArg("elementwise_affine", a["affine"], True)], channels_last=True),
 ))
 
 
@@ -45,15 +52,19 @@ register(Kind(
     args=(Arg("groups", "int", aliases=("g", "num_groups")), Arg("eps", "float", 1e-5),
           Arg("affine", "bool", True)),
     params=affine, other_ops=per_element(5), aliases=("gn",), primary="groups", category="norm",
+    linearised="identity",
+    torch=Torch("GroupNorm", lambda a, shape: [
+        TorchArg(None, a["groups"]), TorchArg(None, shape[0]), TorchArg("eps", a["eps"], 1e-5),
+        TorchArg("affine", a["affine"], True)]),
 ))
 register(Kind(
     "scale", "learnable per-channel scale (ConvNeXt's layer scale, gamma·x)", same,
     args=(Arg("init", "float", 1e-6, doc="initial value of every gamma"),),
     params=lambda a, i, o: i[0][0], other_ops=per_element(1), aliases=("layer_scale",),
-    category="norm",
+    category="norm", torch=Torch(op="scale"),
 ))
 
-# name: (doc, torch.nn class, aliases); the class name serves the torch builder and the export
+# name: (doc, torch.nn class, aliases)
 ACTIVATIONS = {
     "relu": ("ReLU", "ReLU", ()), "relu6": ("ReLU6", "ReLU6", ()), "gelu": ("GELU", "GELU", ()),
     "silu": ("SiLU (swish)", "SiLU", ("swish",)), "sigmoid": ("sigmoid", "Sigmoid", ()),
@@ -63,38 +74,46 @@ ACTIVATIONS = {
 }
 for _name, (_doc, _cls, _aliases) in ACTIVATIONS.items():
     register(Kind(_name, f"{_doc} activation", same, other_ops=per_element(1),
-                  aliases=_aliases, category="activation", extra={"torch": _cls}))
+                  aliases=_aliases, category="activation", linearised="identity",
+                  torch=Torch(_cls)))
 register(Kind(
     "leaky_relu", "leaky ReLU activation", same,
     args=(Arg("negative_slope", "float", 0.01, aliases=("slope",)),),
     other_ops=per_element(1), aliases=("leakyrelu",), primary="negative_slope",
-    category="activation",
+    category="activation", linearised="identity",
+    torch=Torch("LeakyReLU", lambda a, shape: [TorchArg(None, a["negative_slope"])]),
 ))
 
 register(Kind(
     "dropout", "dropout (identity at inference)", same, args=(Arg("p", "float", 0.5),),
     primary="p", category="regularise",
+    torch=Torch("Dropout", lambda a, shape: [TorchArg(None, a["p"])]),
 ))
 register(Kind(
     "droppath", "stochastic depth on a residual branch (identity at inference)", same,
     args=(Arg("p", "float", 0.0),), aliases=("stochastic_depth", "drop_path"), primary="p",
-    category="regularise",
+    category="regularise", torch=Torch(op="drop_path"),
 ))
-register(Kind("identity", "identity", same, category="other"))
+register(Kind("identity", "identity", same, category="other", torch=Torch("Identity")))
 register(Kind(
     "flatten", "flatten C×H×W to a vector of C·H·W features", lambda a, i: (numel(i[0]),),
-    category="reshape",
+    category="reshape", torch=Torch("Flatten"),
 ))
+
+
+def split_sizes(args: Args, c: int) -> list[int]:
+    """The channel counts of the parts: `sizes`, or `parts` equal parts of the c channels."""
+    if args["sizes"] is not None:
+        return list(args["sizes"])
+    return [c // args["parts"]] * args["parts"]
 
 
 def split_shape(args: Args, ins: list[Shape]) -> Shape:
     c = ins[0][0]
-    sizes = args["sizes"]
-    if sizes is None:
-        if c % args["parts"]:
-            raise ValueError(f"channels {c} do not split into {args['parts']} equal parts")
-        sizes = [c // args["parts"]] * args["parts"]
-    elif sum(sizes) != c:
+    if args["sizes"] is None and c % args["parts"]:
+        raise ValueError(f"channels {c} do not split into {args['parts']} equal parts")
+    sizes = split_sizes(args, c)
+    if sum(sizes) != c:
         raise ValueError(f"split sizes {sizes} add up to {sum(sizes)}, not the {c} channels")
     if not 0 <= args["index"] < len(sizes):
         raise ValueError(f"split index {args['index']} is outside 0..{len(sizes) - 1}")
@@ -105,7 +124,7 @@ register(Kind(
     "split", "take one part of a channel split (torch.chunk / torch.split on channels)",
     split_shape, args=(Arg("parts", "int", 2, aliases=("chunks",)),
                        Arg("sizes", "ints", None), Arg("index", "nonneg", 0, aliases=("take",))),
-    aliases=("chunk",), category="reshape",
+    aliases=("chunk",), category="reshape", torch=Torch(op="split"),
 ))
 
 
@@ -118,7 +137,7 @@ def shuffle_shape(args: Args, ins: list[Shape]) -> Shape:
 register(Kind(
     "shuffle", "channel shuffle (ShuffleNet)", shuffle_shape,
     args=(Arg("groups", "int", 2, aliases=("g",)),), aliases=("channel_shuffle",),
-    primary="groups", category="reshape",
+    primary="groups", category="reshape", torch=Torch(op="shuffle"),
 ))
 
 
@@ -155,8 +174,9 @@ def join_ops(args: Args, ins: list[Shape], out: Shape) -> int:
 
 
 register(Kind("add", "elementwise sum of the branches (residual add)", add_shape,
-              other_ops=join_ops, join=True, category="join"))
+              other_ops=join_ops, join=True, category="join", torch=Torch(op="sum")))
 register(Kind("mul", "elementwise product of the branches, broadcasting (squeeze-and-excitation)",
-              mul_shape, other_ops=join_ops, join=True, aliases=("multiply",), category="join"))
+              mul_shape, other_ops=join_ops, join=True, aliases=("multiply",), category="join",
+              torch=Torch(op="product")))
 register(Kind("concat", "concatenation of the branches on the channel axis", concat_shape,
-              join=True, aliases=("cat",), category="join"))
+              join=True, aliases=("cat",), category="join", torch=Torch(op="cat")))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.core.layers.common import numel, pads, pair, spatial, window_out
-from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, register
+from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, Torch, TorchArg, register
 from cnncalc.core.rf import Field
 
 KERNEL = Arg("kernel_size", "pair", aliases=("k", "kernel"), doc="window size")
@@ -39,18 +39,38 @@ def pool_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
     return f.with_axes(h, w, (out[1], out[2]))
 
 
+def _window_torch(a: Args) -> list[TorchArg]:
+    k = pair(a["kernel_size"])
+    return [TorchArg("kernel_size", k), TorchArg("stride", pair(a["stride"]), k),
+            TorchArg("padding", pair(a["padding"]), 0)]
+
+
+def maxpool_torch(a: Args, shape: Shape) -> list[TorchArg]:
+    return [*_window_torch(a), TorchArg("dilation", pair(a["dilation"]), 1),
+            TorchArg("ceil_mode", a["ceil_mode"], False)]
+
+
+def avgpool_torch(a: Args, shape: Shape) -> list[TorchArg]:
+    # a max pool linearised into an average pool (theory's RF setting) has no count_include_pad
+    include_pad = a.get("count_include_pad", True)
+    return [*_window_torch(a), TorchArg("count_include_pad", include_pad, True),
+            TorchArg("ceil_mode", a["ceil_mode"], False)]
+
+
 register(Kind(
     "maxpool", "max pooling (nn.MaxPool2d)", pool_shape,
     args=(KERNEL, STRIDE, PADDING, Arg("dilation", "pair", 1, aliases=("d",)), CEIL),
-    other_ops=pool_ops, field=pool_field, aliases=("max_pool", "maxpool2d"), extra={"window": True},
-    primary="kernel_size", category="pool", normalize=_default_stride,
+    other_ops=pool_ops, field=pool_field, aliases=("max_pool", "maxpool2d"), window=True,
+    primary="kernel_size", category="pool", normalize=_default_stride, linearised="avgpool",
+    torch=Torch("MaxPool{d}d", maxpool_torch),
 ))
 register(Kind(
     "avgpool", "average pooling (nn.AvgPool2d)", pool_shape,
     args=(KERNEL, STRIDE, PADDING, CEIL,
           Arg("count_include_pad", "bool", True, doc="padding zeros count in the average")),
-    other_ops=pool_ops, field=pool_field, aliases=("avg_pool", "avgpool2d"), extra={"window": True},
+    other_ops=pool_ops, field=pool_field, aliases=("avg_pool", "avgpool2d"), window=True,
     primary="kernel_size", category="pool", normalize=_default_stride,
+    torch=Torch("AvgPool{d}d", avgpool_torch),
 ))
 
 
@@ -71,14 +91,17 @@ def adaptive_ops(args: Args, ins: list[Shape], out: Shape) -> int:
     return numel(ins[0])
 
 
-for _name, _doc, _aliases in (
-    ("adaptive_avgpool", "adaptive average pooling (nn.AdaptiveAvgPool2d)", ("adaptive_avg_pool",)),
-    ("adaptive_maxpool", "adaptive max pooling (nn.AdaptiveMaxPool2d)", ("adaptive_max_pool",)),
+for _name, _doc, _aliases, _module, _linear in (
+    ("adaptive_avgpool", "adaptive average pooling (nn.AdaptiveAvgPool2d)", ("adaptive_avg_pool",),
+     "AdaptiveAvgPool{d}d", None),
+    ("adaptive_maxpool", "adaptive max pooling (nn.AdaptiveMaxPool2d)", ("adaptive_max_pool",),
+     "AdaptiveMaxPool{d}d", "adaptive_avgpool"),
 ):
     register(Kind(
         _name, _doc, adaptive_shape, args=(Arg("size", "size", aliases=("output_size",)),),
         other_ops=adaptive_ops, field=adaptive_field, aliases=_aliases, primary="size",
-        category="pool",
+        category="pool", resamples=True, linearised=_linear,
+        torch=Torch(_module, lambda a, shape: [TorchArg(None, pair(a["size"]))]),
     ))
 
 
@@ -91,6 +114,7 @@ register(Kind(
     "gap", "global average pooling to C×1×1 (nn.AdaptiveAvgPool2d(1))", gap_shape,
     other_ops=adaptive_ops, field=lambda a, i, o, f: f.globalize(),
     aliases=("global_avgpool", "global_avg_pool"), category="pool",
+    torch=Torch("AdaptiveAvgPool{d}d", lambda a, shape: [TorchArg(None, 1)]),
 ))
 
 
@@ -107,6 +131,12 @@ def upsample_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
     return f.with_axes(h, w, (out[1], out[2]))
 
 
+def upsample_torch(a: Args, shape: Shape) -> list[TorchArg]:
+    bilinear = [TorchArg("align_corners", False)] if a["mode"] == "bilinear" else []
+    return [TorchArg("scale_factor", pair(a["scale_factor"])), TorchArg("mode", a["mode"]),
+            *bilinear]
+
+
 def upsample_ops(args: Args, ins: list[Shape], out: Shape) -> int:
     return 0 if args["mode"] == "nearest" else 4 * numel(out)
 
@@ -116,4 +146,5 @@ register(Kind(
     args=(Arg("scale_factor", "pair", 2, aliases=("scale",)),
           Arg("mode", "choice", "nearest", choices=("nearest", "bilinear"))),
     other_ops=upsample_ops, field=upsample_field, primary="scale_factor", category="resample",
+    resamples=True, torch=Torch("Upsample", upsample_torch),
 ))

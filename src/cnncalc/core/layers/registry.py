@@ -1,14 +1,16 @@
-"""One registry of layer kinds: each kind's arguments and its shape, params, MACs and RF formulas.
+"""One registry of layer kinds: each kind's arguments, its shape, params, MACs and RF formulas,
+and its torch side, declared once, side by side.
 
-Adding a kind means one `register(Kind(...))` call next to its formulas, and one builder in the
-torch backend (a test fails when a kind has no builder). Registering a name twice raises.
+Adding a kind means one `register(Kind(...))` call next to its formulas, with a `Torch`
+description that both the torch builder (measure/build.py) and `export --to torch`
+(report/export_torch.py) read; docs/adding-a-kind.md walks through it. Registering a name twice
+raises.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from dataclasses import field as dc_field
 from typing import Any
 
 from cnncalc.core.rf import Field
@@ -16,7 +18,7 @@ from cnncalc.core.rf import Field
 Shape = tuple[int, ...]
 Args = dict[str, Any]
 
-REQUIRED = object()
+REQUIRED: Any = object()
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,50 @@ class Arg:
     @property
     def required(self) -> bool:
         return self.default is REQUIRED
+
+
+@dataclass(frozen=True)
+class TorchArg:
+    """One constructor argument: positional when `name` is None. A keyword equal to its `default`
+    is left out of exported source (torch's own default, or the one torch derives, such as a
+    pool's stride = its kernel); one without a default is always written."""
+
+    name: str | None
+    value: Any
+    default: Any = REQUIRED
+
+
+OPS = ("sum", "product", "cat", "split", "scale", "shuffle", "drop_path")
+
+
+@dataclass(frozen=True)
+class Torch:
+    """A kind's torch side, declared once.
+
+    module: a class of `torch.nn`; `{d}` stands for the number of spatial axes (`Conv{d}d`, at
+    least 1, so `BatchNorm{d}d` on a vector is BatchNorm1d). arguments(args, in_shape) -> its
+    constructor's arguments, in order.
+    channels_last: the module acts on the last axis (nn.Linear, nn.LayerNorm); on a C×H×W map it
+    runs on the channels at every position.
+    op: instead of a torch.nn module, one of OPS: an operation written in forward (`a + b`,
+    `torch.cat`, ...) or a module of cnncalc's own; the builder and the export each render every
+    op (a test checks both do).
+    """
+
+    module: str | None = None
+    arguments: Callable[[Args, Shape], list[TorchArg]] = lambda args, shape: []
+    channels_last: bool = False
+    op: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.module is None) == (self.op is None):
+            raise RuntimeError("a Torch description names a module or an op, not both")
+        if self.op is not None and self.op not in OPS:
+            raise RuntimeError(f"unknown torch op {self.op!r}; known: {', '.join(OPS)}")
+
+    def module_name(self, in_shape: Shape) -> str:
+        assert self.module is not None
+        return self.module.format(d=max(1, len(in_shape) - 1))
 
 
 def _zero(args: Args, ins: list[Shape], out: Shape) -> int:
@@ -68,7 +114,11 @@ class Kind:
     join: bool = False  # takes two or more inputs
     category: str = "other"
     normalize: Callable[[Args], Args] | None = None  # derived defaults, e.g. stride = kernel
-    extra: dict[str, Any] = dc_field(default_factory=dict)
+    torch: Torch | None = None  # None only for macros, which expand before the engine
+    window: bool = False  # a sliding window (conv, max/avg pool): the output-size formula applies
+    resamples: bool = False  # the output grid is not a strided subset of the input's
+    linearised: str | None = None  # in linear mode (theory's RF setting): "identity" or a kind
+    expand: Callable[[Args, Shape], list[tuple[str, str, Args]]] | None = None  # macros only
 
     def arg(self, name: str) -> Arg | None:
         for a in self.args:
@@ -82,6 +132,9 @@ ALIASES: dict[str, str] = {}
 
 
 def register(kind: Kind) -> Kind:
+    if (kind.torch is None) != (kind.category == "macro"):
+        raise RuntimeError(f"layer kind {kind.name!r}: every kind but a macro declares its torch "
+                           "side (torch=Torch(...))")
     for name in (kind.name, *kind.aliases):
         if name in KINDS or name in ALIASES:
             raise RuntimeError(f"layer kind {name!r} registered twice")

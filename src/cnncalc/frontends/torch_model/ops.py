@@ -16,11 +16,11 @@ from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.layers.common import fmt_shape
 from cnncalc.core.layers.registry import Shape, lookup
+from cnncalc.core.optional import require_torch
 from cnncalc.frontends.args import coerce
-from cnncalc.frontends.torch_model.table import LAST_DIM, MODULES
-from cnncalc.measure import build as tb
+from cnncalc.frontends.torch_model.table import LAST_DIM, module_rule
 
-torch = tb.torch
+torch = require_torch()
 TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
 HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep  # the tracer's own frames
 nn = torch.nn
@@ -183,8 +183,8 @@ class OpMapper:
             if kind_args is None:
                 return self.unmapped(node, "module Upsample (size= that is not an integer "
                                            "multiple of the input's height and width)")
-        elif type(m) in MODULES:
-            kind_args = MODULES[type(m)](m)
+        elif module_rule(m) is not None:
+            kind_args = module_rule(m)(m)
         elif type(m) in LAST_DIM and isinstance(x, Val) and x.perm[-1] == 1:
             kind_args = LAST_DIM[type(m)](m)
         elif type(m) is nn.Flatten and isinstance(x, Val) and m.start_dim == 1 and \

@@ -7,9 +7,9 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from cnncalc.measure import build as tb
+from cnncalc.core.optional import require_torch
 
-torch = tb.torch
+torch = require_torch()
 nn, F = torch.nn, torch.nn.functional
 
 ACT_MODULES = {nn.ReLU: "relu", nn.ReLU6: "relu6", nn.GELU: "gelu", nn.SiLU: "silu",
@@ -87,17 +87,29 @@ MODULES: dict[type, Any] = {
     nn.ChannelShuffle: lambda m: ("shuffle", {"groups": m.groups}),
     nn.Upsample: lambda m: ("upsample", {"scale_factor": _scale(m.scale_factor),
                                          "mode": m.mode}),
-    tb.ChannelLinear: lambda m: ("linear", {"out": m.out_features, "bias": m.bias is not None}),
-    tb.ChannelLayerNorm: lambda m: ("layernorm", {"eps": m.eps,
-                                                  "affine": m.elementwise_affine}),
-    tb.Scale: lambda m: ("scale", {}),
-    tb.DropPath: lambda m: ("droppath", {"p": m.p}),
-    tb.Split: lambda m: ("split", split_args(m.sizes, m.index)),
-    tb.ChannelShuffle: lambda m: ("shuffle", {"groups": m.groups}),
-    tb.Add: lambda m: ("add", {}), tb.Mul: lambda m: ("mul", {}),
-    tb.Concat: lambda m: ("concat", {}),
     **{cls: _plain(k) for cls, k in ACT_MODULES.items()},
 }
+# cnncalc's own modules (measure/build.py builds them; a built network traces back), named by
+# module and class so that reading a model never imports the builder
+BUILT = "cnncalc.measure.build."
+OWN_MODULES: dict[str, Any] = {
+    BUILT + "ChannelLinear": lambda m: ("linear", {"out": m.out_features,
+                                                   "bias": m.bias is not None}),
+    BUILT + "ChannelLayerNorm": lambda m: ("layernorm", {"eps": m.eps,
+                                                         "affine": m.elementwise_affine}),
+    BUILT + "Scale": lambda m: ("scale", {}),
+    BUILT + "DropPath": lambda m: ("droppath", {"p": m.p}),
+    BUILT + "Split": lambda m: ("split", split_args(m.sizes, m.index)),
+    BUILT + "ChannelShuffle": lambda m: ("shuffle", {"groups": m.groups}),
+    BUILT + "Add": _plain("add"), BUILT + "Mul": _plain("mul"),
+    BUILT + "Concat": _plain("concat"),
+}
+
+
+def module_rule(m: Any) -> Any:
+    """The rule reading module m as (kind, args), or None."""
+    cls = type(m)
+    return MODULES.get(cls) or OWN_MODULES.get(f"{cls.__module__}.{cls.__qualname__}")
 LAST_DIM = {nn.Linear: lambda m: ("linear", {"out": m.out_features, "bias": m.bias is not None}),
             nn.LayerNorm: lambda m: ("layernorm", {"eps": m.eps,
                                                    "affine": m.elementwise_affine})}
@@ -110,6 +122,6 @@ def _scale(s: Any) -> Any:
     return [int(v) for v in vals]
 
 
-def leaf_types() -> tuple[type, ...]:
-    """Modules mapped whole: the tracer does not look inside them."""
-    return (*MODULES, *LAST_DIM, nn.Flatten)
+def is_leaf(m: Any) -> bool:
+    """A module mapped whole: the tracer does not look inside it."""
+    return type(m) in LAST_DIM or type(m) is nn.Flatten or module_rule(m) is not None

@@ -22,9 +22,9 @@ from cnncalc.core.engine import Graph
 from cnncalc.core.errors import BackendError
 from cnncalc.core.layers.common import fmt_shape
 from cnncalc.core.layers.registry import Shape
+from cnncalc.core.optional import require_torch
 from cnncalc.frontends.torch_model.ops import OpMapper
-from cnncalc.frontends.torch_model.table import leaf_types
-from cnncalc.measure.build import require_torch
+from cnncalc.frontends.torch_model.table import is_leaf
 
 torch = require_torch()
 fx = torch.fx
@@ -37,14 +37,13 @@ class ScopeTracer(fx.Tracer):  # type: ignore[misc]
     """torch.fx's tracer that also records which module each node was made in, and keeps the
     modules we map whole as leaves."""
 
-    def __init__(self, leaves: tuple[type, ...]):
+    def __init__(self) -> None:
         super().__init__()
-        self.leaves = leaves
         self.path: list[str] = []
         self.record_stack_traces = True
 
     def is_leaf_module(self, m: Any, qualname: str) -> bool:
-        return type(m) in self.leaves or super().is_leaf_module(m, qualname)
+        return is_leaf(m) or super().is_leaf_module(m, qualname)
 
     def call_module(self, m: Any, forward: Any, args: Any, kwargs: Any) -> Any:
         self.path.append(self.path_of_module(m))
@@ -61,7 +60,7 @@ class ScopeTracer(fx.Tracer):  # type: ignore[misc]
 
 def trace(model: Any, where: str) -> Any:
     """The GraphModule, or one line saying why fx cannot trace the model."""
-    tracer = ScopeTracer(leaf_types())
+    tracer = ScopeTracer()
     try:
         graph = tracer.trace(model)
     except Exception as e:

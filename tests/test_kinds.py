@@ -1,0 +1,123 @@
+"""Every layer kind is declared once, completely: its torch side (built and exported from the
+same description), its explain derivations and its ERF rule (or an explicit none).
+
+A new kind without a sample here fails `test_every_kind_has_a_sample`: write one, and the other
+tests then hold it to the same contract as every other kind.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cnncalc.core import erf_theory
+from cnncalc.core.engine import Graph
+from cnncalc.core.layers.registry import OPS, REQUIRED, all_kinds, lookup
+from cnncalc.report import explain
+from cnncalc.report.export_torch import OP_CALLS, OP_MODULES, export_torch
+
+# kind -> the arguments it requires, and the input it is sampled on (joins get two inputs)
+SAMPLES: dict[str, tuple[dict, tuple[int, ...]]] = {
+    "conv": ({"out": 4, "kernel_size": 3, "stride": 2, "padding": 1}, (2, 9, 8)),
+    "convT": ({"out": 4, "kernel_size": 3, "stride": 2, "padding": 1}, (2, 5, 4)),
+    "linear": ({"out": 3}, (8, 3, 2)),  # on the channels at every position
+    "maxpool": ({"kernel_size": 3, "stride": 2}, (2, 9, 8)),
+    "avgpool": ({"kernel_size": 2}, (2, 9, 8)),
+    "adaptive_avgpool": ({"size": [3, 2]}, (2, 9, 8)),
+    "adaptive_maxpool": ({"size": [3, 2]}, (2, 9, 8)),
+    "gap": ({}, (2, 9, 8)),
+    "upsample": ({"scale_factor": 2}, (2, 5, 4)),
+    "groupnorm": ({"groups": 2}, (4, 5, 4)),
+    "flatten": ({}, (2, 3, 3)),
+    "split": ({"parts": 2, "index": 1}, (4, 5, 4)),
+    "shuffle": ({"groups": 2}, (4, 5, 4)),
+    "dwconv": ({"kernel_size": 3}, (2, 5, 4)),
+    "sepconv": ({"out": 4, "kernel_size": 3}, (2, 5, 4)),
+}
+DEFAULT_INPUT = (4, 5, 4)
+BUILT = [name for name, k in all_kinds().items() if k.category != "macro"]
+
+
+def sample(name: str) -> Graph:
+    """A graph whose last layer is one layer of the kind, its arguments completed with the
+    registry's defaults (and normalised, as the spec loader does)."""
+    kind = lookup(name)
+    given, shape = SAMPLES.get(name, ({}, DEFAULT_INPUT))
+    args = {a.name: given.get(a.name, a.default) for a in kind.args}
+    assert REQUIRED not in args.values(), f"{name}: the sample misses a required argument"
+    args = kind.normalize(args) if kind.normalize else args
+    g = Graph(shape, name=f"sample_{name}")
+    inputs = ("input", "input") if kind.join else ("input",)
+    g.add(name, name, args, inputs)
+    return g
+
+
+def test_every_kind_has_a_sample():
+    needs = {name for name, k in all_kinds().items()
+             if any(a.required for a in k.args) or k.category == "macro"}
+    assert needs - set(SAMPLES) == set(), "kinds with required arguments but no sample"
+    assert set(SAMPLES) - set(all_kinds()) == set()
+
+
+@pytest.mark.parametrize("name", sorted(all_kinds()))
+def test_every_kind_declares_its_torch_side(name):
+    kind = lookup(name)
+    if kind.category == "macro":
+        assert kind.torch is None and kind.expand is not None
+        return
+    assert kind.torch is not None
+    if kind.torch.op is not None:
+        assert kind.torch.op in OPS
+
+
+def test_every_op_is_rendered_by_the_builder_and_the_export():
+    assert set(OP_MODULES) == set(OPS) and set(OP_CALLS) == set(OPS)
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_every_kind_has_an_erf_rule_or_an_explicit_none(name):
+    assert (name in erf_theory.RULES) != (name in erf_theory.NO_CLOSED_FORM), name
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_every_kind_has_its_explain_derivations(name):
+    g = sample(name)
+    x = g.layers[-1]
+    if x.macs:  # a kind with MACs shows its weight's factors
+        assert explain.macs_steps(x), f"{name}: MACs without a derivation"
+    if x.params:
+        assert explain.params_steps(x), f"{name}: params without a derivation"
+    grid_changes = len(x.out_shape) != len(x.in_shapes[0]) or (
+        len(x.out_shape) == 3 and x.out_shape[1:] != x.in_shapes[0][1:])
+    size_given = any(a.name in ("size", "out") for a in lookup(name).args)
+    if grid_changes and not size_given and name != "gap":  # gap: 1×1 by definition
+        assert explain.shape_steps(x), f"{name}: the output size is not derived"
+    if name in SAMPLES and lookup(name).window:
+        k = x.args["kernel_size"]
+        assert explain.rf_steps(g, x), f"{name}: a window without its RF recurrence ({k})"
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_the_builder_and_the_export_agree_with_the_engine(name):
+    torch = pytest.importorskip("torch")
+    from cnncalc.measure.build import build_module
+
+    g = sample(name)
+    net = build_module(g)
+    x = torch.randn(2, *g.input_shape)
+    with torch.no_grad():
+        y = net(x)
+    assert tuple(y.shape[1:]) == g.layers[-1].out_shape
+    built = sum(p.numel() for p in net.parameters())
+    assert built == g.totals().params
+
+    namespace: dict = {}
+    exec(compile(export_torch(g), f"<export {name}>", "exec"), namespace)  # our own output
+    cls = next(v for k, v in namespace.items() if isinstance(v, type) and k != "nn")
+    exported = cls().eval()
+    assert sum(p.numel() for p in exported.parameters()) == built
+    # one layer: the same tensors in the same order, under the export's attribute names
+    mine, theirs = net.state_dict(), exported.state_dict()
+    assert [v.shape for v in mine.values()] == [v.shape for v in theirs.values()]
+    exported.load_state_dict(dict(zip(theirs, mine.values())), strict=True)
+    with torch.no_grad():
+        assert torch.allclose(exported(x), y)
