@@ -74,10 +74,11 @@ def _oom() -> str:
 
 def _cannot_build() -> str:
     from cnncalc.core.engine import Layer
+    from cnncalc.core.rf import RF
     from cnncalc.measure.build import build_layer
 
     return _backend(lambda: build_layer(Layer("x", "mystery", {}, ("input",), [(3, 8, 8)],
-                                              (3, 8, 8))))
+                                              (3, 8, 8), RF.input(8, 8))))
 
 
 H = "input: 3x8x8\n"  # the header most examples share

@@ -321,9 +321,10 @@ def test_a_kind_the_backend_cannot_build():
     pytest.importorskip("torch")
     from cnncalc.core.engine import Layer
     from cnncalc.core.errors import BackendError
+    from cnncalc.core.rf import RF
     from cnncalc.measure.build import build_layer
 
-    layer = Layer("x", "no_such_kind", {}, ("input",), [(3, 8, 8)], (3, 8, 8))
+    layer = Layer("x", "no_such_kind", {}, ("input",), [(3, 8, 8)], (3, 8, 8), RF.input(8, 8))
     with pytest.raises(BackendError, match="^layer x: the torch backend cannot build kind "
                                            "'no_such_kind'$"):
         build_layer(layer)

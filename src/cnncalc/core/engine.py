@@ -28,11 +28,11 @@ class Layer:
     inputs: tuple[str, ...]
     in_shapes: list[Shape]
     out_shape: Shape
+    rf: RF
     params: int = 0
     buffers: int = 0
     macs: int = 0
     other_ops: int = 0
-    rf: RF | None = None
     loc: Loc | None = None
 
     @property
@@ -100,13 +100,13 @@ class Graph:
         if any(d < 1 for d in out):
             raise ShapeError(name, f"{kind.name} gives an empty output {fmt_shape(out)}", loc)
         if kind.join:
-            rf = join([n.rf for n in ins])  # type: ignore[misc]
+            rf = join([n.rf for n in ins])
         else:
-            rf = ins[0].rf.map(lambda f: kind.field(args, in_shapes, out, f))  # type: ignore[union-attr]
-        layer = Layer(name, kind.name, args, tuple(inputs), in_shapes, out,
+            rf = ins[0].rf.map(lambda f: kind.field(args, in_shapes, out, f))
+        layer = Layer(name, kind.name, args, tuple(inputs), in_shapes, out, rf,
                       kind.params(args, in_shapes, out), kind.buffers(args, in_shapes, out),
                       kind.macs(args, in_shapes, out), kind.other_ops(args, in_shapes, out),
-                      rf, loc)
+                      loc)
         self._floor_lint(kind, layer)
         self.layers.append(layer)
         self.nodes[name] = layer
@@ -159,8 +159,8 @@ class Graph:
         out += self._rf_lint()
         out += [Warning("misaligned", x.name, f"{x.name}: the paths joined here are misaligned "
                         "(different jump or centre)")
-                for x in self.layers if x.rf and not x.rf.aligned
-                and all(self.nodes[i].rf.aligned for i in x.inputs)]  # type: ignore[union-attr]
+                for x in self.layers if not x.rf.aligned
+                and all(self.nodes[i].rf.aligned for i in x.inputs)]
         return out
 
     def _collapse_lint(self) -> list[Warning]:
@@ -191,8 +191,8 @@ class Graph:
     def _rf_lint(self) -> list[Warning]:
         _, h, w = self.input_shape
         for x in self.layers:
-            f = x.rf.max if x.rf else None
-            if f and not f.is_global and (f.h.size > h or f.w.size > w):
+            f = x.rf.max
+            if not f.is_global and (f.h.size > h or f.w.size > w):
                 return [Warning("rf-exceeds-input", x.name, (
                     f"{x.name}: the receptive field ({f.h.size}×{f.w.size}) is larger than the "
                     f"{h}×{w} input from this layer on"))]

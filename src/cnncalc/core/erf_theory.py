@@ -32,6 +32,7 @@ library only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -201,7 +202,7 @@ NO_CLOSED_FORM = frozenset({"convT", "upsample", "gap", "flatten", "mul", "layer
 
 
 def _jump(g: Graph, name: str) -> tuple[float, float]:
-    f = g.nodes[name].rf.max  # type: ignore[union-attr]
+    f = g.nodes[name].rf.max
     return (float(f.h.jump), float(f.w.jump))
 
 
@@ -240,4 +241,4 @@ def sigma_of_stack(layers: list[tuple[int, int, int]]) -> float:
     for k, s, d in layers:
         var += jump * jump * d * d * (k * k - 1) / 12
         jump *= s
-    return var ** 0.5
+    return math.sqrt(var)

@@ -16,7 +16,7 @@ import json
 import math
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cnncalc.core.errors import CnncalcError, did_you_mean
 
@@ -62,7 +62,7 @@ def check_matrix(value: Any, what: str) -> Matrix:
             if isinstance(v, bool) or not isinstance(v, (int, float, Fraction)) or \
                     (isinstance(v, float) and not math.isfinite(v)):
                 raise CnncalcError(f"{what} holds {v!r}; only finite numbers are allowed")
-    return value
+    return cast(Matrix, value)
 
 
 def parse_matrix(text: str, what: str) -> Matrix:
@@ -174,7 +174,7 @@ def dims(x: Any) -> tuple[int, int]:
 # Sliding ------------------------------------------------------------------------------------
 
 def _item(v: Any) -> Number:
-    return v.item() if hasattr(v, "item") else v
+    return cast(Number, v.item() if hasattr(v, "item") else v)
 
 
 def window(x: Any, i: int, j: int, k: tuple[int, int], s: tuple[int, int],

@@ -197,7 +197,7 @@ class RF:
         f = Field.input(h, w)
         return RF(f, f)
 
-    def map(self, fn) -> RF:  # type: ignore[no-untyped-def]
+    def map(self, fn: Callable[[Field], Field]) -> RF:
         return RF(fn(self.max), fn(self.min), self.aligned)
 
 
@@ -224,7 +224,8 @@ def _extreme(fields: list[Field], pick: Any) -> Field:
     largest; the smallest looks at local paths unless every path is global."""
     glob = [f for f in fields if f.is_global]
     if glob and (pick is max or len(glob) == len(fields)):
-        return pick(glob, key=lambda f: f.area())
+        best: Field = pick(glob, key=lambda f: f.area())
+        return best
     local = [f for f in fields if not f.is_global]
     if pick is max:
         return Field(hull([f.h for f in local]), hull([f.w for f in local]), local[0].grid)

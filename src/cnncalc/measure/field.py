@@ -145,9 +145,8 @@ def reach(g: Graph) -> dict[str, Span]:
             out[x.name] = ((0, -1), (0, -1))
             continue
         span = [(min(u[a][0] for u in ups), max(u[a][1] for u in ups)) for a in (0, 1)]
-        if x.rf is not None:
-            own = lattice_span(x.rf.max, (h, w))
-            span = [(max(s[0], o[0]), min(s[1], o[1])) for s, o in zip(span, own)]
+        own = lattice_span(x.rf.max, (h, w))
+        span = [(max(s[0], o[0]), min(s[1], o[1])) for s, o in zip(span, own)]
         out[x.name] = (span[0], span[1]) if all(lo <= hi for lo, hi in span) else (
             (0, -1), (0, -1))
     return out

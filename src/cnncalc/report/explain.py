@@ -312,13 +312,11 @@ def _transposed_steps(layer: Layer, nt: Notation, full: bool) -> list[Step]:
 def rf_steps(g: Graph, layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[Step]:
     """The recurrence r ← r + (K−1)·D·j, j ← j·S, start ← start + ((K−1)·D/2 − P)·j per window
     layer, with the numbers of the field that arrives and the engine's result."""
-    assert layer.rf is not None
     after = layer.rf.max
     kind = lookup(layer.kind)
     if kind is not None and kind.join:
         return [Step("r", (_size(nt, after),), what="the union of the joined paths' fields")]
     before = g.nodes[layer.inputs[0]].rf
-    assert before is not None
     if after.is_global and not before.max.is_global:
         return [Step("r", ("global",), "global", "every input pixel reaches this unit")]
     if kind is None or not kind.window:

@@ -37,7 +37,6 @@ def field_json(f: Field) -> dict[str, Any]:
 
 
 def layer_json(x: Layer, batch: int = 1) -> dict[str, Any]:
-    assert x.rf is not None
     return {
         "name": x.name, "kind": x.kind, "inputs": list(x.inputs),
         "in_shape": list(x.in_shapes[0]), "out_shape": list(x.out_shape),
@@ -85,7 +84,6 @@ def rows(g: Graph, depth: int | None = None) -> list[Row]:
     """Layers as rows; with `depth`, layers below that depth are summed into their ancestor."""
     out: list[Row] = []
     for x in g.layers:
-        assert x.rf is not None
         parts = x.name.split(".")
         if depth is not None and len(parts) > depth + 1:
             group = ".".join(parts[: depth + 1])

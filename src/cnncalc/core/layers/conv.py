@@ -49,13 +49,17 @@ def conv_shape(args: Args, ins: list[Shape]) -> Shape:
 
 def conv_params(args: Args, ins: list[Shape], out: Shape) -> int:
     kh, kw = pair(args["kernel_size"])
-    weight = args["out"] * (ins[0][0] // args["groups"]) * kh * kw
-    return weight + (args["out"] if args["bias"] else 0)
+    out_c: int = args["out"]
+    groups: int = args["groups"]
+    weight = out_c * (ins[0][0] // groups) * kh * kw
+    return weight + (out_c if args["bias"] else 0)
 
 
 def conv_macs(args: Args, ins: list[Shape], out: Shape) -> int:
     kh, kw = pair(args["kernel_size"])
-    return args["out"] * (ins[0][0] // args["groups"]) * kh * kw * out[1] * out[2]
+    out_c: int = args["out"]
+    groups: int = args["groups"]
+    return out_c * (ins[0][0] // groups) * kh * kw * out[1] * out[2]
 
 
 def bias_ops(args: Args, ins: list[Shape], out: Shape) -> int:
@@ -109,15 +113,19 @@ def convt_shape(args: Args, ins: list[Shape]) -> Shape:
 
 def convt_params(args: Args, ins: list[Shape], out: Shape) -> int:
     kh, kw = pair(args["kernel_size"])
-    weight = ins[0][0] * (args["out"] // args["groups"]) * kh * kw
-    return weight + (args["out"] if args["bias"] else 0)
+    out_c: int = args["out"]
+    groups: int = args["groups"]
+    weight = ins[0][0] * (out_c // groups) * kh * kw
+    return weight + (out_c if args["bias"] else 0)
 
 
 def convt_macs(args: Args, ins: list[Shape], out: Shape) -> int:
     # Every input pixel is scattered through a kernel into out/groups channels.
     kh, kw = pair(args["kernel_size"])
     c, h, w = ins[0]
-    return c * (args["out"] // args["groups"]) * kh * kw * h * w
+    out_c: int = args["out"]
+    groups: int = args["groups"]
+    return c * (out_c // groups) * kh * kw * h * w
 
 
 def convt_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
@@ -152,7 +160,8 @@ def linear_shape(args: Args, ins: list[Shape]) -> Shape:
 
 
 def linear_params(args: Args, ins: list[Shape], out: Shape) -> int:
-    return ins[0][0] * args["out"] + (args["out"] if args["bias"] else 0)
+    out_c: int = args["out"]
+    return ins[0][0] * out_c + (out_c if args["bias"] else 0)
 
 
 def linear_macs(args: Args, ins: list[Shape], out: Shape) -> int:

@@ -3,6 +3,8 @@ channel split and shuffle, and the joins (add, concat, multiply)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cnncalc.core.layers.common import fmt_shape, numel
 from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, Torch, TorchArg, register
 
@@ -11,7 +13,7 @@ def same(args: Args, ins: list[Shape]) -> Shape:
     return ins[0]
 
 
-def per_element(n: int):  # type: ignore[no-untyped-def]
+def per_element(n: int) -> Callable[[Args, list[Shape], Shape], int]:
     def ops(args: Args, ins: list[Shape], out: Shape) -> int:
         return n * numel(out)
     return ops

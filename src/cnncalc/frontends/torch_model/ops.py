@@ -262,9 +262,9 @@ def opaque(g: Graph, name: str, kind: str, ins: list[str], out: Shape, params: i
     """A row for a node no kind describes: its parameters kept, no MACs, the RF carried over."""
     src = [g.nodes[i] for i in ins] or [g.nodes["input"]]
     rf = src[0].rf
-    if rf is not None and (len(out) != 3 or out[1:] != src[0].out_shape[1:]):
+    if len(out) != 3 or out[1:] != src[0].out_shape[1:]:
         rf = rf.map(lambda f: f.globalize())
-    layer = Layer(name, kind, {}, tuple(ins), [x.out_shape for x in src], out, params, rf=rf)
+    layer = Layer(name, kind, {}, tuple(ins), [x.out_shape for x in src], out, rf, params)
     g.layers.append(layer)
     g.nodes[name] = layer
     return layer
