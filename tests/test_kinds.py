@@ -121,3 +121,15 @@ def test_the_builder_and_the_export_agree_with_the_engine(name):
     exported.load_state_dict(dict(zip(theirs, mine.values())), strict=True)
     with torch.no_grad():
         assert torch.allclose(exported(x), y)
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_every_built_kind_reads_back_through_the_fx_import(name):
+    pytest.importorskip("torch")
+    from cnncalc.frontends.torch_model.trace import trace_graph
+    from cnncalc.measure.build import build_module
+
+    g = sample(name)
+    back = trace_graph(build_module(g), g.input_shape)
+    assert [(x.kind, x.out_shape, x.params) for x in back.layers] == \
+        [(x.kind, x.out_shape, x.params) for x in g.layers]

@@ -323,11 +323,11 @@ def rf_steps(g: Graph, layer: Layer, nt: Notation = TEXT, full: bool = True) -> 
         if after == before.max:
             return []
         return [Step("r", (_size(nt, after),), what=f"{layer.kind}: the largest field over "
-                     "units, see cnncalc/rf.py"),
+                     "units, see cnncalc/core/rf.py"),
                 Step("j", (_pair(nt, after.h.jump, after.w.jump),))]
     if not all(ax.uniform for ax in (*before.max.axes(), *after.axes())):
         return [Step("r", (_size(nt, after),), what="the largest field over units: after "
-                     "upsampling they differ in size and step unevenly; see cnncalc/rf.py"),
+                     "upsampling they differ in size and step unevenly; see cnncalc/core/rf.py"),
                 Step("j", (_pair(nt, after.h.jump, after.w.jump),), what="the average step")]
     a = layer.args
     k, s, d = pair(a["kernel_size"]), pair(a["stride"]), pair(a.get("dilation", 1))
