@@ -19,7 +19,7 @@ from cnncalc.frontends.schema import schema_text, spec_schema
 from cnncalc.frontends.source import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_yaml
 from tests.conftest import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODELINE = "# yaml-language-server: $schema=../../../docs/schema.json"
 
 
