@@ -12,7 +12,7 @@ and is rewritten with the real output of `cnncalc shapes resnet18 --depth 1` at 
 (Markdown output, `-f md`, is inserted as is, without a code fence).
 
     python scripts/readme.py          # rewrite README.md
-    python scripts/readme.py --check  # exit 1 if README.md is stale (tests/test_readme.py)
+    python scripts/readme.py --check  # exit 1 if README.md is stale (tests/cli/test_readme.py)
 """
 
 from __future__ import annotations

@@ -53,3 +53,18 @@ def layers_of(path: str, *args: str) -> list[dict[str, Any]]:
     r = cli("shapes", path, "-f", "json", *args)
     assert r.code == 0, r.err
     return r.json()["layers"]
+
+
+def error_lines(*args: str) -> list[str]:
+    """Run a command that must fail with exit 2: its stderr lines, stdout empty."""
+    r = cli(*args)
+    assert r.code == 2, (r.code, r.out, r.err)
+    assert r.out == ""
+    return r.err.strip().splitlines()
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> str:
+    """Write TEXT as tmp_path/NAME; its path as a string."""
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)

@@ -1,4 +1,4 @@
-"""Every message in docs/errors.md is produced by its example (tests/error_cases.py)."""
+"""Every message in docs/errors.md is produced by its example (tests/cli/error_cases.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.error_cases import CASES, SPEC, produce
+from tests.cli.error_cases import CASES, SPEC, produce
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOC = re.compile(rf"^{re.escape(SPEC)}:\d+:\d+: ")
 
 

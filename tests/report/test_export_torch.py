@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from cnncalc.report.export_torch import export_torch  # noqa: E402
-from tests.test_property import graphs  # noqa: E402
+from tests.measure.test_property import graphs  # noqa: E402
 
 
 def load_class(source: str):

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import cli
+from tests.conftest import cli, write
 
 RAMP = "[[1,2,3,4,5],[2,3,4,5,6],[3,4,5,6,7],[4,5,6,7,8],[5,6,7,8,9]]"
 ONE_TO_16 = "[[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]]"
@@ -331,3 +331,13 @@ def test_image_in_png_out(tmp_path):
     assert d["at"]["value"] == (1 + 2 + 1) * (210 - 10)  # Sobel across the step: 800
     with image.open(dst) as im:
         assert im.size == (38, 28) and im.mode == "L"
+
+
+def test_explain_of_a_flatten_on_a_vector(tmp_path):
+    # found by benchmarks/fuzz.py (seed 1, case 1224): a second flatten sees a 192-vector
+    # (3·8·8 = 192) and --explain assumed C×H×W
+    text = "input: 3x8x8\nlayers: [flatten, flatten, {linear: 10}]\n"
+    r = cli("shapes", write(tmp_path, text), "--explain", "-f", "json")
+    assert r.code == 0, r.err
+    r = cli("shapes", write(tmp_path, text), "--explain", "-l", "flatten2")
+    assert r.code == 0 and "flatten2 (flatten): 192 → 192" in r.out

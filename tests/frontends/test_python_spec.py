@@ -1,4 +1,5 @@
-"""Python specs (spec/python.py): the YAML vocabulary as functions, without torch."""
+"""Python specs (frontends/python.py, imported as cnncalc.spec.python): the YAML vocabulary as
+functions, without torch."""
 
 from __future__ import annotations
 
@@ -215,7 +216,7 @@ def test_a_spec_function_takes_arg_values(tmp_path):
 
 
 def test_the_documented_example_runs(tmp_path):
-    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "tiny_resnet.py"
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "tiny_resnet.py"
     rows = {r["name"]: r for r in layers_of(str(example))}
     assert rows["stem"]["params"] == 16 * 3 * 3 * 3  # = 432, no bias
     assert rows["stage2.0.shortcut.conv"]["out_shape"] == [32, 16, 16]  # auto projection, s2

@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from cnncalc.core.erf_theory import NoClosedForm, Spread, mixture, sigma_of_stack, spread
 from cnncalc.frontends.load import analyze
 from tests.conftest import cli
 
@@ -27,35 +26,6 @@ def uniform(path: str, **kw):
 
 def close(measured: float, expected: float, rel: float = 0.02) -> bool:
     return abs(measured / expected - 1) < rel
-
-
-# The closed form, stdlib only ---------------------------------------------------------------
-
-def test_stack_formula_is_the_sum_of_uniform_variances():
-    assert sigma_of_stack([(3, 1, 1)] * 10) == pytest.approx(math.sqrt(10 * (3**2 - 1) / 12))
-    # stride 2 first: the later kernels sit on a grid of jump 2 → ×2² in variance
-    assert sigma_of_stack([(3, 2, 1), (3, 1, 1)]) == pytest.approx(
-        math.sqrt(8 / 12 + 2**2 * 8 / 12))  # = √(40/12) ≈ 1.826
-
-
-def test_mixture_of_two_paths_weights_by_mass():
-    a = Spread(1.0, (0.0, 0.0), (0.0, 0.0))
-    b = Spread(3.0, (2.0, 0.0), (4.0, 1.0))
-    m = mixture([a, b])
-    assert m.mass == 4.0
-    assert m.mean == (3 * 2 / 4, 0.0)  # = 1.5
-    # E[x²] = (1·0 + 3·(4 + 2²))/4 = 6, minus 1.5² → 3.75 on h; w: 3·1/4 = 0.75
-    assert m.var == pytest.approx((6 - 1.5**2, 3 / 4))
-
-
-def test_no_closed_form_through_squeeze_excitation(spec):
-    path = spec(f"""
-        - {CONV}
-        - mul: [[], [gap, {{conv: {{out: 2, k: 1}}}}, sigmoid]]
-        """, input="2x16x16")
-    g = analyze(path)
-    with pytest.raises(NoClosedForm, match=r"gap1 \(gap\)"):  # the first such layer
-        spread(g, g.output.name)
 
 
 # Measured against the closed form -------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_script():
@@ -16,6 +18,7 @@ def load_script():
 
 
 def test_readme_outputs_are_current():
+    pytest.importorskip("torch")  # the README shows `cnncalc verify` and `latency` outputs
     script = load_script()
     old = script.README.read_text(encoding="utf-8")
     assert script.render(old) == old, "README.md is stale: run python scripts/readme.py"

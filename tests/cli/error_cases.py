@@ -1,6 +1,6 @@
 """Every error message cnncalc gives, with an example that produces it and the fix.
 
-This table drives both `tests/test_error_doc.py` (each example must still produce its message)
+This table drives both `tests/cli/test_error_doc.py` (each example must still produce its message)
 and `scripts/errors_doc.py` (which writes docs/errors.md from the messages actually produced).
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = "spec.yaml"
 
 

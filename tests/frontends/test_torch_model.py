@@ -1,4 +1,4 @@
-"""Any nn.Module traced with torch.fx into the engine's graph (backends/fx_import.py), and the
+"""Any nn.Module traced with torch.fx into the engine's graph (frontends/torch_model/), and the
 graph written back as YAML (report/export_yaml.py)."""
 
 from __future__ import annotations
@@ -308,7 +308,7 @@ def test_unsupported_op_gives_a_partial_result_naming_it(tmp_path):
     g = trace_graph(net, (3, 16, 16))
     partial = "\n".join(g.meta["partial"])
     assert "unmapped module PReLU at act" in partial
-    assert "unmapped torch.roll" in partial and "test_fx_import.py:" in partial
+    assert "unmapped torch.roll" in partial and "test_torch_model.py:" in partial
     assert "unmapped module PixelShuffle at shuffle" in partial
     assert [x.kind for x in g.layers] == ["conv", "unmapped", "unmapped", "unmapped", "conv"]
     assert g.nodes["shuffle"].out_shape == (8 // 4, 32, 32)  # the traced shape carries on
@@ -571,7 +571,7 @@ def test_parameters_forward_never_uses_are_named():
 
 
 def test_the_documented_model_example_runs():
-    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "convnext_block.py"
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "convnext_block.py"
     r = cli("shapes", f"{example}:Net", "--input", "3x64x64", "-f", "json")
     assert r.code == 0, r.err
     by = {x["name"]: x for x in r.json()["layers"]}

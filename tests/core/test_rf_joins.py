@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from tests.conftest import cli, layers_of
 
 
@@ -110,21 +107,6 @@ def test_csv_and_markdown_render():
     csv = cli("shapes", "lenet5", "-f", "csv").out.splitlines()
     assert csv[0] == "Layer,Kind,Output,Params,MACs,RF,Jump"
     assert csv[1] == "c1,conv,6×28×28,156,117600,5,1"
-
-
-def test_analytic_path_never_imports_torch():
-    code = (
-        "import sys\n"
-        "sys.argv = ['cnncalc', 'shapes', 'resnet50', '-f', 'json']\n"
-        "import cnncalc.core.engine, cnncalc.frontends.load, cnncalc.core.layers.kinds\n"
-        "assert 'torch' not in sys.modules, 'engine imported torch'\n"
-        "from cnncalc.cli.main import main\n"
-        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
-        "assert 'torch' not in sys.modules, 'cnncalc shapes imported torch'\n"
-    )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    assert '"params": 25557032' in r.stdout
 
 
 def test_largest_field_is_taken_per_axis(spec):

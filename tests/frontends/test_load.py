@@ -1,0 +1,58 @@
+"""The YAML front end called directly: text or file -> Spec -> the engine's Graph, with positions."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnncalc.core.errors import SpecError
+from cnncalc.frontends.load import analyze, build, parse_spec
+
+TINY = """\
+name: tiny
+input: 3x32x32
+layers:
+  - {conv: {out: 8, k: 3, p: 1}, name: c1}
+  - relu
+  - {maxpool: 2}
+  - flatten
+  - {linear: 10}
+"""
+
+
+def test_parse_then_build_a_yaml_string():
+    spec = parse_spec(TINY, "tiny.yaml")
+    assert (spec.name, spec.input_shape) == ("tiny", (3, 32, 32))
+    g = build(spec)
+    assert [x.name for x in g.layers] == ["c1", "relu1", "maxpool1", "flatten1", "linear1"]
+    c1, _, pool, flat, fc = g.layers
+    assert c1.out_shape == (8, (32 + 2*1 - 1*(3-1) - 1)//1 + 1, 32)  # = 32
+    assert c1.params == 8 * 3 * 3 * 3 + 8  # = 224
+    assert c1.macs == 8 * 3 * 3 * 3 * 32 * 32  # = 221,184
+    assert pool.out_shape == (8, (32 - 1*(2-1) - 1)//2 + 1, 16)  # stride defaults to k: 16
+    assert flat.out_shape == (8 * 16 * 16,)  # = 2,048
+    assert (fc.params, fc.macs) == (2048 * 10 + 10, 2048 * 10)  # = 20,490, 20,480
+    assert g.totals().params == 224 + 20_490  # = 20,714
+
+
+def test_each_layer_keeps_its_position_in_the_file():
+    g = build(parse_spec(TINY, "tiny.yaml"))
+    assert [str(x.loc) for x in g.layers][:2] == ["tiny.yaml:4:5", "tiny.yaml:5:5"]
+
+
+def test_a_file_and_an_input_override(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    g = analyze(path, "3x64x64")
+    assert g.input_shape == (3, 64, 64)
+    assert g.nodes["flatten1"].out_shape == (8 * (64 // 2) * (64 // 2),)  # = 8,192
+    assert g.nodes["linear1"].params == 8192 * 10 + 10  # = 81,930
+
+
+def test_a_zoo_name_loads_too():
+    g = analyze("lenet5")
+    assert g.input_shape == (1, 32, 32) and g.totals().params == 61_706
+
+
+def test_a_mistake_is_a_spec_error_with_file_line_col():
+    with pytest.raises(SpecError, match=r"^bad\.yaml:4:21: .*did you mean 'kernel'"):
+        build(parse_spec(TINY.replace("k: 3", "kernal: 3"), "bad.yaml"))
