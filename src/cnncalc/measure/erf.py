@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.core.engine import Graph
 from cnncalc.core.erf_theory import UNIFORM, NoClosedForm, Spread, spread
 from cnncalc.core.errors import BackendError, CnncalcError, did_you_mean
+from cnncalc.core.measured import THRESHOLDS, Area, Erf
 from cnncalc.measure.build import GraphNet, require_torch
 from cnncalc.measure.device import out_of_memory, synchronize
 from cnncalc.measure.gradient import (
@@ -30,64 +30,12 @@ from cnncalc.measure.gradient import (
 INITS = ("default", "uniform", "constant")
 AGGREGATES = ("abs", "positive")
 INPUTS = ("randn", "ones")
-THRESHOLDS = (0.2, 0.3, 0.5, 0.99)
 CONSTANT = 1.0  # --init constant: every weight (Luo's all-ones kernels)
 STACK_CHANNELS = 4  # --stack: channels of every layer (a single channel's ReLU dies too easily)
 MEMORY_BUDGET = 2 << 30  # bytes a chunk may use on CPU, estimated from the engine's activations
 
 Progress = Callable[[int, int], None]
 
-
-@dataclass(frozen=True)
-class Area:
-    """RepLKNet's high-contribution area: the smallest centred square holding a share t."""
-
-    t: float
-    side: int | None  # None: t is not reached before the square leaves the input
-    ratio: float | None  # side² / (H·W)
-
-
-@dataclass
-class Erf:
-    """Everything `cnncalc erf` reports; plain numbers (the map as nested lists)."""
-
-    spec: str
-    layer: str
-    input_shape: tuple[int, int, int]
-    samples: int
-    init: str
-    linear: bool
-    aggregate: str
-    inputs: str
-    device: str
-    seconds: float
-    rf_size: tuple[float, float]
-    rf_centre: tuple[float, float]
-    rf_clipped: bool  # the theoretical field reaches past the input: the map is truncated
-    mean: tuple[float, float]
-    sigma: tuple[float, float]
-    theory: Spread | None
-    theory_note: str
-    areas: list[Area] = field(default_factory=list)
-    log_areas: list[Area] = field(default_factory=list)
-    map: list[list[float]] = field(default_factory=list)
-
-    @property
-    def erf_1sigma(self) -> tuple[float, float]:
-        return (2 * self.sigma[0], 2 * self.sigma[1])
-
-    @property
-    def erf_2sigma(self) -> tuple[float, float]:
-        return (4 * self.sigma[0], 4 * self.sigma[1])
-
-    @property
-    def ratio(self) -> tuple[float, float]:
-        """ERF (±2σ) over the theoretical RF, per axis."""
-        return (4 * self.sigma[0] / self.rf_size[0], 4 * self.sigma[1] / self.rf_size[1])
-
-    @property
-    def theory_sigma(self) -> tuple[float, float] | None:
-        return self.theory.sigma if self.theory else None
 
 
 def default_layer(g: Graph) -> str:

@@ -7,15 +7,13 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnncalc.core.engine import Graph
 from cnncalc.core.errors import CnncalcError
+from cnncalc.core.measured import Area, Erf
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import layer_json
-
-if TYPE_CHECKING:
-    from cnncalc.measure.erf import Area, Erf
 
 FORMATS = ("table", "md", "json")
 SIGMA_LINE = ("σ: moments of the normalised map per axis; ERF size = 2σ (±1σ) and 4σ (±2σ); "

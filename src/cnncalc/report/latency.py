@@ -10,13 +10,11 @@ import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from cnncalc.core.timed import BatchResult, LatencyResult, LayerTime
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import CONVENTIONS, human, human_bytes, shape_str
-
-if TYPE_CHECKING:
-    from cnncalc.measure.latency import BatchResult, LatencyResult, LayerTime
 
 FORMATS = ("table", "md", "json", "csv")
 TOP = 5  # slowest layers highlighted
