@@ -79,18 +79,17 @@ def totals_lines(g: Graph) -> list[tuple[str, str]]:
 def partial_lines(g: Graph) -> list[str]:
     """For a traced model: the ops no layer kind describes (their MACs are not counted), and
     notes such as parameters forward never uses."""
-    out = [f"PARTIAL: {p}" for p in g.meta.get("partial", [])]
+    out = [f"PARTIAL: {p}" for p in g.partial]
     if out:
         out.insert(0, f"PARTIAL analysis: {len(out)} op(s) of the model are not mapped; their "
                       "MACs are not counted and the totals are lower bounds")
     first = next((x.name for x in g.layers if x.kind == "unmapped"), None)
     if first is not None:
-        op = next((p[len("unmapped "):].split(" at ")[0] for p in g.meta.get("partial", [])
-                   if p.startswith("unmapped ")), "")
+        op = g.unmapped[0].op if g.unmapped else ""
         out.insert(1, f"PARTIAL: receptive fields are not computed from the first unmapped op "
                       f"on ({op + ', ' if op else ''}row {first}): the RF columns of that row "
                       "and of every row it feeds are placeholders, not results")
-    return out + [f"note: {n}" for n in g.meta.get("notes", [])]
+    return out + [f"note: {n}" for n in g.notes]
 
 
 def title(g: Graph) -> str:
@@ -103,9 +102,9 @@ def render(g: Graph, cols: Sequence[Column], fmt: str, depth: int | None = None,
     rs = rows(g, depth)
     if fmt == "json":
         data = graph_json(g)
-        if g.meta.get("partial") or g.meta.get("notes"):
-            data["partial"] = list(g.meta.get("partial", []))
-            data["notes"] = list(g.meta.get("notes", []))
+        if g.partial or g.notes:
+            data["partial"] = [str(p) for p in g.partial]
+            data["notes"] = [str(n) for n in g.notes]
         return json.dumps(data, indent=2)
     if fmt == "csv":
         buf = io.StringIO()

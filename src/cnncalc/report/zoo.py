@@ -61,7 +61,7 @@ def final_field(g: Graph) -> Field | None:
 
 
 def zoo_row(g: Graph) -> ZooRow:
-    info = g.meta.get("info", {})
+    info = g.info
     year = info.get("year")
     t = g.totals()
     return ZooRow(g.name, year if isinstance(year, int) else None, str(info.get("paper", "")),
