@@ -54,7 +54,8 @@ def parse_batches(text: str) -> list[int]:
     except ValueError:
         out = []
     if not out or any(b < 1 for b in out):
-        raise BackendError(f"--batch wants positive integers separated by commas, got {text!r}")
+        raise BackendError(f"--batches wants positive integers separated by commas, "
+                           f"got {text!r}")
     return sorted(set(out))
 
 
@@ -174,8 +175,8 @@ def prepare(graph: Graph, device: Any, setup: Setup) -> tuple[Any, Any]:
     return net, runner
 
 
-def measure(graph: Graph, batches: list[int], setup: Setup,
-            progress: Progress | None = None) -> LatencyResult:
+def measure_latency(graph: Graph, batches: list[int], setup: Setup,
+                    progress: Progress | None = None) -> LatencyResult:
     """Latency at each batch size, smallest first; stops at the first failing batch."""
     torch = require_torch()
     check_dtype(setup.dtype)

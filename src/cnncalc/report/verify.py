@@ -12,9 +12,9 @@ from typing import Any
 
 from cnncalc.core.checks import Check, FvcoreCheck, RfCheck, Verification, VerifyRow
 from cnncalc.core.measured import LADDER, MAX_PERIOD, MEMORY, FieldResult
-from cnncalc.core.rf import Field, fmt, num
+from cnncalc.core.rf import Field, num
 from cnncalc.report.markdown import md_table
-from cnncalc.report.rows import field_json, shape_str, size_str
+from cnncalc.report.rows import field_json, pair_str, shape_str, size_str
 from cnncalc.report.terminal import captured
 
 FORMATS = ("table", "md", "json", "csv")
@@ -45,8 +45,7 @@ def fvcore_note(c: FvcoreCheck) -> str:
 def rf_text(f: Field) -> str:
     if f.is_global:
         return "global"
-    jump = fmt(f.h.jump) if f.h.jump == f.w.jump else f"{fmt(f.h.jump)}×{fmt(f.w.jump)}"
-    return f"{size_str(f)} j{jump}"
+    return f"{size_str(f)} j{pair_str(f.h.jump, f.w.jump)}"
 
 
 def rf_measured(c: RfCheck) -> str | None:
@@ -61,8 +60,7 @@ def rf_measured(c: RfCheck) -> str | None:
         return "global" if c.ok else f"{r.size[0]}×{r.size[1]} pixels"
     assert r.jump is not None
     size = str(r.size[0]) if r.size[0] == r.size[1] else f"{r.size[0]}×{r.size[1]}"
-    jump = fmt(r.jump[0]) if r.jump[0] == r.jump[1] else f"{fmt(r.jump[0])}×{fmt(r.jump[1])}"
-    return f"{size} j{jump}"
+    return f"{size} j{pair_str(*r.jump)}"
 
 
 def rf_note(row: VerifyRow) -> str:
@@ -161,7 +159,7 @@ def render(v: Verification, format: str, device: str) -> str:
                  *md_table([h or "ok" for h in HEADERS], map(cells, rows),
                            [i in RIGHT for i in range(len(HEADERS))])]
         return "\n".join(lines + ["", f"_{FVCORE_LINE}._"]) + "\n"
-    return captured(lambda console: print_table(v, rows, console))
+    return captured(lambda console: draw(console, v, rows))
 
 
 def pair_cell(c: Check, text: Any = str) -> str:
@@ -187,7 +185,7 @@ def compact_cells(r: VerifyRow) -> list[str]:
             notes(r)]
 
 
-def print_table(v: Verification, rows: list[VerifyRow], console: Any) -> None:
+def draw(console: Any, v: Verification, rows: list[VerifyRow]) -> None:
     from rich.table import Table
 
     table = Table(title=summary(v), title_justify="left")
