@@ -6,13 +6,13 @@ import math
 
 import pytest
 
-from cnncalc.core.erf_theory import NoClosedForm, Spread, mixture, sigma_of_stack, spread
+from cnncalc.core.erf_theory import UNIFORM, NoClosedForm, Spread, mixture, spread
 from cnncalc.frontends.load import analyze
 from tests.conftest import cli
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.measure.erf import areas, default_layer, measure, power_law  # noqa: E402
+from cnncalc.measure.erf import areas, default_layer, measure_erf, power_law  # noqa: E402
 from cnncalc.report.erf import binned, heatmap, scaled  # noqa: E402
 
 CONV = "{conv: {out: 2, k: 3, p: 1, bias: false}}"
@@ -21,7 +21,7 @@ CONV = "{conv: {out: 2, k: 3, p: 1, bias: false}}"
 def uniform(path: str, **kw):
     """Measure the last layer of a spec with averaging kernels and no activations."""
     g = analyze(path)
-    return g, measure(g, samples=kw.pop("samples", 2), init=kw.pop("init", "uniform"),
+    return g, measure_erf(g, samples=kw.pop("samples", 2), init=kw.pop("init", "uniform"),
                       linear=True, **kw)
 
 
@@ -31,11 +31,18 @@ def close(measured: float, expected: float, rel: float = 0.02) -> bool:
 
 # The closed form, stdlib only ---------------------------------------------------------------
 
+def stack_sigma(text: str) -> tuple[float, float]:
+    from cnncalc.frontends.stack import build_items, parse_stack
+
+    g = build_items((1, 64, 64), parse_stack(text, 1), text)
+    return spread(g, g.output.name, UNIFORM).sigma
+
+
 def test_stack_formula_is_the_sum_of_uniform_variances():
-    assert sigma_of_stack([(3, 1, 1)] * 10) == pytest.approx(math.sqrt(10 * (3**2 - 1) / 12))
+    assert stack_sigma("3x3*10") == pytest.approx((math.sqrt(10 * (3**2 - 1) / 12),) * 2)
     # stride 2 first: the later kernels sit on a grid of jump 2 → ×2² in variance
-    assert sigma_of_stack([(3, 2, 1), (3, 1, 1)]) == pytest.approx(
-        math.sqrt(8 / 12 + 2**2 * 8 / 12))  # = √(40/12) ≈ 1.826
+    assert stack_sigma("3x3 s2, 3x3") == pytest.approx(
+        (math.sqrt(8 / 12 + 2**2 * 8 / 12),) * 2)  # = √(40/12) ≈ 1.826
 
 
 def test_mixture_of_two_paths_weights_by_mass():
@@ -157,16 +164,16 @@ def test_positive_part_equals_abs_when_every_gradient_is_positive(spec):
 def test_positive_part_is_smaller_with_random_weights(spec):
     path = spec(f"- {{{CONV[1:-1]}, repeat: 3}}", input="2x15x15")
     g = analyze(path)
-    a = measure(g, samples=4, aggregate="abs")
-    p = measure(g, samples=4, aggregate="positive")
+    a = measure_erf(g, samples=4, aggregate="abs")
+    p = measure_erf(g, samples=4, aggregate="positive")
     assert sum(map(sum, p.map)) < sum(map(sum, a.map))
 
 
 def test_chunks_give_the_same_map_as_one_pass(spec):
     path = spec(f"- {{{CONV[1:-1]}, repeat: 3}}\n- relu", input="2x15x15")
     g = analyze(path)
-    one = measure(g, samples=6, chunk=6)
-    three = measure(g, samples=6, chunk=2)
+    one = measure_erf(g, samples=6, chunk=6)
+    three = measure_erf(g, samples=6, chunk=2)
     assert torch.allclose(torch.tensor(one.map), torch.tensor(three.map), rtol=1e-5)
 
 
@@ -244,7 +251,7 @@ def test_seven_3x3_with_random_weights_is_smaller_too():
 
 
 def test_stack_series_shows_the_square_root_law():
-    r = cli("erf", "--stack", "3x3", "--depth", "2,8", "--init", "uniform", "--linear",
+    r = cli("erf", "--stack", "3x3", "--depths", "2,8", "--init", "uniform", "--linear",
             "-n", "1", "-f", "md")
     assert r.code == 0, r.err
     assert "fitted a = 0.500 measured; closed form 0.500" in r.out
@@ -278,7 +285,7 @@ def test_table_prints_numbers_and_heatmap(spec):
     (["--init", "zeros"], "unknown init 'zeros'"),
     (["--aggregate", "max"], "unknown aggregate 'max'"),
     (["-f", "csv"], "unknown format 'csv'"),
-    (["--depth", "5,10"], "--depth and --relu go with --stack"),
+    (["--depth", "5,10"], "--depths and --relu go with --stack"),
 ])
 def test_errors_are_one_line(spec, args, message):
     path = spec(f"- {CONV}", input="2x15x15")
@@ -297,14 +304,14 @@ def test_cuda_missing_is_one_line(spec):
 def test_cuda_matches_cpu(spec):
     path = spec(f"- {{{CONV[1:-1]}, repeat: 4}}\n- relu", input="2x21x21")
     g = analyze(path)
-    cpu = measure(g, samples=4)
-    gpu = measure(g, samples=4, device=torch.device("cuda"))
+    cpu = measure_erf(g, samples=4)
+    gpu = measure_erf(g, samples=4, device=torch.device("cuda"))
     assert gpu.sigma == pytest.approx(cpu.sigma, rel=1e-4)
 
 
 def test_resnet18_layer2_matches_the_closed_form():
     g = analyze("resnet18", "3x128x128")
-    e = measure(g, "layer2.1.relu2", samples=1, init="uniform", linear=True)
+    e = measure_erf(g, "layer2.1.relu2", samples=1, init="uniform", linear=True)
     assert e.rf_size == (99, 99) and not e.rf_clipped  # centre unit 7·8 = 56: 56 ± 49 inside
     # the closed form follows the stem (7×7 s2, pool 3 s2), four residual mixtures and the
     # strided projection shortcut; measured and closed form agree far inside 2%
@@ -315,8 +322,8 @@ def test_resnet18_layer2_matches_the_closed_form():
 def test_stack_with_relu_differs_from_the_linear_stack():
     from cnncalc.measure.erf import stack_graph
 
-    linear = measure(stack_graph("3x3", 5, None), samples=8)
-    relu = measure(stack_graph("3x3", 5, None, relu=True), samples=8)
+    linear = measure_erf(stack_graph("3x3", 5, None), samples=8)
+    relu = measure_erf(stack_graph("3x3", 5, None, relu=True), samples=8)
     assert relu.layer == "relu5" and linear.layer == "conv5"
     assert relu.sigma != pytest.approx(linear.sigma, rel=1e-3)
     assert linear.input_shape == (4, 11 + 2 * 4, 11 + 2 * 4)  # RF 11, a margin of 4 each side
@@ -352,8 +359,8 @@ def test_ones_keep_relus_open_with_uniform_weights():
     from cnncalc.measure.erf import stack_graph
 
     g = stack_graph("3x3", 5, None, relu=True)
-    ones = measure(g, samples=1, init="uniform", inputs="ones")
-    noise = measure(g, samples=8, init="uniform", inputs="randn")
+    ones = measure_erf(g, samples=1, init="uniform", inputs="ones")
+    noise = measure_erf(g, samples=8, init="uniform", inputs="randn")
     expected = math.sqrt(5 * 8 / 12)  # ≈ 1.826: every pre-activation > 0, the ReLUs pass all
     assert close(ones.sigma[0], expected, 1e-4) and close(ones.sigma[1], expected, 1e-4)
     assert not close(noise.sigma[0], expected, 1e-4)  # zero-mean noise gates half the units

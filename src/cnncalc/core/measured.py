@@ -131,3 +131,13 @@ class Erf:
     @property
     def theory_sigma(self) -> tuple[float, float] | None:
         return self.theory.sigma if self.theory else None
+
+
+@dataclass
+class ErfSeries:
+    """Luo's figure 1: the ERF of one item stacked to each depth, and the exponents a of
+    σ ∝ depthᵃ fitted to the measured and the closed-form σ (None with fewer than two depths)."""
+
+    series: list[Erf]
+    exponent: float | None
+    exponent_closed_form: float | None

@@ -17,7 +17,7 @@ from typing import Any
 from cnncalc.core.engine import Graph
 from cnncalc.core.erf_theory import UNIFORM, NoClosedForm, Spread, spread
 from cnncalc.core.errors import BackendError, CnncalcError, did_you_mean
-from cnncalc.core.measured import THRESHOLDS, Area, Erf
+from cnncalc.core.measured import THRESHOLDS, Area, Erf, ErfSeries
 from cnncalc.measure.build import GraphNet, require_torch
 from cnncalc.measure.device import out_of_memory, synchronize
 from cnncalc.measure.gradient import (
@@ -175,10 +175,10 @@ def closed_form(g: Graph, layer: str, init: str) -> tuple[Spread | None, str]:
     return s, note
 
 
-def measure(g: Graph, layer: str | None = None, samples: int = 32, init: str = "default",
-            linear: bool = False, seed: int = 0, device: Any = "cpu", chunk: int | None = None,
-            aggregate: str = "abs", inputs: str = "randn",
-            progress: Progress | None = None) -> Erf:
+def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str = "default",
+                linear: bool = False, seed: int = 0, device: Any = "cpu",
+                chunk: int | None = None, aggregate: str = "abs", inputs: str = "randn",
+                progress: Progress | None = None) -> Erf:
     """Build the spec's net, measure its ERF and put the theory beside it."""
     torch = require_torch()
     layer = layer or default_layer(g)
@@ -204,6 +204,34 @@ def measure(g: Graph, layer: str | None = None, samples: int = 32, init: str = "
     return Erf(g.name, layer, g.input_shape, samples, init, linear, aggregate, inputs, str(dev),
                seconds, size, mid, clipped, mean, sigma, theory, note, areas(m, c),
                areas(torch.log10(1 + m), c), m.tolist())
+
+
+DEPTHS = "5,10,20,40"  # --stack's default depths: Luo's figure 1
+
+
+def check_request(spec: str | None, stack: str | None, depths: str | None, relu: bool,
+                  png: str | None) -> None:
+    """The rules of `cnncalc erf`'s options: a spec or a stack, not both; --depths and --relu
+    only with a stack; a figure (--png) only of one map."""
+    if (spec is None) == (stack is None):
+        raise CnncalcError("give a spec (file or zoo name) or --stack 3x3, not both"
+                           if spec else "give a spec (file or zoo name) or --stack 3x3")
+    if stack is None and (depths or relu):
+        raise CnncalcError("--depths and --relu go with --stack")
+    if stack is not None and png:
+        raise CnncalcError("--png draws one map: give a spec, not --stack")
+
+
+def parse_depths(text: str | None) -> list[int]:
+    """'5,10,20,40' (the default when None) -> [5, 10, 20, 40]: positive integers."""
+    text = text or DEPTHS
+    try:
+        depths = [int(d) for d in text.split(",")]
+    except ValueError:
+        depths = []
+    if not depths or min(depths) < 1:
+        raise CnncalcError(f"bad --depths {text!r}: write depths like 5,10,20,40")
+    return depths
 
 
 def power_law(depths: list[int], sigmas: list[float]) -> float:
@@ -240,13 +268,13 @@ def stack_graph(item: str, depth: int, input: str | None, relu: bool = False) ->
 
 
 def stack_series(item: str, depths: list[int], input: str | None, relu: bool = False,
-                 **options: Any) -> tuple[list[Erf], float | None, float | None]:
+                 **options: Any) -> ErfSeries:
     """Measure each depth; the fitted exponents of measured and closed-form σ against depth
     (None with fewer than two depths)."""
-    series = [measure(stack_graph(item, n, input, relu), **options) for n in depths]
+    series = [measure_erf(stack_graph(item, n, input, relu), **options) for n in depths]
     if len(set(depths)) < 2:
-        return series, None, None
+        return ErfSeries(series, None, None)
     measured = power_law(depths, [max(e.sigma) for e in series])
     theory = [e.theory_sigma for e in series]
     fitted = power_law(depths, [max(t) for t in theory if t]) if all(theory) else None
-    return series, measured, fitted
+    return ErfSeries(series, measured, fitted)
