@@ -38,7 +38,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from cnncalc.frontends.load import analyze, zoo_names
-    from cnncalc.measure.latency import Setup, measure, parse_batches
+    from cnncalc.measure.latency import Setup, measure_latency, parse_batches
     from cnncalc.report.latency import result_json
 
     specs = args.specs or zoo_names()
@@ -50,7 +50,7 @@ def main() -> None:
     for dtype in args.dtype.split(","):
         for spec in specs:
             setup = Setup(args.device, dtype, threads=args.threads, min_time=args.min_time)
-            r = measure(analyze(spec), parse_batches(args.batch), setup)
+            r = measure_latency(analyze(spec), parse_batches(args.batch), setup)
             for b in r.batches:
                 print(row(r, b), flush=True)
             if r.error:

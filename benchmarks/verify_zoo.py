@@ -10,10 +10,10 @@ import time
 
 import torch
 
+from cnncalc.core.checks import compare
 from cnncalc.frontends.load import analyze, zoo_names
-from cnncalc.measure.counts import measure
+from cnncalc.measure.counts import measure_counts
 from cnncalc.measure.field import measure_fields, select
-from cnncalc.report.verify import verify_rows
 
 
 def main(argv: list[str]) -> None:
@@ -25,14 +25,16 @@ def main(argv: list[str]) -> None:
         t = time.perf_counter()
         g = analyze(name)
         dev = torch.device("cpu")
-        rows = verify_rows(g, measure(g, dev), measure_fields(g, select(g, rf), dev))
+        rows = compare(g, measure_counts(g, dev), measure_fields(g, select(g, rf), dev)).rows
         seconds = time.perf_counter() - t
         bad = [r.layer.name for r in rows if not r.agrees]
-        measured = [r for r in rows if r.field is not None and r.field.status in ("ok", "global")]
+        measured = [r for r in rows
+                    if r.rf.measured is not None and r.rf.measured.status in ("ok", "global")]
         why: dict[str, int] = {}
         for r in rows:
-            if r.field is not None and r.field.status not in ("ok", "global"):
-                why[r.field.status] = why.get(r.field.status, 0) + 1
+            f = r.rf.measured
+            if f is not None and f.status not in ("ok", "global"):
+                why[f.status] = why.get(f.status, 0) + 1
         result = "all agree" if not bad else f"{len(bad)} disagree: {', '.join(bad[:3])}"
         agree = sum(r.rf.ok is True for r in measured)
         print(f"| {name} | {len(rows)} | {result} | {len(measured)} ({agree}) | "

@@ -35,21 +35,14 @@ ENTRY = {"cnncalc": "api", "cnncalc.__main__": "cli", "cnncalc.spec": "frontends
 
 # Known today (issue 13): fixes are under way in src/. Each case below is xfail(strict=True):
 # when a fix lands the test passes, strict xfail turns that into a failure, and the entry goes.
-KNOWN_WRONG_ARROWS = {
-    "cnncalc.measure.erf": "measure -> frontends: stack_graph imports frontends.load and "
-                           "frontends.stack (inside the function)",
-    "cnncalc.report.erf": "report -> measure: measure.erf's Erf and Area, under TYPE_CHECKING",
-    "cnncalc.report.latency": "report -> measure: measure.latency's records, under TYPE_CHECKING",
-    "cnncalc.report.verify": "report -> measure: measure.field and measure.counts at module level",
+KNOWN_WRONG_ARROWS: dict[str, str] = {
 }
 KNOWN_CYCLES: list[list[str]] = []
 KNOWN_NOT_STDLIB = {
     "cnncalc.core.filters": "imports numpy and PIL (inside functions, for .npy files and images)",
 }
 TORCH_HOME = "cnncalc.core.optional"  # require_torch(): torch's import, inside the function
-KNOWN_TORCH_AT_IMPORT = {
-    "cnncalc.report.verify": "imports measure.field at module level, which imports torch",
-}
+KNOWN_TORCH_AT_IMPORT: dict[str, str] = {}
 
 
 # The import graph, from the source ---------------------------------------------------------------

@@ -356,7 +356,7 @@ CASES: list[Case] = [
          args=("shapes", SPEC, "-f", "yaml")),
     Case("The command line", "apply: too much work", "values to visit, more than the 1,000,000 "
          "apply computes", "apply is for small worked examples: lower the padding or the kernel.",
-         args=("apply", "-i", "[[1,2],[3,4]]", "-k", "[[1]]", "-p", "1000")),
+         args=("apply", "-m", "[[1,2],[3,4]]", "-k", "[[1]]", "-p", "1000")),
     Case("The command line", "No such layer to explain", "no layer named 'c9' in lenet5",
          "Give a layer name from the table (or a group's name for all layers under it).",
          args=("shapes", "lenet5", "--explain", "-l", "c9")),
@@ -377,20 +377,20 @@ CASES: list[Case] = [
     Case("The calculators", "Kernel larger than the input (conv)", "layer conv: conv on 1×8×8: "
          "conv kernel 9", "Pad, or use a smaller kernel.", args=("conv", "8", "-k", "9")),
     Case("The calculators", "Ragged matrix", "the input must be a rectangular matrix",
-         "Every row has the same length.", args=("apply", "-i", "[[1,2],[3]]", "-k", "blur")),
+         "Every row has the same length.", args=("apply", "-m", "[[1,2],[3]]", "-k", "blur")),
     Case("The calculators", "Infinite value", "the input holds inf; only finite numbers",
          "1e999 is infinity in floating point; use finite numbers.",
-         args=("apply", "-i", "[[1e999]]", "-k", "blur")),
+         args=("apply", "-m", "[[1e999]]", "-k", "blur")),
     Case("The calculators", "Unknown kernel name", "unknown kernel 'sobl'",
          "Use a named kernel (the hint names the closest) or a matrix.",
-         args=("apply", "-i", "[[1]]", "-k", "sobl")),
+         args=("apply", "-m", "[[1]]", "-k", "sobl")),
     Case("The calculators", "No input file", "no file 'nofile.csv'",
          "Give a matrix inline, or the path of a .csv, .npy or image.",
-         args=("apply", "-i", "nofile.csv", "-k", "blur")),
+         args=("apply", "-m", "nofile.csv", "-k", "blur")),
     Case("The calculators", "Unknown operation", "unknown --op 'min'; choose conv, max or avg",
-         "Use conv, max or avg.", args=("apply", "-i", "[[1]]", "--op", "min")),
+         "Use conv, max or avg.", args=("apply", "-m", "[[1]]", "--op", "min")),
     Case("The calculators", "Conv without kernel", "give the kernel with -k",
-         "Name a kernel (sobel_x, blur, ...) or give a matrix.", args=("apply", "-i", "[[1]]")),
+         "Name a kernel (sobel_x, blur, ...) or give a matrix.", args=("apply", "-m", "[[1]]")),
     # torch ----------------------------------------------------------------------------------
     Case("The torch backend", "torch not installed", "torch is not installed",
          "The analytic commands need no torch; the measuring ones do: "
@@ -400,7 +400,7 @@ CASES: list[Case] = [
     Case("The torch backend", "Unknown device", "unknown device 'gpu'",
          "Use cpu, cuda or cuda:N.", call=_bad_device),
     Case("The torch backend", "Out of memory", "out of memory at batch 512",
-         "Lower `--batch` (or the input size); the message names the batch that failed.",
+         "Lower `--batches` (or the input size); the message names the batch that failed.",
          call=_oom),
     Case("The torch backend", "A kind torch cannot build", "the torch backend cannot build "
          "kind 'mystery'", "A bug: every registered kind has a builder (a test checks it); "

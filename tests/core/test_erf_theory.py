@@ -6,17 +6,24 @@ import math
 
 import pytest
 
-from cnncalc.core.erf_theory import NoClosedForm, Spread, mixture, sigma_of_stack, spread
+from cnncalc.core.erf_theory import UNIFORM, NoClosedForm, Spread, mixture, spread
 from cnncalc.frontends.load import analyze
 
 CONV = "{conv: {out: 2, k: 3, p: 1, bias: false}}"
 
 
+def stack_sigma(text: str) -> tuple[float, float]:
+    from cnncalc.frontends.stack import build_items, parse_stack
+
+    g = build_items((1, 64, 64), parse_stack(text, 1), text)
+    return spread(g, g.output.name, UNIFORM).sigma
+
+
 def test_stack_formula_is_the_sum_of_uniform_variances():
-    assert sigma_of_stack([(3, 1, 1)] * 10) == pytest.approx(math.sqrt(10 * (3**2 - 1) / 12))
+    assert stack_sigma("3x3*10") == pytest.approx((math.sqrt(10 * (3**2 - 1) / 12),) * 2)
     # stride 2 first: the later kernels sit on a grid of jump 2 → ×2² in variance
-    assert sigma_of_stack([(3, 2, 1), (3, 1, 1)]) == pytest.approx(
-        math.sqrt(8 / 12 + 2**2 * 8 / 12))  # = √(40/12) ≈ 1.826
+    assert stack_sigma("3x3 s2, 3x3") == pytest.approx(
+        (math.sqrt(8 / 12 + 2**2 * 8 / 12),) * 2)  # = √(40/12) ≈ 1.826
 
 
 def test_mixture_of_two_paths_weights_by_mass():

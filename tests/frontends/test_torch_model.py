@@ -263,7 +263,7 @@ def test_traced_module_equals_its_yaml_twin_layer_by_layer(model, twin):
     expected = yaml_graph(twin)
     net = model()
     g = trace_graph(net, expected.input_shape)
-    assert g.meta["partial"] == [] and g.meta["notes"] == []
+    assert g.partial == [] and g.notes == []
     assert rows(g) == rows(expected)  # kind, in/out shapes, params, MACs, RF, per layer
     assert g.totals() == expected.totals()
     assert g.totals().params == sum(p.numel() for p in net.parameters())
@@ -306,7 +306,7 @@ def test_unsupported_op_gives_a_partial_result_naming_it(tmp_path):
 
     net = Odd()
     g = trace_graph(net, (3, 16, 16))
-    partial = "\n".join(g.meta["partial"])
+    partial = "\n".join(map(str, g.partial))
     assert "unmapped module PReLU at act" in partial
     assert "unmapped torch.roll" in partial and "test_torch_model.py:" in partial
     assert "unmapped module PixelShuffle at shuffle" in partial
@@ -401,7 +401,7 @@ def test_zoo_round_trip_through_torch_and_fx(name):
     with torch.device("meta"):  # no weights to initialise: shapes only
         net = build_module(g)
     traced = trace_graph(net, g.input_shape, where=name)
-    assert traced.meta["partial"] == []
+    assert traced.partial == []
     again = build(parse_spec(graph_to_yaml(traced), f"{name}.yaml"))
     assert rows(again, names=True) == rows(g, names=True)
     assert again.totals() == g.totals()
@@ -471,7 +471,7 @@ def test_functional_forms_and_tuples_from_unmapped_ops():
     assert [k[1] for k in kinds[10:]] == ["unmapped", "unmapped", "flatten", "linear"]
     assert kinds[11][2] == (12, 4, 4)  # the slice keeps 12 of 18 channels, shape as traced
     assert g.nodes["fc"].macs == 12 * 4 * 4 * 5  # = 960
-    partial = g.meta["partial"]
+    partial = [str(p) for p in g.partial]
     assert len(partial) == 2 and "unmapped Tensor.sort" in partial[0]
     assert "unmapped _operator.getitem" in partial[1]  # the [:, :12] channel slice
     assert g.totals().params == sum(p.numel() for p in net.parameters())
@@ -487,7 +487,7 @@ def test_channel_shuffle_written_with_view_and_transpose():
     g = trace_graph(nn.Sequential(nn.Conv2d(3, 8, 1), Shuffle()), (3, 4, 4))
     assert [(x.kind, x.args.get("groups"), x.out_shape) for x in g.layers] == \
         [("conv", 1, (8, 4, 4)), ("shuffle", 2, (8, 4, 4))]
-    assert g.meta["partial"] == []
+    assert g.partial == []
 
 
 def test_a_model_that_fails_on_the_input_is_one_line(tmp_path):
@@ -510,7 +510,7 @@ def test_output_that_is_not_the_last_row_is_noted():
             return y
 
     g = trace_graph(Early(), (3, 8, 8))
-    assert g.meta["notes"] == ["forward returns conv, not the last row; every traced layer "
+    assert [str(n) for n in g.notes] == ["forward returns conv, not the last row; every traced layer "
                                "is still counted"]
 
 
@@ -531,8 +531,8 @@ def test_functional_conv_with_module_weights():
     ]
     # one shared tensor of 4·4·3·3 = 144: counted at its first use, as torch counts it
     assert [x.params for x in g.layers] == [144, 0]
-    assert g.meta["notes"] == ["conv2 reuses parameters counted at their first use"]
-    assert g.totals().params == 144 and g.meta["partial"] == []
+    assert [str(n) for n in g.notes] == ["conv2 reuses parameters counted at their first use"]
+    assert g.totals().params == 144 and g.partial == []
 
 
 def test_a_module_called_twice_counts_its_parameters_once():
@@ -565,7 +565,7 @@ def test_parameters_forward_never_uses_are_named():
 
     g = trace_graph(Aux(), (3, 4, 4))
     assert g.totals().params == 4 * 3 + 4  # = 16; the 4·7 + 7 = 35 of aux are not counted
-    assert g.meta["notes"] == [
+    assert [str(n) for n in g.notes] == [
         "35 parameters are not used by forward and not counted (aux.weight, aux.bias)",
         "forward returns several values; the last row is the last layer traced"]
 
@@ -641,9 +641,9 @@ def test_receptive_fields_after_an_unmapped_op_are_flagged(tmp_path):
 def test_upsample_to_a_size_maps_when_it_is_an_integer_scale():
     up = trace_graph(nn.Sequential(nn.Conv2d(3, 4, 1), nn.Upsample(size=(32, 48))), (3, 16, 16))
     assert up.layers[1].kind == "upsample" and up.output.out_shape == (4, 32, 48)
-    assert up.meta["partial"] == []
+    assert up.partial == []
     odd = trace_graph(nn.Sequential(nn.Conv2d(3, 4, 1), nn.Upsample(size=20)), (3, 16, 16))
     assert odd.layers[1].kind == "unmapped" and odd.output.out_shape == (4, 20, 20)
     assert "unmapped module Upsample (size= that is not an integer multiple" in \
-        odd.meta["partial"][0]
-    assert "NoneType" not in odd.meta["partial"][0]
+        str(odd.partial[0])
+    assert "NoneType" not in str(odd.partial[0])

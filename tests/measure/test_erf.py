@@ -11,7 +11,7 @@ from tests.conftest import cli
 
 torch = pytest.importorskip("torch")
 
-from cnncalc.measure.erf import areas, default_layer, measure, power_law  # noqa: E402
+from cnncalc.measure.erf import areas, default_layer, measure_erf, power_law  # noqa: E402
 from cnncalc.report.erf import binned, heatmap, scaled  # noqa: E402
 
 CONV = "{conv: {out: 2, k: 3, p: 1, bias: false}}"
@@ -20,7 +20,7 @@ CONV = "{conv: {out: 2, k: 3, p: 1, bias: false}}"
 def uniform(path: str, **kw):
     """Measure the last layer of a spec with averaging kernels and no activations."""
     g = analyze(path)
-    return g, measure(g, samples=kw.pop("samples", 2), init=kw.pop("init", "uniform"),
+    return g, measure_erf(g, samples=kw.pop("samples", 2), init=kw.pop("init", "uniform"),
                       linear=True, **kw)
 
 
@@ -127,16 +127,16 @@ def test_positive_part_equals_abs_when_every_gradient_is_positive(spec):
 def test_positive_part_is_smaller_with_random_weights(spec):
     path = spec(f"- {{{CONV[1:-1]}, repeat: 3}}", input="2x15x15")
     g = analyze(path)
-    a = measure(g, samples=4, aggregate="abs")
-    p = measure(g, samples=4, aggregate="positive")
+    a = measure_erf(g, samples=4, aggregate="abs")
+    p = measure_erf(g, samples=4, aggregate="positive")
     assert sum(map(sum, p.map)) < sum(map(sum, a.map))
 
 
 def test_chunks_give_the_same_map_as_one_pass(spec):
     path = spec(f"- {{{CONV[1:-1]}, repeat: 3}}\n- relu", input="2x15x15")
     g = analyze(path)
-    one = measure(g, samples=6, chunk=6)
-    three = measure(g, samples=6, chunk=2)
+    one = measure_erf(g, samples=6, chunk=6)
+    three = measure_erf(g, samples=6, chunk=2)
     assert torch.allclose(torch.tensor(one.map), torch.tensor(three.map), rtol=1e-5)
 
 
@@ -214,7 +214,7 @@ def test_seven_3x3_with_random_weights_is_smaller_too():
 
 
 def test_stack_series_shows_the_square_root_law():
-    r = cli("erf", "--stack", "3x3", "--depth", "2,8", "--init", "uniform", "--linear",
+    r = cli("erf", "--stack", "3x3", "--depths", "2,8", "--init", "uniform", "--linear",
             "-n", "1", "-f", "md")
     assert r.code == 0, r.err
     assert "fitted a = 0.500 measured; closed form 0.500" in r.out
@@ -248,7 +248,7 @@ def test_table_prints_numbers_and_heatmap(spec):
     (["--init", "zeros"], "unknown init 'zeros'"),
     (["--aggregate", "max"], "unknown aggregate 'max'"),
     (["-f", "csv"], "unknown format 'csv'"),
-    (["--depth", "5,10"], "--depth and --relu go with --stack"),
+    (["--depth", "5,10"], "--depths and --relu go with --stack"),
 ])
 def test_errors_are_one_line(spec, args, message):
     path = spec(f"- {CONV}", input="2x15x15")
@@ -267,14 +267,14 @@ def test_cuda_missing_is_one_line(spec):
 def test_cuda_matches_cpu(spec):
     path = spec(f"- {{{CONV[1:-1]}, repeat: 4}}\n- relu", input="2x21x21")
     g = analyze(path)
-    cpu = measure(g, samples=4)
-    gpu = measure(g, samples=4, device=torch.device("cuda"))
+    cpu = measure_erf(g, samples=4)
+    gpu = measure_erf(g, samples=4, device=torch.device("cuda"))
     assert gpu.sigma == pytest.approx(cpu.sigma, rel=1e-4)
 
 
 def test_resnet18_layer2_matches_the_closed_form():
     g = analyze("resnet18", "3x128x128")
-    e = measure(g, "layer2.1.relu2", samples=1, init="uniform", linear=True)
+    e = measure_erf(g, "layer2.1.relu2", samples=1, init="uniform", linear=True)
     assert e.rf_size == (99, 99) and not e.rf_clipped  # centre unit 7·8 = 56: 56 ± 49 inside
     # the closed form follows the stem (7×7 s2, pool 3 s2), four residual mixtures and the
     # strided projection shortcut; measured and closed form agree far inside 2%
@@ -283,10 +283,10 @@ def test_resnet18_layer2_matches_the_closed_form():
 
 
 def test_stack_with_relu_differs_from_the_linear_stack():
-    from cnncalc.measure.erf import stack_graph
+    from cnncalc.frontends.stack import stack_graph
 
-    linear = measure(stack_graph("3x3", 5, None), samples=8)
-    relu = measure(stack_graph("3x3", 5, None, relu=True), samples=8)
+    linear = measure_erf(stack_graph("3x3", 5, None), samples=8)
+    relu = measure_erf(stack_graph("3x3", 5, None, relu=True), samples=8)
     assert relu.layer == "relu5" and linear.layer == "conv5"
     assert relu.sigma != pytest.approx(linear.sigma, rel=1e-3)
     assert linear.input_shape == (4, 11 + 2 * 4, 11 + 2 * 4)  # RF 11, a margin of 4 each side
@@ -319,11 +319,11 @@ def test_depthwise_conv_keeps_channels_apart(spec):
 
 
 def test_ones_keep_relus_open_with_uniform_weights():
-    from cnncalc.measure.erf import stack_graph
+    from cnncalc.frontends.stack import stack_graph
 
     g = stack_graph("3x3", 5, None, relu=True)
-    ones = measure(g, samples=1, init="uniform", inputs="ones")
-    noise = measure(g, samples=8, init="uniform", inputs="randn")
+    ones = measure_erf(g, samples=1, init="uniform", inputs="ones")
+    noise = measure_erf(g, samples=8, init="uniform", inputs="randn")
     expected = math.sqrt(5 * 8 / 12)  # ≈ 1.826: every pre-activation > 0, the ReLUs pass all
     assert close(ones.sigma[0], expected, 1e-4) and close(ones.sigma[1], expected, 1e-4)
     assert not close(noise.sigma[0], expected, 1e-4)  # zero-mean noise gates half the units

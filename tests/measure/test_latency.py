@@ -133,8 +133,8 @@ def test_table_and_markdown_show_the_header_and_the_slowest_layers():
 
 @pytest.mark.parametrize(("args", "message"), [
     (("--dtype", "float64"), "unknown dtype 'float64'; choose float32, float16, bfloat16"),
-    (("-b", "1,x"), "--batch wants positive integers separated by commas, got '1,x'"),
-    (("-b", "0"), "--batch wants positive integers separated by commas, got '0'"),
+    (("-b", "1,x"), "--batches wants positive integers separated by commas, got '1,x'"),
+    (("-b", "0"), "--batches wants positive integers separated by commas, got '0'"),
     (("-f", "xml"), "unknown format 'xml'; choose one of table, md, json, csv"),
     (("--device", "tpu"), "unknown device 'tpu'; choose cpu, cuda or cuda:N"),
 ])
@@ -185,7 +185,7 @@ def test_progress_is_reported_per_stage():
     seen: dict[str, float] = {}
     g = analyze("lenet5")
     setup = lat.Setup(min_time=0.01, per_layer=True, peak_gflops=50.0)
-    lat.measure(g, [1, 3], setup, lambda label, done: seen.__setitem__(label, done))
+    lat.measure_latency(g, [1, 3], setup, lambda label, done: seen.__setitem__(label, done))
     assert {"batch 1", "batch 3", "per layer, batch 1", "per layer, batch 3"} <= set(seen)
     assert all(0 <= v <= 1 for v in seen.values()) and seen["batch 3"] == 1.0
 

@@ -7,7 +7,8 @@ import io
 from rich.console import Console
 
 from cnncalc.core.engine import Graph
-from cnncalc.report.render import print_table, render, shapes_columns
+from cnncalc.report.render import draw, render, shapes_columns
+from cnncalc.report.rows import rows
 
 
 def tiny() -> Graph:
@@ -43,8 +44,8 @@ MACs = conv/linear multiply-accumulates without bias (= FlopCounterMode/2); FLOP
 def test_table_at_a_fixed_width():
     # params 8·3·3·3 + 8 = 224 and 2048·10 + 10 = 20,490; MACs 224−8 = 216 × 32·32 = 221,184
     # and 20,480; activations (8·32·32 + 8·16·16 + 2048 + 10)·4 bytes = 49,192 B = 48.04 KiB
-    buf = io.StringIO()
-    print_table(tiny(), shapes_columns(1, False), console=Console(width=140, file=buf))
+    buf, g = io.StringIO(), tiny()
+    draw(Console(width=140, file=buf), g, shapes_columns(1, False), rows(g), totals=True)
     assert [line.rstrip() for line in buf.getvalue().splitlines()] == TABLE.splitlines()
 
 

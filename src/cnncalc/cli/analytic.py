@@ -31,21 +31,21 @@ LayerOpt = Annotated[str | None, typer.Option(
     "--layer", "-l", help="With --explain: only this layer (or the layers under this name).")]
 
 
-def explain(g: Graph, layer: str | None, fmt: str, rf_only: bool) -> None:
+def explain(g: Graph, layer: str | None, format: str, rf_only: bool) -> None:
     """Print the worked derivation of every layer, or of the layers named `layer`."""
     from cnncalc.core.errors import did_you_mean
     from cnncalc.report.answer import FORMATS, render
     from cnncalc.report.explain import LATEX, TEXT
     from cnncalc.report.interview import explain_answer
 
-    check_format(fmt, FORMATS)
+    check_format(format, FORMATS)
     layers = g.layers if layer is None else \
         [x for x in g.layers if x.name == layer or x.name.startswith(layer + ".")]
     if not layers:
         raise CnncalcError(f"no layer named {layer!r} in {g.name}",
                            hint=did_you_mean(layer or "", [x.name for x in g.layers]))
-    nt = LATEX if fmt == "latex" else TEXT
-    emit(render(explain_answer(g, layers, rf_only, nt), fmt))
+    nt = LATEX if format == "latex" else TEXT
+    emit(render(explain_answer(g, layers, rf_only, nt), format))
 
 
 @app.command()
@@ -61,15 +61,13 @@ def shapes(spec: SpecArg, input: InputOpt = None, batch: BatchOpt = 1,
     Example: cnncalc shapes resnet50 --depth 1
     """
     from cnncalc.frontends.load import analyze
-    from cnncalc.report.render import FORMATS, print_table, render, shapes_columns
+    from cnncalc.report.render import FORMATS, render, shapes_columns
 
     g = analyze(spec, input, batch, arg)
     if explain_ or layer:
         return explain(g, layer, format, rf_only=False)
     check_format(format, FORMATS)
-    cols = shapes_columns(batch, all_ops)
-    text = render(g, cols, format, depth)
-    emit(text) if text is not None else print_table(g, cols, depth)
+    emit(render(g, shapes_columns(batch, all_ops), format, depth))
 
 
 @app.command()
@@ -87,7 +85,7 @@ def rf(spec: Annotated[str | None, typer.Argument(
 
     Example: cnncalc rf vgg16; cnncalc rf --stack "3x3 d1,d2,d4,d8" --explain
     """
-    from cnncalc.report.render import FORMATS, print_table, render, rf_columns
+    from cnncalc.report.render import FORMATS, render, rf_columns
 
     if (spec is None) == (stack is None):
         raise CnncalcError("give a spec (file or zoo name) or --stack, not both"
@@ -105,5 +103,4 @@ def rf(spec: Annotated[str | None, typer.Argument(
     if explain_ or layer:
         return explain(g, layer, format, rf_only=True)
     check_format(format, FORMATS)
-    text = render(g, rf_columns(), format, depth, totals=False)
-    emit(text) if text is not None else print_table(g, rf_columns(), depth, totals=False)
+    emit(render(g, rf_columns(), format, depth, totals=False))

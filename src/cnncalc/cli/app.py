@@ -60,9 +60,9 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def check_format(fmt: str, allowed: tuple[str, ...]) -> None:
-    if fmt not in allowed:
-        raise CnncalcError(f"unknown format {fmt!r}; choose one of {', '.join(allowed)}")
+def check_format(format: str, allowed: tuple[str, ...]) -> None:
+    if format not in allowed:
+        raise CnncalcError(f"unknown format {format!r}; choose one of {', '.join(allowed)}")
 
 
 def emit(text: str | None) -> None:

@@ -17,24 +17,11 @@ from cnncalc.cli.app import (
     emit,
     handle_errors,
 )
-from cnncalc.core.errors import CnncalcError
-
-DEPTHS = "5,10,20,40"  # --stack's default depths: Luo's figure 1
 
 
 def samples_done(update: Any) -> Callable[[int, int], None] | None:
     """The measurement's (done, total) callback as a row of the progress bar."""
     return None if update is None else lambda done, total: update("samples", done, total)
-
-
-def parse_depths(text: str) -> list[int]:
-    try:
-        depths = [int(d) for d in text.split(",")]
-    except ValueError:
-        depths = []
-    if not depths or min(depths) < 1:
-        raise CnncalcError(f"bad --depth {text!r}: write depths like 5,10,20,40")
-    return depths
 
 
 @app.command()
@@ -71,55 +58,43 @@ def erf(spec: Annotated[str | None, typer.Argument(
         = True,
         stack: Annotated[str | None, typer.Option(
             "--stack", help="Measure stacks of this item (the `rf --stack` shorthand, e.g. "
-                            "3x3) at each --depth instead of a spec.")] = None,
-        depth: Annotated[str | None, typer.Option(
-            "--depth", help="With --stack: depths (default 5,10,20,40).")] = None,
+                            "3x3) at each of --depths instead of a spec.")] = None,
+        depths: Annotated[str | None, typer.Option(
+            "--depths", "--depth", help="With --stack: depths, comma-separated (default "
+                                        "5,10,20,40).")] = None,
         relu: Annotated[bool, typer.Option(
             "--relu", help="With --stack: a ReLU after each conv.")] = False,
         format: FormatOpt = "table", arg: ArgOpt = None) -> None:
     """Effective receptive field: the gradient of a unit's centre over random inputs, its
     Gaussian σ, contribution areas, and the theoretical RF and closed-form σ beside them.
 
-    Example: cnncalc erf --stack 3x3 --depth 7 --init uniform --linear;
+    Example: cnncalc erf --stack 3x3 --depths 7 --init uniform --linear;
     cnncalc erf resnet18 --input 3x128x128 --layer layer2.1.relu2 --png erf.png
     """
     from cnncalc.measure.device import pick_device
-    from cnncalc.measure.erf import measure, stack_series
+    from cnncalc.measure.erf import check_request, measure_erf, parse_depths, stack_series
     from cnncalc.report import erf as report
     from cnncalc.report.progress import progress
 
     check_format(format, report.FORMATS)
-    if (spec is None) == (stack is None):
-        raise CnncalcError("give a spec (file or zoo name) or --stack 3x3, not both"
-                           if spec else "give a spec (file or zoo name) or --stack 3x3")
-    if stack is None and (depth or relu):
-        raise CnncalcError("--depth and --relu go with --stack")
-    if stack is not None and png:
-        raise CnncalcError("--png draws one map: give a spec, not --stack")
+    check_request(spec, stack, depths, relu, png)
     if png:
         report.check_png(png)
-    options = dict(samples=samples, init=init, linear=linear, seed=seed,
+    options = dict(layer=layer, samples=samples, init=init, linear=linear, seed=seed,
                    device=pick_device(device), chunk=chunk, aggregate=aggregate, inputs=inputs)
     if stack is not None:
+        from cnncalc.frontends.stack import stack_graph
+
+        depth_list = parse_depths(depths)
+        graphs = [stack_graph(stack, n, input, relu) for n in depth_list]
         with progress() as update:
-            series, a, a_theory = stack_series(stack, parse_depths(depth or DEPTHS), input,
-                                               relu, layer=layer, progress=samples_done(update),
-                                               **options)
-        text = report.series_text(series, a, a_theory, format)
-        return emit(text) if text is not None else report.print_series(series, a, a_theory)
+            series = stack_series(graphs, depth_list, progress=samples_done(update), **options)
+        return emit(report.render(series, format))
     from cnncalc.frontends.load import analyze
 
     g = analyze(spec, input, args=arg)  # type: ignore[arg-type]
     with progress() as update:
-        e = measure(g, layer, progress=samples_done(update), **options)  # type: ignore[arg-type]
+        e = measure_erf(g, progress=samples_done(update), **options)  # type: ignore[arg-type]
     if png:
         report.save_png(e, png, log)
-    if format == "table":
-        from rich.console import Console
-
-        console = Console()
-        report.print_table(e, console)
-        if heatmap:
-            console.print(report.heatmap(e, log, max(8, min(48, console.width // 2 - 1))))
-    else:
-        emit(report.to_json(g, e) if format == "json" else report.to_md(e))
+    emit(report.render(e, format, g, heatmap, log))

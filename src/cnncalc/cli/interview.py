@@ -25,17 +25,17 @@ WeightsOnlyOpt = Annotated[bool, typer.Option(
     "--bias/--no-bias", help="Count the bias too (default: weights only, as the textbooks).")]
 
 
-def _out(answer: Any, fmt: str) -> None:
+def _out(answer: Any, format: str) -> None:
     from cnncalc.report.answer import render
-    emit(render(answer, fmt))
+    emit(render(answer, format))
 
 
-def _notation(fmt: str) -> Any:
+def _notation(format: str) -> Any:
     from cnncalc.report.answer import FORMATS
     from cnncalc.report.explain import LATEX, TEXT
 
-    check_format(fmt, FORMATS)
-    return LATEX if fmt == "latex" else TEXT
+    check_format(format, FORMATS)
+    return LATEX if format == "latex" else TEXT
 
 
 @app.command()
@@ -189,24 +189,12 @@ def fc_vs_conv(size: Annotated[str, typer.Argument(
     _out(fc_vs_conv_answer(fc, one_layer("conv", shape, conv_args, "conv"), explain, nt), format)
 
 
-MAX_WORK = {"list": 1_000_000, "array": 200_000_000}  # window cells visited, exact / numpy
-
-
-def _check_work(x: Any, out: tuple[int, ...], k: tuple[int, int]) -> None:
-    """Refuse a run that would take minutes (a huge padding on a small matrix)."""
-    work = out[0] * out[1] * k[0] * k[1]
-    limit = MAX_WORK["list" if isinstance(x, list) else "array"]
-    if work > limit:
-        raise CnncalcError(f"the output is {out[0]}×{out[1]} cells of {k[0]}×{k[1]} windows: "
-                           f"{work:,} values to visit, more than the {limit:,} apply computes; "
-                           "lower the padding or the kernel size")
-
-
 @app.command()
 @handle_errors
-def apply(input: Annotated[str, typer.Option(
-              "--input", "-i", help="A matrix like [[1,2],[3,4]], a .csv or .npy file, or an "
-                                    "image (read as grayscale).")],
+def apply(matrix: Annotated[str, typer.Option(
+              "--matrix", "-m", "--input", "-i",
+              help="A matrix like [[1,2],[3,4]], a .csv or .npy file, or an image (read as "
+                   "grayscale).")],
           kernel: Annotated[str | None, typer.Option(
               "--kernel", "-k", help="conv: a matrix or a name (sobel_x, sobel_y, laplacian, "
                                      "blur, vertical, horizontal, identity, ...); max/avg: the "
@@ -227,59 +215,15 @@ def apply(input: Annotated[str, typer.Option(
     """Run a convolution or a pooling on a small matrix, a file or an image, and print the
     output matrix; --at i,j shows the worked dot product (or max / mean) of one cell.
 
-    Example: cnncalc apply -i "[[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]]" --op max -k 2
+    Example: cnncalc apply -m "[[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]]" --op max -k 2
     """
     from cnncalc.core import filters
-    from cnncalc.core.layers.common import pads, pair
-    from cnncalc.frontends.stack import one_layer, pair_value
-    from cnncalc.report.explain import cell_step
+    from cnncalc.frontends.apply import apply as run
     from cnncalc.report.interview import apply_answer
 
     nt = _notation(format)
-    if op not in ("conv", "max", "avg"):
-        raise CnncalcError(f"unknown --op {op!r}; choose conv, max or avg")
-    x = filters.load_input(input)
-    h, w = filters.dims(x)
-    args: dict[str, Any] = {"padding": pair_value(padding, "padding", ("same", "valid"))}
-    weights, name = None, None
-    if op == "conv":
-        if kernel is None:
-            raise CnncalcError("give the kernel with -k: a name such as sobel_x, or a matrix")
-        weights = filters.kernel_arg(kernel)
-        weights = filters.flipped(weights) if flip else weights
-        name = kernel.strip().lower() if kernel.strip().lower() in filters.KERNELS else None
-        args.update(out=1, kernel_size=list(filters.dims(weights)), bias=False,
-                    stride=pair_value(stride or "1", "stride"))
-    else:
-        args.update(kernel_size=pair_value(kernel or "2", "window size"),
-                    stride=pair_value(stride, "stride") if stride else None)
-    g = one_layer({"conv": "conv", "max": "maxpool", "avg": "avgpool"}[op], (1, h, w), args, op)
-    layer = g.layers[0]
-    k, s = pair(layer.args["kernel_size"]), pair(layer.args["stride"])
-    lead = (pads(layer.args, 0)[0], pads(layer.args, 1)[0])
-    _check_work(x, layer.out_shape[1:], k)
-    result = filters.run(x, op, weights, k, s, lead, layer.out_shape[1:])
-    cell = None
-    if at is not None:
-        i, j = _cell(at, layer.out_shape[1:])
-        win = filters.window(x, i, j, k, s, lead)
-        value = filters.to_lists(result)[i][j] if isinstance(result, list) else result[i][j].item()
-        cell = cell_step(op, i, j, win, weights, value, (i * s[0] - lead[0], j * s[1] - lead[1]),
-                         nt)
-    ans = apply_answer(g, op, x, weights, name, result, cell, explain, nt)
-    if flip:
-        ans.notes.append("kernel flipped by 180° (true convolution); frameworks compute "
-                         "cross-correlation and do not flip")
+    applied = run(matrix, kernel, op, stride, padding, at, flip)
+    ans = apply_answer(applied, explain, nt)
     if out is not None:
-        ans.notes.append(f"wrote {out}: {filters.save_png(result, str(out))}")
+        ans.notes.append(f"wrote {out}: {filters.save_png(applied.output, str(out))}")
     _out(ans, format)
-
-
-def _cell(text: str, shape: tuple[int, ...]) -> tuple[int, int]:
-    parts = text.replace(" ", "").split(",")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise CnncalcError(f"--at takes a cell as i,j (0-based), got {text!r}")
-    i, j = int(parts[0]), int(parts[1])
-    if i >= shape[0] or j >= shape[1]:
-        raise CnncalcError(f"--at {i},{j} is outside the {shape[0]}×{shape[1]} output")
-    return i, j

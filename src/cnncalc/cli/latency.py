@@ -24,8 +24,8 @@ from cnncalc.cli.app import (
 @handle_errors
 def latency(
     spec: SpecArg, input: InputOpt = None,
-    batch: Annotated[str, typer.Option(
-        "--batch", "-b", help="Batch sizes, comma-separated: 1,8,32.")] = "1",
+    batches: Annotated[str, typer.Option(
+        "--batches", "--batch", "-b", help="Batch sizes, comma-separated: 1,8,32.")] = "1",
     device: DeviceOpt = "cpu",
     dtype: Annotated[str, typer.Option(
         "--dtype", help="float32, float16 or bfloat16.")] = "float32",
@@ -53,23 +53,22 @@ def latency(
     analytic MACs and the fraction of the device's peak; with --per-layer, each layer's time on
     a roofline. Out of memory at a batch keeps the smaller batches' results (exit code 2).
 
-    Example: cnncalc latency resnet18 --batch 1,8 --per-layer
+    Example: cnncalc latency resnet18 --batches 1,8 --per-layer
     """
     from cnncalc.frontends.load import analyze
-    from cnncalc.measure.latency import Setup, check_dtype, measure, parse_batches
-    from cnncalc.report.latency import FORMATS, print_latency, render
+    from cnncalc.measure.latency import Setup, check_dtype, measure_latency, parse_batches
+    from cnncalc.report.latency import FORMATS, render
     from cnncalc.report.progress import progress
 
     check_format(format, FORMATS)
     check_dtype(dtype)
-    batches = parse_batches(batch)
+    sizes = parse_batches(batches)
     g = analyze(spec, input, args=arg)
     setup = Setup(device, dtype, channels_last, threads, compile_, min_time, per_layer,
                   peak_gflops)
     with progress() as update:
-        result = measure(g, batches, setup, update)
+        result = measure_latency(g, sizes, setup, update)
     if result.batches:
-        text = render(result, format)
-        emit(text) if text is not None else print_latency(result)
+        emit(render(result, format))
     if result.error:
         fail(result.error)

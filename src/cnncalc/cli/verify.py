@@ -44,15 +44,15 @@ def verify(spec: SpecArg, input: InputOpt = None, device: DeviceOpt = "cpu",
     check_format(format, ("table", "md", "json", "csv"))
     if rf not in ("stages", "all", "none"):
         raise CnncalcError(f"unknown --rf {rf!r}; choose stages, all or none")
-    from cnncalc.measure.counts import measure
+    from cnncalc.core.checks import compare
+    from cnncalc.measure.counts import measure_counts
     from cnncalc.measure.device import out_of_memory, pick_device
     from cnncalc.measure.field import measure_fields, select
-    from cnncalc.report.verify import print_table, render, verify_rows
+    from cnncalc.report.verify import render
 
     dev = pick_device(device)
     with out_of_memory(f"measuring {g.name} on {device}"):
-        rows = verify_rows(g, measure(g, dev, fvcore), measure_fields(g, select(g, rf), dev))
-    text = render(g, rows, format, device)
-    emit(text) if text is not None else print_table(g, rows)
-    if not all(r.agrees for r in rows):
+        v = compare(g, measure_counts(g, dev, fvcore), measure_fields(g, select(g, rf), dev))
+    emit(render(v, format, device))
+    if not v.agrees:
         raise typer.Exit(1)

@@ -17,9 +17,7 @@ def zoo(format: FormatOpt = "table") -> None:
     Example: cnncalc zoo --format md
     """
     from cnncalc.frontends.load import analyze, zoo_names
-    from cnncalc.report.zoo import FORMATS, lineage, print_zoo, render_zoo, zoo_row
+    from cnncalc.report.zoo import FORMATS, lineage, render, zoo_row
 
     check_format(format, FORMATS)
-    rows = lineage([zoo_row(analyze(name)) for name in zoo_names()])
-    text = render_zoo(rows, format)
-    emit(text) if text is not None else print_zoo(rows)
+    emit(render(lineage([zoo_row(analyze(name)) for name in zoo_names()]), format))

@@ -45,10 +45,38 @@ class Layer:
 
 
 @dataclass(frozen=True)
-class Warning:
-    code: str  # floor-drop, collapse, rf-exceeds-input, misaligned
+class Lint:
+    """A warning about the network: printed after its table, listed in JSON's "warnings"."""
+
+    code: str  # floor-drop, collapse, memory, rf-exceeds-input, misaligned
     layer: str
     message: str
+
+
+@dataclass(frozen=True)
+class Partial:
+    """Why the analysis of a traced model is partial (its totals are lower bounds): an op no
+    layer kind maps (`op`), or a mapped row whose formula disagrees with the model (`mismatch`)."""
+
+    where: str  # the module path (or fx node name) of the op
+    source: str  # file:line of the call
+    op: str = ""  # an unmapped op: "module PReLU", "torch.roll (why)"
+    mismatch: str = ""  # "conv gives 4×8×8 but the model 4×9×9"
+
+    def __str__(self) -> str:
+        what = f"unmapped {self.op}" if self.op else self.mismatch
+        return f"{what} at {self.where} ({self.source})"
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something about a traced model worth saying that changes no number's meaning."""
+
+    code: str  # several-outputs, output-not-last, shared-params, unused-params
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -72,8 +100,11 @@ class Graph:
     batch: int = 1
     layers: list[Layer] = field(default_factory=list)
     nodes: dict[str, Layer] = field(default_factory=dict)
-    floor_warnings: list[Warning] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
+    floor_warnings: list[Lint] = field(default_factory=list)
+    source: str | None = None  # the spec's file, or the traced model ('model.py:Net')
+    info: dict[str, Any] = field(default_factory=dict)  # the spec's info: year, paper, idea
+    partial: list[Partial] = field(default_factory=list)  # a traced model: what is not covered
+    notes: list[Note] = field(default_factory=list)  # a traced model: what else to know
 
     def __post_init__(self) -> None:
         c, h, w = self.input_shape
@@ -112,6 +143,11 @@ class Graph:
         self.nodes[name] = layer
         return layer
 
+    @property
+    def unmapped(self) -> list[Partial]:
+        """The ops no layer kind maps, in trace order."""
+        return [p for p in self.partial if p.op]
+
     def shape(self, name: str) -> Shape:
         return self.nodes[name].out_shape
 
@@ -148,22 +184,22 @@ class Graph:
         what = [f"{n} input {word}(s)" for (n, _), word in zip(lost, ("row", "column")) if n > 0]
         if what:
             why = "; ".join(dict.fromkeys(w for n, w in lost if n > 0))
-            self.floor_warnings.append(Warning(
+            self.floor_warnings.append(Lint(
                 "floor-drop", layer.name,
                 f"{layer.name}: the floor drops the last {' and '.join(what)}: {why}"))
 
-    def warnings(self) -> list[Warning]:
+    def warnings(self) -> list[Lint]:
         out = list(self.floor_warnings)
         out += self._collapse_lint()
         out += self._memory_lint()
         out += self._rf_lint()
-        out += [Warning("misaligned", x.name, f"{x.name}: the paths joined here are misaligned "
+        out += [Lint("misaligned", x.name, f"{x.name}: the paths joined here are misaligned "
                         "(different jump or centre)")
                 for x in self.layers if not x.rf.aligned
                 and all(self.nodes[i].rf.aligned for i in x.inputs)]
         return out
 
-    def _collapse_lint(self) -> list[Warning]:
+    def _collapse_lint(self) -> list[Lint]:
         def windowed(x: Layer) -> bool:
             kind = lookup(x.kind)
             return kind is not None and kind.window
@@ -173,27 +209,27 @@ class Graph:
                 later = [y.name for y in self.layers[i + 1:]
                          if windowed(y) and pair(y.args["kernel_size"]) != (1, 1)]
                 if later:
-                    return [Warning("collapse", x.name, (
+                    return [Lint("collapse", x.name, (
                         f"{x.name}: the spatial size collapses to 1×1 here, yet {len(later)} "
                         f"later layer(s) with kernels larger than 1 (first: {later[0]}) see "
                         "mostly padding"))]
                 return []
         return []
 
-    def _memory_lint(self) -> list[Warning]:
+    def _memory_lint(self) -> list[Lint]:
         size = self.totals().activation_bytes
         if size <= WARN_ACTIVATION_BYTES:
             return []
-        return [Warning("memory", self.output.name, (
+        return [Lint("memory", self.output.name, (
             f"activations take {size:,} bytes ({size / 2**30:,.1f} GiB, float32, batch "
             f"{self.batch}): more than {WARN_ACTIVATION_BYTES // 2**30} GiB for one pass"))]
 
-    def _rf_lint(self) -> list[Warning]:
+    def _rf_lint(self) -> list[Lint]:
         _, h, w = self.input_shape
         for x in self.layers:
             f = x.rf.max
             if not f.is_global and (f.h.size > h or f.w.size > w):
-                return [Warning("rf-exceeds-input", x.name, (
+                return [Lint("rf-exceeds-input", x.name, (
                     f"{x.name}: the receptive field ({f.h.size}×{f.w.size}) is larger than the "
                     f"{h}×{w} input from this layer on"))]
         return []

@@ -32,7 +32,6 @@ library only.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -233,12 +232,3 @@ def spread(g: Graph, layer: str, value: float | None = UNIFORM) -> Spread:
                                "linear shift-invariant map of the input")
         env[x.name] = rule(x, [env[i] for i in x.inputs], _jump(g, x.inputs[0]), value)
     return mixture(env[layer])
-
-
-def sigma_of_stack(layers: list[tuple[int, int, int]]) -> float:
-    """σ along one axis of a plain chain of (kernel, stride, dilation): the formula itself."""
-    var, jump = 0.0, 1
-    for k, s, d in layers:
-        var += jump * jump * d * d * (k * k - 1) / 12
-        jump *= s
-    return math.sqrt(var)

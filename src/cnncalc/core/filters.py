@@ -14,10 +14,12 @@ import ast
 import csv
 import json
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, cast
 
+from cnncalc.core.engine import Graph
 from cnncalc.core.errors import CnncalcError, did_you_mean
 
 Number = int | float | Fraction
@@ -264,3 +266,27 @@ def save_png(m: Any, path: str) -> str:
     except (OSError, ValueError) as e:
         raise CnncalcError(f"cannot write {path}: {e}") from None
     return how
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One output cell worked out by hand: the window it reads (None on padding) and where the
+    window's top-left lies in the input."""
+
+    i: int
+    j: int
+    window: list[list[Any]]
+    value: Any
+    top_left: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Applied:
+    graph: Graph  # the one layer (cnncalc.core.engine)
+    op: str  # conv, max or avg
+    matrix: Any  # the input, nested lists or a numpy array
+    kernel: Any  # conv: the weights (flipped when asked); None for pools
+    kernel_name: str | None  # a named kernel (sobel_x, ...)
+    output: Any
+    cell: Cell | None
+    flipped: bool

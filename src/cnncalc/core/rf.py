@@ -255,6 +255,6 @@ def num(x: Fraction) -> int | float:
     return int(x) if x.denominator == 1 else float(x)
 
 
-def fmt(x: Fraction) -> str:
+def fmt_num(x: Fraction) -> str:
     v = num(x)
     return str(v) if isinstance(v, int) else f"{v:g}"

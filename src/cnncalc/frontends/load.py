@@ -189,7 +189,7 @@ def _block_args(node: YNode | None) -> dict[str, YNode | None]:
 def build(spec: Spec, input_shape: Shape | None = None, batch: int = 1) -> Graph:
     """Lower the spec into the engine's graph for one input size."""
     g = Graph(input_shape or spec.input_shape, spec.name, batch)
-    g.meta = {"path": spec.path, "info": spec.info}
+    g.source, g.info = spec.path, spec.info
     errors = ErrorList()
     Lowerer(spec.blocks, g, errors).seq(spec.layers, "input", Scope(),
                                         {INPUT_REF: g.input_shape[0]})

@@ -19,7 +19,6 @@ from typing import Any
 from cnncalc.core.engine import Graph
 from cnncalc.core.errors import CnncalcError, SpecError
 
-SECURITY = "A Python spec or model runs its code, exactly as importing it would."
 _FILE_ATTR = re.compile(r"(?P<file>.+\.py):(?P<attr>[A-Za-z_][\w.]*)\Z")
 _MODULE_ATTR = re.compile(r"(?P<module>[A-Za-z_][\w.]*):(?P<attr>[A-Za-z_][\w.]*)\Z")
 

@@ -147,3 +147,27 @@ def _options(kind: str, kernel: Any, tokens: list[str], channels: int,
             d = d if isinstance(d, list) else [d, d]
             args["padding"] = [d[0] * (k[0] - 1) // 2, d[1] * (k[1] - 1) // 2]
     return args
+
+
+STACK_CHANNELS = 4  # erf --stack: channels of every layer (a single channel's ReLU dies too easily)
+
+
+def stack_graph(item: str, depth: int, input: str | None, relu: bool = False) -> Graph:
+    """Luo's figure-1 net for `erf --stack`: `item` repeated `depth` times (the `rf --stack`
+    shorthand), without biases, with a ReLU after each conv when `relu`, on `input` or on a
+    square input a quarter wider than the field on each side; STACK_CHANNELS channels unless
+    `input` says CxHxW."""
+    text = f"{item}*{depth}"
+    if input:
+        shape = parse_input(input, STACK_CHANNELS)
+    else:
+        probe = build_items((1, 4096, 4096), parse_stack(text, 1), text)
+        size = int(max(probe.output.rf.max.h.size, probe.output.rf.max.w.size))
+        side = size + 2 * max(4, size // 4)
+        shape = (STACK_CHANNELS, side, side)
+    items = [(k, {**a, "bias": False} if k == "conv" else a, loc, name)
+             for k, a, loc, name in parse_stack(text, shape[0])]  # Luo's stacks: no biases
+    if relu:
+        items = [y for x in items
+                 for y in ([x, ("relu", {}, x[2], None)] if x[0] == "conv" else [x])]
+    return build_items(shape, items, text + (" relu" if relu else ""))

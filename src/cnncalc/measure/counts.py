@@ -10,10 +10,10 @@ layer, so a zero is never silent. torch is imported lazily, like everywhere in t
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.core.engine import Graph
+from cnncalc.core.measured import Measured
 from cnncalc.core.optional import require_torch
 from cnncalc.measure.build import build_module
 
@@ -25,19 +25,6 @@ MOVES = frozenset({
     "unbind", "as_strided", "chunk", "narrow", "dropout", "lift_fresh", "size", "stride",
 })
 
-
-@dataclass
-class Measured:
-    """What torch and fvcore say about each layer, keyed by the layer's name."""
-
-    shapes: dict[str, tuple[int, ...]]
-    params: dict[str, int]
-    macs: dict[str, int]  # FlopCounterMode / 2, batch 1
-    torch_skipped: dict[str, list[str]]  # arithmetic ops FlopCounterMode does not count
-    fvcore: dict[str, int] | None = None  # fvcore's count (one per multiply-add), batch 1
-    fvcore_counted: dict[str, dict[str, int]] = field(default_factory=dict)  # per op
-    fvcore_skipped: dict[str, list[str]] = field(default_factory=dict)
-    fvcore_error: str | None = None
 
 
 def op_name(func: Any) -> str:
@@ -128,7 +115,7 @@ def fvcore_measure(g: Graph, m: Measured, device: Any) -> Measured:
     return m
 
 
-def measure(g: Graph, device: Any, fvcore: bool = True) -> Measured:
+def measure_counts(g: Graph, device: Any, fvcore: bool = True) -> Measured:
     """Everything but the receptive field: meta-device counts, then fvcore on `device`."""
     m = meta_measure(g)
     if not fvcore:

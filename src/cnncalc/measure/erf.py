@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.core.engine import Graph
 from cnncalc.core.erf_theory import UNIFORM, NoClosedForm, Spread, spread
 from cnncalc.core.errors import BackendError, CnncalcError, did_you_mean
+from cnncalc.core.measured import THRESHOLDS, Area, Erf, ErfSeries
 from cnncalc.core.optional import require_torch
 from cnncalc.measure.build import GraphNet
 from cnncalc.measure.device import out_of_memory, synchronize
@@ -31,64 +31,11 @@ from cnncalc.measure.gradient import (
 INITS = ("default", "uniform", "constant")
 AGGREGATES = ("abs", "positive")
 INPUTS = ("randn", "ones")
-THRESHOLDS = (0.2, 0.3, 0.5, 0.99)
 CONSTANT = 1.0  # --init constant: every weight (Luo's all-ones kernels)
-STACK_CHANNELS = 4  # --stack: channels of every layer (a single channel's ReLU dies too easily)
 MEMORY_BUDGET = 2 << 30  # bytes a chunk may use on CPU, estimated from the engine's activations
 
 Progress = Callable[[int, int], None]
 
-
-@dataclass(frozen=True)
-class Area:
-    """RepLKNet's high-contribution area: the smallest centred square holding a share t."""
-
-    t: float
-    side: int | None  # None: t is not reached before the square leaves the input
-    ratio: float | None  # side² / (H·W)
-
-
-@dataclass
-class Erf:
-    """Everything `cnncalc erf` reports; plain numbers (the map as nested lists)."""
-
-    spec: str
-    layer: str
-    input_shape: tuple[int, int, int]
-    samples: int
-    init: str
-    linear: bool
-    aggregate: str
-    inputs: str
-    device: str
-    seconds: float
-    rf_size: tuple[float, float]
-    rf_centre: tuple[float, float]
-    rf_clipped: bool  # the theoretical field reaches past the input: the map is truncated
-    mean: tuple[float, float]
-    sigma: tuple[float, float]
-    theory: Spread | None
-    theory_note: str
-    areas: list[Area] = field(default_factory=list)
-    log_areas: list[Area] = field(default_factory=list)
-    map: list[list[float]] = field(default_factory=list)
-
-    @property
-    def erf_1sigma(self) -> tuple[float, float]:
-        return (2 * self.sigma[0], 2 * self.sigma[1])
-
-    @property
-    def erf_2sigma(self) -> tuple[float, float]:
-        return (4 * self.sigma[0], 4 * self.sigma[1])
-
-    @property
-    def ratio(self) -> tuple[float, float]:
-        """ERF (±2σ) over the theoretical RF, per axis."""
-        return (4 * self.sigma[0] / self.rf_size[0], 4 * self.sigma[1] / self.rf_size[1])
-
-    @property
-    def theory_sigma(self) -> tuple[float, float] | None:
-        return self.theory.sigma if self.theory else None
 
 
 def default_layer(g: Graph) -> str:
@@ -228,10 +175,10 @@ def closed_form(g: Graph, layer: str, init: str) -> tuple[Spread | None, str]:
     return s, note
 
 
-def measure(g: Graph, layer: str | None = None, samples: int = 32, init: str = "default",
-            linear: bool = False, seed: int = 0, device: Any = "cpu", chunk: int | None = None,
-            aggregate: str = "abs", inputs: str = "randn",
-            progress: Progress | None = None) -> Erf:
+def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str = "default",
+                linear: bool = False, seed: int = 0, device: Any = "cpu",
+                chunk: int | None = None, aggregate: str = "abs", inputs: str = "randn",
+                progress: Progress | None = None) -> Erf:
     """Build the spec's net, measure its ERF and put the theory beside it."""
     torch = require_torch()
     layer = layer or default_layer(g)
@@ -259,6 +206,34 @@ def measure(g: Graph, layer: str | None = None, samples: int = 32, init: str = "
                areas(torch.log10(1 + m), c), m.tolist())
 
 
+DEPTHS = "5,10,20,40"  # --stack's default depths: Luo's figure 1
+
+
+def check_request(spec: str | None, stack: str | None, depths: str | None, relu: bool,
+                  png: str | None) -> None:
+    """The rules of `cnncalc erf`'s options: a spec or a stack, not both; --depths and --relu
+    only with a stack; a figure (--png) only of one map."""
+    if (spec is None) == (stack is None):
+        raise CnncalcError("give a spec (file or zoo name) or --stack 3x3, not both"
+                           if spec else "give a spec (file or zoo name) or --stack 3x3")
+    if stack is None and (depths or relu):
+        raise CnncalcError("--depths and --relu go with --stack")
+    if stack is not None and png:
+        raise CnncalcError("--png draws one map: give a spec, not --stack")
+
+
+def parse_depths(text: str | None) -> list[int]:
+    """'5,10,20,40' (the default when None) -> [5, 10, 20, 40]: positive integers."""
+    text = text or DEPTHS
+    try:
+        depths = [int(d) for d in text.split(",")]
+    except ValueError:
+        depths = []
+    if not depths or min(depths) < 1:
+        raise CnncalcError(f"bad --depths {text!r}: write depths like 5,10,20,40")
+    return depths
+
+
 def power_law(depths: list[int], sigmas: list[float]) -> float:
     """The exponent a of σ ∝ nᵃ, least squares on log σ against log n (Luo: a = 1/2)."""
     xs, ys = [math.log(n) for n in depths], [math.log(s) for s in sigmas]
@@ -269,37 +244,13 @@ def power_law(depths: list[int], sigmas: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
 
 
-def stack_graph(item: str, depth: int, input: str | None, relu: bool = False) -> Graph:
-    """Luo's figure-1 net: `item` repeated `depth` times (the `rf --stack` shorthand), with a
-    ReLU after each conv when `relu`, on `input` or on a square input a quarter wider than the
-    field on each side; STACK_CHANNELS channels unless `input` says CxHxW."""
-    from cnncalc.frontends.load import parse_input
-    from cnncalc.frontends.stack import build_items, parse_stack
-
-    text = f"{item}*{depth}"
-    if input:
-        shape = parse_input(input, STACK_CHANNELS)
-    else:
-        probe = build_items((1, 4096, 4096), parse_stack(text, 1), text)
-        size = int(max(probe.output.rf.max.h.size, probe.output.rf.max.w.size))  # type: ignore
-        side = size + 2 * max(4, size // 4)
-        shape = (STACK_CHANNELS, side, side)
-    items = [(k, {**a, "bias": False} if k == "conv" else a, loc, name)
-             for k, a, loc, name in parse_stack(text, shape[0])]  # Luo's stacks: no biases
-    if relu:
-        items = [y for x in items
-                 for y in ([x, ("relu", {}, x[2], None)] if x[0] == "conv" else [x])]
-    return build_items(shape, items, text + (" relu" if relu else ""))
-
-
-def stack_series(item: str, depths: list[int], input: str | None, relu: bool = False,
-                 **options: Any) -> tuple[list[Erf], float | None, float | None]:
-    """Measure each depth; the fitted exponents of measured and closed-form σ against depth
-    (None with fewer than two depths)."""
-    series = [measure(stack_graph(item, n, input, relu), **options) for n in depths]
+def stack_series(graphs: list[Graph], depths: list[int], **options: Any) -> ErfSeries:
+    """Measure each depth's graph; the fitted exponents of measured and closed-form σ against
+    depth (None with fewer than two depths)."""
+    series = [measure_erf(g, **options) for g in graphs]
     if len(set(depths)) < 2:
-        return series, None, None
+        return ErfSeries(series, None, None)
     measured = power_law(depths, [max(e.sigma) for e in series])
     theory = [e.theory_sigma for e in series]
     fitted = power_law(depths, [max(t) for t in theory if t]) if all(theory) else None
-    return series, measured, fitted
+    return ErfSeries(series, measured, fitted)

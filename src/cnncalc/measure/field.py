@@ -33,67 +33,17 @@ is a measured disagreement (status "empty"), never a field touching the border.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.layers.registry import lookup
+from cnncalc.core.measured import LADDER, MAX_PERIOD, MEMORY, FieldResult, Span
 from cnncalc.core.optional import require_torch
 from cnncalc.core.rf import Axis, Field
 from cnncalc.measure.build import Mean, build_module
 from cnncalc.measure.gradient import averaging_weights, centre
-
-Span = tuple[tuple[int, int], tuple[int, int]]  # (first, last) row and column; last < first: none
-
-LADDER = (32, 64, 128, 256, 512, 1024, 2048)
-MEMORY = 8 * 2**30  # bytes of activations (float64, kept for the backward) one measurement may use
-MAX_PERIOD = 16  # layers whose fields repeat over more units are not measured
-
-
-@dataclass
-class FieldResult:
-    """One layer's measured field. status: ok, global, empty (the engine expects a field, the
-    gradient is zero everywhere: a disagreement), no-spatial, too-large, memory, border, period,
-    nonfinite."""
-
-    status: str
-    input: tuple[int, int] | None = None  # H×W the field was measured at
-    analytic: Field | None = None  # the engine's field at that input
-    size: tuple[int, int] | None = None
-    jump: tuple[Fraction, Fraction] | None = None
-    covers_input: bool | None = None  # global: every input pixel has a non-zero gradient
-    floor_drop: bool = False  # global: the engine warns that a floor drops the last input rows
-    # or columns, and fewer pixels than the whole input reach the layer
-    span: Span | None = None  # global: the measured support, (first, last) row and column
-    expected: Span | None = None  # global: the input pixels that reach the layer (`reach`)
-
-    @property
-    def agrees(self) -> bool | None:
-        """True / False when measured; None when this layer could not be measured."""
-        f = self.analytic
-        if self.status == "empty":
-            return False  # the engine gives the unit a field; no input pixel reaches it
-        if f is None or self.status not in ("ok", "global"):
-            return None
-        if f.is_global:
-            return self.span is not None and self.span == self.expected
-        if self.jump != (f.h.jump, f.w.jump):
-            return False
-        if not self.whole:
-            return None  # a fractional extent cannot equal a count of pixels
-        return self.size == (f.h.size, f.w.size)
-
-    @property
-    def whole(self) -> bool:
-        """The engine's size is a whole number of pixels: always, except for the envelope the
-        engine falls back to when a lattice's period blows up (`rf._coarsen`)."""
-        f = self.analytic
-        return f is None or (f.h.size.denominator == 1 and f.w.size.denominator == 1)
-
-
-RF_CHOICES = ("stages", "all", "none")
 
 
 def select(g: Graph, how: str) -> list[str]:

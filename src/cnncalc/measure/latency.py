@@ -19,22 +19,21 @@ import platform
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import BackendError
 from cnncalc.core.layers.common import numel
 from cnncalc.core.optional import require_torch
+from cnncalc.core.timed import BatchResult, LatencyResult, LayerTime, Peak, Setup
 from cnncalc.measure.build import build_module
 from cnncalc.measure.device import is_out_of_memory, out_of_memory, pick_device
-from cnncalc.measure.peak import Peak, find_peak
+from cnncalc.measure.peak import find_peak
 from cnncalc.measure.timing import (
     MIN_BLOCKS,
     WARMUP_FRACTION,
     LayerClock,
     Progress,
-    Stats,
     stats,
     time_calls,
     warm_up,
@@ -42,75 +41,6 @@ from cnncalc.measure.timing import (
 
 DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2}  # name -> bytes per value
 
-
-@dataclass(frozen=True)
-class Setup:
-    """What the user asked for."""
-
-    device: str = "cpu"
-    dtype: str = "float32"
-    channels_last: bool = False
-    threads: int | None = None
-    compile: bool = False
-    min_time: float = 1.0  # seconds of timed blocks per batch size (and per per-layer pass)
-    per_layer: bool = False
-    peak_gflops: float | None = None
-
-
-@dataclass(frozen=True)
-class LayerTime:
-    name: str
-    kind: str
-    in_shape: tuple[int, ...]
-    out_shape: tuple[int, ...]
-    params: int
-    macs: int  # at this batch
-    seconds: float  # median per forward pass
-    bytes: int
-    bound: str | None  # "compute" or "memory" on the roofline; None without a peak
-
-    @property
-    def flops(self) -> int:
-        return 2 * self.macs
-
-    @property
-    def intensity(self) -> float:
-        return self.flops / self.bytes if self.bytes else 0.0
-
-    @property
-    def gmacs_per_s(self) -> float:
-        return self.macs / self.seconds / 1e9 if self.seconds > 0 else 0.0
-
-
-@dataclass
-class BatchResult:
-    batch: int
-    macs: int  # whole batch
-    stats: Stats
-    layers: list[LayerTime] = field(default_factory=list)
-
-    @property
-    def throughput(self) -> float:
-        """Images per second."""
-        return self.batch / self.stats.median
-
-    @property
-    def gmacs_per_s(self) -> float:
-        return self.macs / self.stats.median / 1e9
-
-    def fraction_of_peak(self, peak: Peak) -> float | None:
-        return 2 * self.gmacs_per_s / peak.gflops if peak.gflops else None
-
-
-@dataclass
-class LatencyResult:
-    spec: str
-    input_shape: tuple[int, ...]
-    setup: Setup
-    environment: dict[str, Any]
-    peak: Peak
-    batches: list[BatchResult] = field(default_factory=list)
-    error: str | None = None  # why the batch loop stopped early
 
 
 def check_dtype(name: str) -> None:
@@ -125,7 +55,8 @@ def parse_batches(text: str) -> list[int]:
     except ValueError:
         out = []
     if not out or any(b < 1 for b in out):
-        raise BackendError(f"--batch wants positive integers separated by commas, got {text!r}")
+        raise BackendError(f"--batches wants positive integers separated by commas, "
+                           f"got {text!r}")
     return sorted(set(out))
 
 
@@ -245,8 +176,8 @@ def prepare(graph: Graph, device: Any, setup: Setup) -> tuple[Any, Any]:
     return net, runner
 
 
-def measure(graph: Graph, batches: list[int], setup: Setup,
-            progress: Progress | None = None) -> LatencyResult:
+def measure_latency(graph: Graph, batches: list[int], setup: Setup,
+                    progress: Progress | None = None) -> LatencyResult:
     """Latency at each batch size, smallest first; stops at the first failing batch."""
     torch = require_torch()
     check_dtype(setup.dtype)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.core.optional import require_torch
+from cnncalc.core.timed import Peak
 from cnncalc.measure.timing import Progress, time_calls
 
 # Dense peak TFLOP/s from vendor datasheets: (float32 without tensor cores, float16/bfloat16 on
@@ -42,20 +42,6 @@ MATMUL_CALL_S = 0.1
 PEAK_MIN_TIME = 0.25  # seconds of timed matmul blocks
 COPY_MIB = {"cpu": 64, "cuda": 256}
 
-
-@dataclass(frozen=True)
-class Peak:
-    gflops: float | None  # FLOP/s ÷ 1e9; None when unknown (a GPU not in the table)
-    source: str
-    bandwidth_gbs: float | None = None  # bytes/s ÷ 1e9, measured; None unless asked for
-    bandwidth_source: str = ""
-
-    @property
-    def ridge(self) -> float | None:
-        """FLOPs per byte where the roofline turns: below it a layer is memory-bound."""
-        if self.gflops is None or not self.bandwidth_gbs:
-            return None
-        return self.gflops / self.bandwidth_gbs
 
 
 def table_peak(device_name: str, dtype_name: str) -> tuple[float, str] | None:

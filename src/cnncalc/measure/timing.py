@@ -16,10 +16,10 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.core.optional import require_torch
+from cnncalc.core.timed import Stats
 from cnncalc.measure.device import synchronize
 
 MIN_BLOCKS = 7
@@ -28,24 +28,6 @@ WARMUP_FRACTION = 1 / 4
 
 Progress = Callable[[str, float], None]  # (what is being measured, fraction done of it)
 
-
-@dataclass(frozen=True)
-class Stats:
-    """Seconds per call over the timed blocks."""
-
-    median: float
-    p10: float
-    p25: float
-    p75: float
-    p90: float
-    mean: float
-    min: float
-    blocks: int
-    calls: int
-
-    @property
-    def iqr(self) -> float:
-        return self.p75 - self.p25
 
 
 def quantile(sorted_times: list[float], q: float) -> float:

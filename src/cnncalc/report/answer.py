@@ -50,8 +50,8 @@ class Answer:
         return [p for p in self.parts if isinstance(p, Section)]
 
 
-def render(ans: Answer, fmt: str) -> str:
-    out = {"table": _text, "md": _markdown, "json": _json, "latex": _latex}[fmt](ans)
+def render(ans: Answer, format: str) -> str:
+    out = {"table": _text, "md": _markdown, "json": _json, "latex": _latex}[format](ans)
     return out if out.endswith("\n") else out + "\n"
 
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnncalc.core.engine import Graph
 from cnncalc.core.errors import CnncalcError
+from cnncalc.core.measured import Area, Erf, ErfSeries
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import layer_json
-
-if TYPE_CHECKING:
-    from cnncalc.measure.erf import Area, Erf
+from cnncalc.report.terminal import captured
 
 FORMATS = ("table", "md", "json")
 SIGMA_LINE = ("σ: moments of the normalised map per axis; ERF size = 2σ (±1σ) and 4σ (±2σ); "
@@ -24,9 +23,9 @@ SIGMA_LINE = ("σ: moments of the normalised map per axis; ERF size = 2σ (±1σ
 RAMP = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37))
 
 
-def pair(v: tuple[float, float], fmt: str = ".2f") -> str:
+def pair(v: tuple[float, float], style: str = ".2f") -> str:
     """One number when both axes print the same, else h × w."""
-    h, w = f"{v[0]:{fmt}}", f"{v[1]:{fmt}}"
+    h, w = f"{v[0]:{style}}", f"{v[1]:{style}}"
     return h if h == w else f"{h} × {w}"
 
 
@@ -78,6 +77,20 @@ def notes(e: Erf) -> list[str]:
     return out
 
 
+def render(result: Erf | ErfSeries, format: str, g: Graph | None = None,
+           with_heatmap: bool = True, log: bool = False) -> str:
+    """One measured map's numbers, or a series of stacks: a rich table (one map's with its
+    heatmap, at the terminal's width), Markdown or JSON (one map's names its layer in `g`)."""
+    if isinstance(result, ErfSeries):
+        return render_series(result, format)
+    if format == "json":
+        assert g is not None
+        return to_json(g, result)
+    if format == "md":
+        return markdown(result)
+    return captured(lambda console: draw(console, result, with_heatmap, log))
+
+
 def to_json(g: Graph, e: Erf) -> str:
     def areas(xs: list[Area]) -> list[dict[str, Any]]:
         return [{"t": a.t, "side": a.side, "ratio": a.ratio} for a in xs]
@@ -100,17 +113,15 @@ def to_json(g: Graph, e: Erf) -> str:
     return json.dumps(data, indent=2)
 
 
-def to_md(e: Erf) -> str:
+def markdown(e: Erf) -> str:
     lines = [f"**{heading(e)}**", "", *md_table(["quantity", "value"], numbers(e))]
     lines += ["", SIGMA_LINE] + [f"\nNote: {n}" for n in notes(e)]
     return "\n".join(lines)
 
 
-def print_table(e: Erf, console: Any = None) -> None:
-    from rich.console import Console
+def draw(console: Any, e: Erf, with_heatmap: bool, log: bool) -> None:
     from rich.table import Table
 
-    console = console or Console()
     table = Table(title=heading(e), title_justify="left")
     table.add_column("Quantity", no_wrap=True)
     table.add_column("Value", no_wrap=True)
@@ -120,6 +131,8 @@ def print_table(e: Erf, console: Any = None) -> None:
     console.print(f"[dim]{SIGMA_LINE}[/dim]", highlight=False)
     for n in notes(e):
         console.print(f"[yellow]note:[/yellow] {n}", highlight=False)
+    if with_heatmap:
+        console.print(heatmap(e, log, max(8, min(48, console.width // 2 - 1))))
 
 
 # Pictures ------------------------------------------------------------------------------------
@@ -268,11 +281,11 @@ def exponent_line(series: list[Erf], measured: float | None, theory: float | Non
             "theoretical RF grows like depth^1)")
 
 
-def series_text(series: list[Erf], measured: float | None, theory: float | None,
-                fmt: str) -> str | None:
-    """md or json text; None for table (printed by print_series)."""
+def render_series(s: ErfSeries, format: str) -> str:
+    """A rich table, Markdown or JSON."""
+    series, measured, theory = s.series, s.exponent, s.exponent_closed_form
     rows = series_rows(series)
-    if fmt == "json":
+    if format == "json":
         return json.dumps({
             "stack": [{"depth": int(r[0]), "input": list(e.input_shape),
                        "rf": list(e.rf_size), "sigma": list(e.sigma),
@@ -280,18 +293,16 @@ def series_text(series: list[Erf], measured: float | None, theory: float | None,
                        "erf_2sigma": list(e.erf_2sigma), "erf_2sigma_over_rf": list(e.ratio)}
                       for r, e in zip(rows, series)],
             "exponent": measured, "exponent_closed_form": theory}, indent=2)
-    if fmt == "md":
+    if format == "md":
         lines = md_table(SERIES_HEAD, rows)
         return "\n".join(lines + ["", exponent_line(series, measured, theory)])
-    return None
+    return captured(lambda console: draw_series(console, series, measured, theory))
 
 
-def print_series(series: list[Erf], measured: float | None, theory: float | None,
-                 console: Any = None) -> None:
-    from rich.console import Console
+def draw_series(console: Any, series: list[Erf], measured: float | None,
+                theory: float | None) -> None:
     from rich.table import Table
 
-    console = console or Console()
     e = series[0]
     act = "linear" if e.linear else "with ReLUs" if e.spec.endswith("relu") else "no activations"
     table = Table(title=f"ERF of stacks: {e.samples} samples, init {e.init}, {act}",

@@ -19,7 +19,7 @@ from typing import Any
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.layers.common import fmt_shape, pads, pair
 from cnncalc.core.layers.registry import lookup
-from cnncalc.core.rf import Axis, fmt, num
+from cnncalc.core.rf import Axis, fmt_num, num
 
 
 class Notation:
@@ -57,7 +57,7 @@ class Notation:
     def num(self, x: Any, sep: bool = True) -> str:
         """An int with thousands separators; a Fraction or float in short form; minus signs."""
         if isinstance(x, Fraction):
-            text = fmt(x)
+            text = fmt_num(x)
         elif isinstance(x, float):
             text = str(int(x)) if x.is_integer() else f"{x:.6g}"
         elif isinstance(x, int):

@@ -209,7 +209,7 @@ def graph_to_yaml(g: Graph) -> str:
            "layers": Writer().items(nodes, "", True)}
     text = yaml.dump(doc, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=100,
                      allow_unicode=True)
-    head = f"# {g.name}, written by cnncalc from {g.meta.get('path', g.name)}\n"
+    head = f"# {g.name}, written by cnncalc from {g.source if g.source is not None else g.name}\n"
     dropped = [x.name for x in g.layers if x.name not in written]
     if dropped:
         head += f"# left out (not on the way to the last layer): {', '.join(dropped)}\n"

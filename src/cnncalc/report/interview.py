@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
+from cnncalc.core.filters import Applied
 from cnncalc.core.layers.common import fmt_shape, pair
 from cnncalc.report.answer import Answer, Matrix, Table
 from cnncalc.report.explain import (
@@ -17,6 +18,7 @@ from cnncalc.report.explain import (
     Notation,
     Section,
     Step,
+    cell_step,
     explain_graph,
     macs_steps,
     padding_note,
@@ -286,9 +288,11 @@ def _small(m: Any, limit: int = SHOW_MAX) -> bool:
     return bool(h <= limit and w <= limit)
 
 
-def apply_answer(g: Graph, op: str, x: Any, kernel: Any, kernel_name: str | None, out: Any,
-                 cell: Step | None, explain: bool, nt: Notation = TEXT) -> Answer:
+def apply_answer(a: Applied, explain: bool, nt: Notation = TEXT) -> Answer:
     """The output of `cnncalc apply`: its size (from the engine), the matrices, a worked cell."""
+    g, op, x, kernel, kernel_name, out = a.graph, a.op, a.matrix, a.kernel, a.kernel_name, a.output
+    cell = None if a.cell is None else cell_step(op, a.cell.i, a.cell.j, a.cell.window, kernel,
+                                                 a.cell.value, a.cell.top_left, nt)
     layer = g.layers[0]
     kh, kw = pair(layer.args["kernel_size"])
     what = {"conv": "conv", "max": "max pooling", "avg": "average pooling"}[op]
@@ -317,4 +321,7 @@ def apply_answer(g: Graph, op: str, x: Any, kernel: Any, kernel_name: str | None
                 "output": _plain(out) if _small(out, 100) else None,
                 "at": None if cell is None else {"value": _plain([[cell.value]])[0][0],
                                                   "chain": list(cell.chain)}}
+    if a.flipped:
+        ans.notes.append("kernel flipped by 180° (true convolution); frameworks compute "
+                         "cross-correlation and do not flip")
     return ans

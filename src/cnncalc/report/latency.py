@@ -10,13 +10,12 @@ import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from cnncalc.core.timed import BatchResult, LatencyResult, LayerTime
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import CONVENTIONS, human, human_bytes, shape_str
-
-if TYPE_CHECKING:
-    from cnncalc.measure.latency import BatchResult, LatencyResult, LayerTime
+from cnncalc.report.terminal import captured
 
 FORMATS = ("table", "md", "json", "csv")
 TOP = 5  # slowest layers highlighted
@@ -162,7 +161,7 @@ def layers_line(b: BatchResult) -> str:
 
 # Text formats ----------------------------------------------------------------------------
 
-def to_csv(r: LatencyResult) -> str:
+def csv_text(r: LatencyResult) -> str:
     """One row per batch; with --per-layer, one row per layer and batch instead."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -195,7 +194,7 @@ def column_md(cols: Sequence[Column], items: Sequence[Any],
     return md_table([c[0] for c in cols], rows, [c[2] for c in cols])
 
 
-def to_md(r: LatencyResult) -> str:
+def markdown(r: LatencyResult) -> str:
     head = header_lines(r)
     lines = [f"**{head[0]}**", "", *(f"{x}  " for x in head[1:]), ""]
     lines += column_md(batch_columns(r), r.batches)
@@ -207,22 +206,20 @@ def to_md(r: LatencyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(r: LatencyResult, fmt: str) -> str | None:
-    """Markdown, CSV or JSON as text; None for 'table' (printed by `print_latency`)."""
-    if fmt == "json":
+def render(r: LatencyResult, format: str) -> str:
+    """A rich table (at the terminal's width), Markdown, CSV or JSON."""
+    if format == "json":
         return json.dumps(result_json(r), indent=2)
-    if fmt == "csv":
-        return to_csv(r)
-    if fmt == "md":
-        return to_md(r)
-    return None
+    if format == "csv":
+        return csv_text(r)
+    if format == "md":
+        return markdown(r)
+    return captured(lambda console: draw(console, r))
 
 
-def print_latency(r: LatencyResult, console: Any = None) -> None:
-    from rich.console import Console
+def draw(console: Any, r: LatencyResult) -> None:
     from rich.table import Table
 
-    console = console or Console()
     head = header_lines(r)
 
     def table(title: str, cols: Sequence[Column], items: Sequence[Any],

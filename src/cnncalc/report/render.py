@@ -23,6 +23,7 @@ from cnncalc.report.rows import (
     shape_str,
     size_str,
 )
+from cnncalc.report.terminal import captured
 
 FORMATS = ("table", "md", "json", "csv")
 
@@ -79,35 +80,34 @@ def totals_lines(g: Graph) -> list[tuple[str, str]]:
 def partial_lines(g: Graph) -> list[str]:
     """For a traced model: the ops no layer kind describes (their MACs are not counted), and
     notes such as parameters forward never uses."""
-    out = [f"PARTIAL: {p}" for p in g.meta.get("partial", [])]
+    out = [f"PARTIAL: {p}" for p in g.partial]
     if out:
         out.insert(0, f"PARTIAL analysis: {len(out)} op(s) of the model are not mapped; their "
                       "MACs are not counted and the totals are lower bounds")
     first = next((x.name for x in g.layers if x.kind == "unmapped"), None)
     if first is not None:
-        op = next((p[len("unmapped "):].split(" at ")[0] for p in g.meta.get("partial", [])
-                   if p.startswith("unmapped ")), "")
+        op = g.unmapped[0].op if g.unmapped else ""
         out.insert(1, f"PARTIAL: receptive fields are not computed from the first unmapped op "
                       f"on ({op + ', ' if op else ''}row {first}): the RF columns of that row "
                       "and of every row it feeds are placeholders, not results")
-    return out + [f"note: {n}" for n in g.meta.get("notes", [])]
+    return out + [f"note: {n}" for n in g.notes]
 
 
 def title(g: Graph) -> str:
     return f"{g.name}: input {shape_str(g.input_shape, g.batch)}"
 
 
-def render(g: Graph, cols: Sequence[Column], fmt: str, depth: int | None = None,
-           totals: bool = True) -> str | None:
-    """Markdown, CSV or JSON as text; None for 'table' (printed with rich by `print_table`)."""
+def render(g: Graph, cols: Sequence[Column], format: str, depth: int | None = None,
+           totals: bool = True) -> str:
+    """A rich table (at the terminal's width), Markdown, CSV or JSON."""
     rs = rows(g, depth)
-    if fmt == "json":
+    if format == "json":
         data = graph_json(g)
-        if g.meta.get("partial") or g.meta.get("notes"):
-            data["partial"] = list(g.meta.get("partial", []))
-            data["notes"] = list(g.meta.get("notes", []))
+        if g.partial or g.notes:
+            data["partial"] = [str(p) for p in g.partial]
+            data["notes"] = [str(n) for n in g.notes]
         return json.dumps(data, indent=2)
-    if fmt == "csv":
+    if format == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow([c[0] for c in cols])
@@ -117,9 +117,9 @@ def render(g: Graph, cols: Sequence[Column], fmt: str, depth: int | None = None,
         for line in partial_lines(g):  # CSV has no place for it: say it on stderr
             sys.stderr.write(line + "\n")
         return buf.getvalue()
-    if fmt == "md":
+    if format == "md":
         return markdown(g, cols, rs, totals)
-    return None
+    return captured(lambda console: draw(console, g, cols, rs, totals))
 
 
 def markdown(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool) -> str:
@@ -133,16 +133,13 @@ def markdown(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool) -> s
     return "\n".join(lines) + "\n"
 
 
-def print_table(g: Graph, cols: Sequence[Column], depth: int | None = None,
-                totals: bool = True, console: Any = None) -> None:
-    from rich.console import Console
+def draw(console: Any, g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool) -> None:
     from rich.table import Table
 
-    console = console or Console()
     table = Table(title=title(g), title_justify="left")
     for header, _, right in cols:
         table.add_column(header, justify="right" if right else "left", no_wrap=True)
-    for r in rows(g, depth):
+    for r in rs:
         table.add_row(*(c[1](r) for c in cols), style="bold" if r.grouped else None)
     console.print(table)
     if totals:

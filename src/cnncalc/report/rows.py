@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
-from cnncalc.core.rf import Field, fmt, num
+from cnncalc.core.rf import Field, fmt_num, num
 
 CONVENTIONS = {
     "params": "learnable parameters, sum(p.numel() for p in module.parameters())",
@@ -112,12 +112,12 @@ def shape_str(shape: tuple[int, ...], batch: int | None = None) -> str:
 
 def size_str(f: Field) -> str:
     """'15' for a square field, '15×13' otherwise; 'global' when every input pixel reaches."""
-    h, w = fmt(f.h.size), fmt(f.w.size)
+    h, w = fmt_num(f.h.size), fmt_num(f.w.size)
     return "global" if f.is_global else (h if h == w else f"{h}×{w}")
 
 
 def pair_str(a: Any, b: Any) -> str:
-    return fmt(a) if a == b else f"{fmt(a)}×{fmt(b)}"
+    return fmt_num(a) if a == b else f"{fmt_num(a)}×{fmt_num(b)}"
 
 
 def human(n: float, unit: str = "") -> str:

@@ -1,5 +1,5 @@
 """The zoo table: one row per shipped spec (year, input, params, MACs, final receptive field,
-key idea), sorted into the lineage, and its renderings. Rich is imported in `print_zoo` only.
+key idea), sorted into the lineage, and its renderings. Rich is imported in `draw` only.
 
 NB (what "final RF" means, stated once): the theoretical receptive field of the network's last
 spatial unit, the largest over the paths that keep spatial structure. For a classifier that is
@@ -23,6 +23,7 @@ from cnncalc.core.layers.registry import Shape, lookup
 from cnncalc.core.rf import RF, Field, join
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import CONVENTION_LINE, CONVENTIONS, field_json, human, shape_str, size_str
+from cnncalc.report.terminal import captured
 
 FORMATS = ("table", "md", "json", "csv")
 RF_NOTE = ("RF = theoretical receptive field of the last spatial layer (before the head's global "
@@ -61,7 +62,7 @@ def final_field(g: Graph) -> Field | None:
 
 
 def zoo_row(g: Graph) -> ZooRow:
-    info = g.meta.get("info", {})
+    info = g.info
     year = info.get("year")
     t = g.totals()
     return ZooRow(g.name, year if isinstance(year, int) else None, str(info.get("paper", "")),
@@ -95,13 +96,13 @@ def row_json(r: ZooRow) -> dict[str, Any]:
             "rf": field_json(r.rf) if r.rf else None}
 
 
-def render_zoo(rows: list[ZooRow], fmt: str) -> str | None:
-    """Markdown, CSV or JSON as text; None for 'table' (printed by `print_zoo`)."""
-    if fmt == "json":
+def render(rows: list[ZooRow], format: str) -> str:
+    """A rich table (at the terminal's width), Markdown, CSV or JSON."""
+    if format == "json":
         conventions = {**{k: CONVENTIONS[k] for k in ("params", "macs", "flops")}, "rf": RF_NOTE}
         return json.dumps({"conventions": conventions, "models": [row_json(r) for r in rows]},
                           indent=2, ensure_ascii=False)
-    if fmt == "csv":
+    if format == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["name", "year", "input", "params", "macs", "rf", "idea"])
@@ -109,19 +110,17 @@ def render_zoo(rows: list[ZooRow], fmt: str) -> str | None:
             w.writerow([r.name, r.year or "", shape_str(r.input), r.params, r.macs,
                         size_str(r.rf) if r.rf else "", r.idea])
         return buf.getvalue()
-    if fmt == "md":
+    if format == "md":
         cells = [[f"`{c[0]}`", *c[1:]] for c in map(_cells, rows)]
         lines = md_table(HEADERS, cells, [h in RIGHT for h in HEADERS])
         lines += ["", f"_{CONVENTION_LINE}; batch 1. {RF_NOTE}._"]
         return "\n".join(lines) + "\n"
-    return None
+    return captured(lambda console: draw(console, rows))
 
 
-def print_zoo(rows: list[ZooRow], console: Any = None) -> None:
-    from rich.console import Console
+def draw(console: Any, rows: list[ZooRow]) -> None:
     from rich.table import Table
 
-    console = console or Console()
     table = Table(title="cnncalc zoo", title_justify="left", pad_edge=False)
     for h in HEADERS:
         table.add_column(h, justify="right" if h in RIGHT else "left",

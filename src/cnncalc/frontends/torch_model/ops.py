@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cnncalc.core.engine import Graph, Layer
+from cnncalc.core.engine import Graph, Layer, Note, Partial
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.layers.common import fmt_shape
 from cnncalc.core.layers.registry import Shape, lookup
@@ -112,13 +112,13 @@ class OpMapper:
         perm = perm if perm is not None else ins[0].perm
         traced = self.canonical(node, perm) if check and self.shape(node) is not None else None
         if traced is not None and traced != layer.out_shape:
-            self.partial(node, f"{kind} gives {fmt_shape(layer.out_shape)} but the model "
-                               f"{fmt_shape(traced)}")
+            self.partial(node, mismatch=f"{kind} gives {fmt_shape(layer.out_shape)} but the "
+                                        f"model {fmt_shape(traced)}")
         return Val(name, perm)
 
-    def partial(self, node: Any, what: str) -> None:
+    def partial(self, node: Any, op: str = "", mismatch: str = "") -> None:
         where = node.meta.get("cnncalc_scope") or node.name
-        self.g.meta["partial"].append(f"{what} at {where} ({source_loc(node)})")
+        self.g.partial.append(Partial(where, source_loc(node), op, mismatch))
 
     def params_of(self, target: str) -> int:
         """The parameters of module `target`, claimed (for rows that are not mapped)."""
@@ -133,13 +133,14 @@ class OpMapper:
         layer = self.g.nodes[src]
         if params and all(id(p) in self.used for p in params):
             layer.params = 0
-            self.g.meta["notes"].append(f"{src} reuses parameters counted at their first use")
+            self.g.notes.append(Note("shared-params",
+                                     f"{src} reuses parameters counted at their first use"))
             return
         self.used |= {id(p) for p in params}
         held = sum(p.numel() for p in params)
         if layer.params != held:
-            self.partial(node, f"{layer.kind} formula gives {layer.params:,} params, the model "
-                               f"holds {held:,}")
+            self.partial(node, mismatch=f"{layer.kind} formula gives {layer.params:,} params, "
+                                        f"the model holds {held:,}")
 
     # The walk ------------------------------------------------------------------------------
 
@@ -149,7 +150,6 @@ class OpMapper:
                 self.vals[node] = self.visit(node)
             except (CnncalcError, ValueError, KeyError, AssertionError, TypeError) as e:
                 self.vals[node] = self.unmapped(node, f"{_op_name(node)} ({e})")
-        self.g.meta["used_params"] = self.used
 
     def visit(self, node: Any) -> Any:
         if node.op == "placeholder":
@@ -213,7 +213,7 @@ class OpMapper:
         """A row that keeps the node's parameters and traced shape, reported as partial."""
         srcs = [v.src for v in (self.vals.get(a) for a in _flat(node.args, node.kwargs))
                 if isinstance(v, (Val, Parts, Grouped))]
-        self.partial(node, f"unmapped {what}")
+        self.partial(node, op=what)
         params = self.params_of(node.target) if node.op == "call_module" else 0
         if self.shape(node) is None:  # a tuple of tensors: rows come at each [i]
             return Many(tuple(srcs), params)

@@ -5,7 +5,7 @@ Every number still comes from the registry's formulas; the module only supplies 
 (channels, kernel sizes, ...). Two checks keep the mapping honest: each mapped layer's output
 shape must equal the traced one, and its parameter count the module's. Nodes that map onto no kind
 become `unmapped` rows that keep the module's parameters but no MACs, and the graph is marked
-partial (`graph.meta["partial"]` names each op and where it is), never silently counted as zero.
+partial (`graph.partial` names each op and where it is), never silently counted as zero.
 
 Layout: a tensor is tracked as the engine layer holding it plus a permutation of N×C×H×W, so
 `permute` → channel-last `nn.Linear` / `nn.LayerNorm` → `permute` (ConvNeXt) is a linear or a
@@ -18,7 +18,7 @@ import contextlib
 import io
 from typing import Any
 
-from cnncalc.core.engine import Graph
+from cnncalc.core.engine import Graph, Note
 from cnncalc.core.errors import BackendError
 from cnncalc.core.layers.common import fmt_shape
 from cnncalc.core.layers.registry import Shape
@@ -104,10 +104,10 @@ def trace_graph(model: Any, shape: Shape, batch: int = 1, where: str = "model") 
                            "tensor (write a wrapper module that takes one)")
     propagate(gm, shape, where)
     g = Graph(shape, getattr(model, "spec_name", None) or type(model).__name__, batch)
-    g.meta = {"path": where, "info": {}, "partial": [], "notes": []}
+    g.source = where
     mapper = OpMapper(gm, g)
     mapper.run()
-    _unused_params(model, g)
+    _unused_params(model, mapper.used, g)
     _output_note(gm, mapper, g)
     return g
 
@@ -117,19 +117,18 @@ def _output_note(gm: Any, mapper: Any, g: Graph) -> None:
     out = next(n for n in gm.graph.nodes if n.op == "output").args[0]
     val = mapper.vals.get(out) if isinstance(out, fx.Node) else None
     if val is None or not hasattr(val, "src"):
-        g.meta["notes"].append("forward returns several values; the last row is the last "
-                               "layer traced")
+        g.notes.append(Note("several-outputs", "forward returns several values; the last row "
+                                               "is the last layer traced"))
     elif g.layers and val.src != g.layers[-1].name:
-        g.meta["notes"].append(f"forward returns {val.src}, not the last row; every traced "
-                               "layer is still counted")
+        g.notes.append(Note("output-not-last", f"forward returns {val.src}, not the last row; "
+                                               "every traced layer is still counted"))
 
 
-def _unused_params(model: Any, g: Graph) -> None:
-    used = g.meta.pop("used_params", set())
+def _unused_params(model: Any, used: set[int], g: Graph) -> None:
     unused = [(n, p.numel()) for n, p in model.named_parameters() if id(p) not in used]
     if unused:
         total = sum(k for _, k in unused)
         names = ", ".join(n for n, _ in unused[:3]) + (" ..." if len(unused) > 3 else "")
-        g.meta["notes"].append(f"{total:,} parameters are not used by forward and not counted "
-                               f"({names})")
+        g.notes.append(Note("unused-params", f"{total:,} parameters are not used by forward "
+                                             f"and not counted ({names})"))
 

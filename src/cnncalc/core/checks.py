@@ -1,0 +1,143 @@
+"""The verdicts of `cnncalc verify`: each analytic number beside its measured twin.
+
+Per layer: output shape, params and MACs (torch FlopCounterMode / 2) must equal the engine's;
+the receptive field measured by gradient support must equal the engine's largest field (size
+and jump, or "global"), at the input it was measured at. fvcore's count is checked too: its
+conv/linear part must equal our MACs, and what it adds (batchnorm, adaptive pooling, norms,
+upsampling) or skips (add, max pool, activations) is recorded, so the report can name it.
+
+Every decision is made here, on typed records; `report.verify` only words them. Standard library
+only: the records come from `core.measured`, filled by `measure`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cnncalc.core.engine import Graph, Layer
+from cnncalc.core.measured import UNMEASURED, FieldResult, Measured
+from cnncalc.core.rf import Field
+
+MAC_OPS = frozenset({"conv", "linear", "matmul", "addmm", "einsum", "bmm"})
+
+
+@dataclass(frozen=True)
+class Check:
+    """One number (or shape) compared: ok is None when it was not measured."""
+
+    analytic: Any
+    measured: Any
+    ok: bool | None
+
+
+@dataclass(frozen=True)
+class FvcoreCheck:
+    """fvcore's count beside ours. ok: its conv/linear part (`mac_part`) equals our MACs; None
+    when fvcore did not run (`error` says why)."""
+
+    value: int | None
+    ok: bool | None
+    mac_part: int = 0
+    counted: tuple[tuple[str, int], ...] = ()  # ops outside MAC_OPS it counts, by name
+    skipped: tuple[str, ...] = ()  # arithmetic ops it does not count
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class RfCheck:
+    """The engine's largest field against the measured one. `analytic`: the engine's field at
+    the input the field was measured at (the spec's when not measured); `resized`: that field
+    differs from the engine's at the spec's input (adaptive pooling)."""
+
+    analytic: Field
+    measured: FieldResult | None  # None: the layer was not selected for measuring
+    ok: bool | None
+    resized: bool = False
+
+    @property
+    def unmeasured(self) -> str | None:
+        """Why the field was not measured (a FieldResult status), if it was selected."""
+        r = self.measured
+        return r.status if r is not None and r.status in UNMEASURED else None
+
+
+@dataclass(frozen=True)
+class VerifyRow:
+    layer: Layer
+    shape: Check
+    params: Check
+    macs: Check
+    fvcore: FvcoreCheck
+    torch_skipped: tuple[str, ...]  # arithmetic ops FlopCounterMode does not count
+    rf: RfCheck
+
+    @property
+    def agrees(self) -> bool:
+        checks = (self.shape.ok, self.params.ok, self.macs.ok, self.rf.ok, self.fvcore.ok)
+        return all(c is not False for c in checks)
+
+    @property
+    def both_skip(self) -> bool:
+        """Both counters skip the same ops (said once)."""
+        return bool(self.torch_skipped) and self.fvcore.value is not None and \
+            self.fvcore.skipped == self.torch_skipped
+
+
+@dataclass(frozen=True)
+class Verification:
+    graph: Graph
+    rows: list[VerifyRow]  # graph order
+
+    @property
+    def agrees(self) -> bool:
+        return all(r.agrees for r in self.rows)
+
+    @property
+    def disagreements(self) -> int:
+        return sum(not r.agrees for r in self.rows)
+
+    @property
+    def rf_measured(self) -> int:
+        return sum(r.rf.ok is not None for r in self.rows)
+
+
+def fvcore_check(x: Layer, m: Measured) -> FvcoreCheck:
+    if m.fvcore is None:
+        return FvcoreCheck(None, None, error=m.fvcore_error or "fvcore not run")
+    counted = m.fvcore_counted.get(x.name, {})
+    mac_part = sum(n for op, n in counted.items() if op in MAC_OPS)
+    extra = tuple((op, n) for op, n in sorted(counted.items()) if op not in MAC_OPS)
+    return FvcoreCheck(m.fvcore[x.name], mac_part == x.macs, mac_part, extra,
+                       tuple(m.fvcore_skipped.get(x.name, ())))
+
+
+def same_numbers(a: Field, b: Field) -> bool:
+    """The same size and jump on both axes (or both global): what verify compares."""
+    if a.is_global or b.is_global:
+        return a.is_global == b.is_global
+    return (a.h.size, a.w.size, a.h.jump, a.w.jump) == (b.h.size, b.w.size, b.h.jump, b.w.jump)
+
+
+def rf_check(x: Layer, r: FieldResult | None) -> RfCheck:
+    spec_field = x.rf.max  # type: ignore[union-attr]
+    if r is None or r.status in UNMEASURED:
+        return RfCheck(spec_field, r, None)
+    assert r.analytic is not None and r.input is not None
+    if r.status == "empty":  # the engine gives the unit a field; no input pixel reaches it
+        return RfCheck(r.analytic, r, False)
+    return RfCheck(r.analytic, r, r.agrees, not same_numbers(r.analytic, spec_field))
+
+
+def compare(g: Graph, m: Measured, fields: dict[str, FieldResult]) -> Verification:
+    """Every layer's analytic numbers against the measured ones, in graph order."""
+    rows = []
+    for x in g.layers:
+        shape = m.shapes.get(x.name)
+        rows.append(VerifyRow(
+            x, Check(x.out_shape, shape, shape == x.out_shape),
+            Check(x.params, m.params[x.name], m.params[x.name] == x.params),
+            Check(x.macs, m.macs[x.name], m.macs[x.name] == x.macs),
+            fvcore_check(x, m), tuple(m.torch_skipped.get(x.name, [])),
+            rf_check(x, fields.get(x.name))))
+    return Verification(g, rows)
