@@ -94,7 +94,7 @@ def erf(spec: Annotated[str | None, typer.Argument(
 
     g = analyze(spec, input, args=arg)  # type: ignore[arg-type]
     with progress() as update:
-        e = measure_erf(g, progress=samples_done(update), **options)  # type: ignore[arg-type]
+        e = measure_erf(g, progress=samples_done(update), **options)
     if png:
         report.save_png(e, png, log)
     emit(report.render(e, format, g, heatmap, log))

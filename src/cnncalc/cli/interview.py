@@ -148,6 +148,7 @@ def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, help="Input channels
     nt = _notation(format)
     k = pair_value(kernel, "kernel size")
     kh, kw = (k, k) if isinstance(k, int) else k
+    shape: tuple[int, ...]
     if size is None:  # one output pixel: a K×K input, no padding
         shape, args = (cin, kh, kw), {"kernel_size": k}
     else:

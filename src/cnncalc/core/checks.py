@@ -120,7 +120,7 @@ def same_numbers(a: Field, b: Field) -> bool:
 
 
 def rf_check(x: Layer, r: FieldResult | None) -> RfCheck:
-    spec_field = x.rf.max  # type: ignore[union-attr]
+    spec_field = x.rf.max
     if r is None or r.status in UNMEASURED:
         return RfCheck(spec_field, r, None)
     assert r.analytic is not None and r.input is not None

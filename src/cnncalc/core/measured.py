@@ -71,7 +71,7 @@ class FieldResult:
             return False
         if not self.whole:
             return None  # a fractional extent cannot equal a count of pixels
-        return self.size == (f.h.size, f.w.size)
+        return self.size is not None and (f.h.size, f.w.size) == tuple(map(Fraction, self.size))
 
     @property
     def whole(self) -> bool:
@@ -96,7 +96,7 @@ class Erf:
 
     spec: str
     layer: str
-    input_shape: tuple[int, int, int]
+    input_shape: tuple[int, ...]
     samples: int
     init: str
     linear: bool

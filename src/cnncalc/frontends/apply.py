@@ -67,8 +67,9 @@ def apply(matrix: str, kernel: str | None = None, op: str = "conv", stride: str 
     layer = g.layers[0]
     k, s = pair(layer.args["kernel_size"]), pair(layer.args["stride"])
     lead = (pads(layer.args, 0)[0], pads(layer.args, 1)[0])
-    check_work(x, layer.out_shape[1:], k)
-    result = filters.run(x, op, weights, k, s, lead, layer.out_shape[1:])
+    out = (layer.out_shape[1], layer.out_shape[2])
+    check_work(x, out, k)
+    result = filters.run(x, op, weights, k, s, lead, out)
     cell = None
     if at is not None:
         i, j = parse_cell(at, layer.out_shape[1:])

@@ -27,7 +27,7 @@ _FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\Z"
                     r"|[-+]?[0-9]+[eE][-+]?[0-9]+\Z")
 
 try:
-    _Parser: Any = yaml.CSafeLoader  # type: ignore[attr-defined]
+    _Parser: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Parser = yaml.SafeLoader
 

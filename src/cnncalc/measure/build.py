@@ -22,12 +22,13 @@ from cnncalc.core.optional import require_torch
 torch = require_torch()
 nn = torch.nn
 F = torch.nn.functional
+Module: Any = nn.Module  # torch is untyped here: its classes are Any to mypy
 
 
 # Modules for the kinds torch has no single module for -------------------------------------
 
 @functools.cache
-def channels_last(cls: type) -> type:
+def channels_last(cls: Any) -> Any:
     """`cls` (nn.Linear, nn.LayerNorm: modules of the last axis) acting on the channels of an
     N×C×H×W map at every position; on an N×F vector it is `cls` itself. Same parameters."""
 
@@ -43,7 +44,7 @@ ChannelLinear = channels_last(nn.Linear)  # ConvNeXt's pointwise MLP
 ChannelLayerNorm = channels_last(nn.LayerNorm)  # ConvNeXt's LayerNorm2d
 
 
-class Scale(nn.Module):
+class Scale(Module):
     """Learnable per-channel scale gamma·x (ConvNeXt's layer scale)."""
 
     def __init__(self, channels: int, spatial: bool, init: float = 1e-6):
@@ -55,7 +56,7 @@ class Scale(nn.Module):
         return x * self.gamma
 
 
-class DropPath(nn.Module):
+class DropPath(Module):
     """Stochastic depth: drops whole samples in training, identity in eval."""
 
     def __init__(self, p: float = 0.0):
@@ -69,7 +70,7 @@ class DropPath(nn.Module):
         return x * keep / (1.0 - self.p)
 
 
-class Split(nn.Module):
+class Split(Module):
     """One part of a channel split."""
 
     def __init__(self, sizes: list[int], index: int):
@@ -80,7 +81,7 @@ class Split(nn.Module):
         return torch.split(x, self.sizes, dim=1)[self.index]
 
 
-class ChannelShuffle(nn.Module):
+class ChannelShuffle(Module):
     def __init__(self, groups: int):
         super().__init__()
         self.groups = groups
@@ -90,7 +91,7 @@ class ChannelShuffle(nn.Module):
         return x.view(n, self.groups, c // self.groups, h, w).transpose(1, 2).reshape(n, c, h, w)
 
 
-class Add(nn.Module):
+class Add(Module):
     def forward(self, *xs: Any) -> Any:
         out = xs[0]
         for x in xs[1:]:
@@ -98,7 +99,7 @@ class Add(nn.Module):
         return out
 
 
-class Mul(nn.Module):
+class Mul(Module):
     def forward(self, *xs: Any) -> Any:
         out = xs[0]
         for x in xs[1:]:
@@ -106,7 +107,7 @@ class Mul(nn.Module):
         return out
 
 
-class Mean(nn.Module):
+class Mean(Module):
     """The mean of the branches, broadcasting. With positive values it has the gradient support
     of both a sum and a product, without their growth: the field measurement's join."""
 
@@ -117,7 +118,7 @@ class Mean(nn.Module):
         return out / len(xs)
 
 
-class Concat(nn.Module):
+class Concat(Module):
     def forward(self, *xs: Any) -> Any:
         return torch.cat(xs, dim=1)
 
@@ -172,7 +173,7 @@ def build_layer(layer: Layer, linear: bool = False,
     return construct(kind, layer)
 
 
-class GraphNet(nn.Module):
+class GraphNet(Module):
     """The graph as a module. `forward(x)` returns the last layer's output; `run(x, keep,
     until)` returns the outputs named in `keep` (and stops after `until`)."""
 

@@ -67,7 +67,7 @@ def torch_skipped(net: Any, g: Graph, x: Any) -> dict[str, list[str]]:
     current: list[str] = []
 
     class Log(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             if current:
                 seen[current[-1]][op_name(func)] += 1
             return func(*args, **(kwargs or {}))

@@ -77,7 +77,7 @@ def auto_chunk(g: Graph, samples: int, device: Any) -> int:
     return max(1, min(samples, budget // per_sample))
 
 
-def gradient_map(net: GraphNet, layer: str, shape: tuple[int, int, int], samples: int,
+def gradient_map(net: GraphNet, layer: str, shape: tuple[int, ...], samples: int,
                  chunk: int, device: Any, seed: int = 0, aggregate: str = "abs",
                  inputs: str = "randn", dtype: Any = None,
                  progress: Progress | None = None) -> Any:
@@ -143,8 +143,8 @@ def areas(m: Any, c: tuple[int, int]) -> list[Area]:
         shares.append(float(cum[b, x] - cum[a, x] - cum[b, y] + cum[a, y]) / total)
     out = []
     for t in THRESHOLDS:
-        r = next((r for r, s in enumerate(shares) if s >= t - 1e-12), None)
-        side = None if r is None else 2 * r + 1
+        reached = next((r for r, s in enumerate(shares) if s >= t - 1e-12), None)
+        side = None if reached is None else 2 * reached + 1
         out.append(Area(t, side, None if side is None else side * side / (h * w)))
     return out
 
@@ -153,7 +153,7 @@ def field_box(g: Graph, layer: str) -> tuple[tuple[float, float], tuple[float, f
     """Size and centre (input pixels) of the theoretical field of the layer's centre unit, and
     whether it reaches past the input."""
     x = g.nodes[layer]
-    f = x.rf.max  # type: ignore[union-attr]
+    f = x.rf.max
     size, mid, clipped = [], [], False
     for axis, ax in enumerate(f.axes()):
         b = ax.bounds(centre(x.out_shape[1 + axis]))

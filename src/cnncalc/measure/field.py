@@ -133,7 +133,7 @@ def graph_at(g: Graph, hw: tuple[int, int], only: set[str] | None = None) -> Gra
 
 def period(g: Graph, name: str) -> int:
     """Units measured past the first: one period on both axes."""
-    f = g.nodes[name].rf.max  # type: ignore[union-attr]
+    f = g.nodes[name].rf.max
     return math.lcm(f.h.q, f.w.q)
 
 
@@ -148,14 +148,14 @@ def first_unit(ax: Axis, n: int, units: int, q: int) -> int:
 
 
 def units_at(x: Layer, hw: tuple[int, int], q: int) -> tuple[int, int]:
-    f = x.rf.max  # type: ignore[union-attr]
+    f = x.rf.max
     i, j = (first_unit(ax, n, units, q) for ax, n, units in zip(f.axes(), hw, x.out_shape[1:]))
     return i, j
 
 
 def fits(x: Layer, hw: tuple[int, int], q: int) -> bool:
     """The fields of the measured units lie inside the input, one pixel from the border."""
-    f = x.rf.max  # type: ignore[union-attr]
+    f = x.rf.max
     for ax, n, units, u in zip(f.axes(), hw, x.out_shape[1:], units_at(x, hw, q)):
         if u + q >= units:
             return False
@@ -174,7 +174,7 @@ def plan(g: Graph, names: list[str], above: int = 0
     pending, where = list(names), {}
     skipped: dict[str, FieldResult] = {}
     for x in (g.nodes[n] for n in names):
-        f = x.rf.max  # type: ignore[union-attr]
+        f = x.rf.max
         if f.is_global and not above:
             where[x.name] = (h, w)
             pending.remove(x.name)
@@ -245,7 +245,7 @@ def units(out: Any, layer: Layer, hw: tuple[int, int], q: int) -> list[Any]:
     """The measured units, each summed over channels: (i + k, j + k) for k = 0..q, (i, j) the
     unit centred nearest the middle of the input; a vector: all its features; a global field:
     the centre unit."""
-    f = layer.rf.max  # type: ignore[union-attr]
+    f = layer.rf.max
     if out.dim() != 4:
         return [out[0].sum()]
     if f.is_global:
@@ -259,7 +259,7 @@ def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int, floor_drop:
     """The field read off the gradients (one C×H×W map per measured unit). `expected`: for a
     global field, the input pixels that reach the layer (`reach`); by default the union of the
     layer's units' fields clipped to the input."""
-    f = layer.rf.max  # type: ignore[union-attr]
+    f = layer.rf.max
     if not bool(grad.isfinite().all()):
         return FieldResult("nonfinite", hw, f)  # an overflow: never read as an empty support
     if f.is_global:

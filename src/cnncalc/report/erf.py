@@ -259,7 +259,7 @@ SERIES_HEAD = ("Depth", "Input", "RF", "σ", "σ closed form", "ERF ±2σ", "ERF
 
 
 def series_rows(series: list[Erf]) -> list[tuple[str, ...]]:
-    out = []
+    out: list[tuple[str, ...]] = []
     for e in series:
         t = e.theory_sigma
         out.append((e.spec.rsplit("*", 1)[-1].split()[0], f"{e.input_shape[1]}×{e.input_shape[2]}",

@@ -107,7 +107,7 @@ def layer_value(x: Layer) -> Any:
     return args
 
 
-class Flow(dict):  # type: ignore[type-arg]
+class Flow(dict):
     """A mapping written on one line: `{conv: {out: 64, k: 3}, name: conv1}`."""
 
 

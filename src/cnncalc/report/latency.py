@@ -6,6 +6,7 @@ No torch here: the result is plain dataclasses (imported for type checking only)
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Callable, Sequence
@@ -66,6 +67,14 @@ def ranks(layers: Sequence[LayerTime], top: int = TOP) -> dict[str, int]:
     """Layer name -> 1 for the slowest, 2 for the next, ..., for the `top` slowest."""
     slow = sorted(layers, key=lambda x: -x.seconds)[:top]
     return {x.name: i + 1 for i, x in enumerate(slow)}
+
+
+def _ranked(rk: dict[str, int], x: LayerTime) -> bool:
+    return x.name in rk
+
+
+def _ranked_style(rk: dict[str, int], x: LayerTime) -> str | None:
+    return "bold red" if x.name in rk else None
 
 
 def batch_json(b: BatchResult, r: LatencyResult) -> dict[str, Any]:
@@ -201,7 +210,7 @@ def markdown(r: LatencyResult) -> str:
     for b in (b for b in r.batches if b.layers):
         rk = ranks(b.layers)
         lines += ["", layers_line(b) + ":", ""]
-        lines += column_md(layer_columns(b, rk), b.layers, lambda x, rk=rk: x.name in rk)
+        lines += column_md(layer_columns(b, rk), b.layers, functools.partial(_ranked, rk))
     lines += ["", f"_{NOTE_LINE}._"]
     return "\n".join(lines) + "\n"
 
@@ -237,5 +246,5 @@ def draw(console: Any, r: LatencyResult) -> None:
     for b in (b for b in r.batches if b.layers):
         rk = ranks(b.layers)
         table(layers_line(b), layer_columns(b, rk), b.layers,
-              lambda x, rk=rk: "bold red" if x.name in rk else None)
+              functools.partial(_ranked_style, rk))
     console.print(f"[dim]{NOTE_LINE}[/dim]", highlight=False)

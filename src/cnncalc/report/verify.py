@@ -228,7 +228,7 @@ def to_json(v: Verification, rows: list[VerifyRow], device: str) -> dict[str, An
             "fvcore": {"value": r.fvcore.value, "ok": r.fvcore.ok,
                        "note": fvcore_note(r.fvcore)},
             "flop_counter_skipped": list(r.torch_skipped),
-            "rf": {"analytic": field_json(r.layer.rf.max),  # type: ignore[union-attr]
+            "rf": {"analytic": field_json(r.layer.rf.max),
                    "measured": measured_json(r.rf.measured), "ok": r.rf.ok,
                    "note": rf_note(r)},
         } for r in rows],

@@ -44,7 +44,7 @@ class ZooRow:
 
 def final_field(g: Graph) -> Field | None:
     """The largest field of the last non-global unit, over paths that are not global."""
-    fields: dict[str, Field] = {"input": g.nodes["input"].rf.max}  # type: ignore[union-attr]
+    fields: dict[str, Field] = {"input": g.nodes["input"].rf.max}
     last = None
     for x in g.layers:
         kind = lookup(x.kind)

@@ -36,11 +36,11 @@ def call(mp: OpMapper, node: Any) -> Any:
     t = node.target
     x = mp.vals.get(node.args[0]) if node.args else None
     if t in ACT_FUNCS or (node.op == "call_method" and t in ACT_METHODS):
-        kind = ACT_FUNCS.get(t) if node.op == "call_function" else ACT_METHODS[t]
+        kind = ACT_FUNCS[t] if node.op == "call_function" else ACT_METHODS[t]
         args = {}
         if kind == "leaky_relu":
             args = {"negative_slope": float(_arg(node, 1, "negative_slope", 0.01))}
-        return mp.add(node, kind, args, [x])  # type: ignore[arg-type]
+        return mp.add(node, kind, args, [x])  # type: ignore[list-item]  # x: the input's Val
     if t in ADD or t in MUL:
         return _arith(mp, node, "add" if t in ADD else "mul")
     if t in SCALAR_ONLY:
@@ -79,7 +79,8 @@ def _arith(mp: OpMapper, node: Any, kind: str) -> Any:
             return mp.unmapped(node, _op_name(node) + " of tensors in different layouts")
         return mp.add(node, kind, {}, [a, b])
     tensor, other = (a, b) if isinstance(a, Val) else (b, a)
-    if kind == "mul" and isinstance(other, tuple) and other[0] == "param":
+    if kind == "mul" and isinstance(tensor, Val) and isinstance(other, tuple) and \
+            other[0] == "param":
         return _scale(mp, node, tensor, other[1])
     if other is None or isinstance(other, (int, float)):
         return tensor  # scalar arithmetic (x + 3, x * 0.5): no layer, no MACs

@@ -28,12 +28,13 @@ from cnncalc.frontends.torch_model.table import is_leaf
 
 torch = require_torch()
 fx = torch.fx
+Tracer: Any = fx.Tracer  # torch is untyped here: its classes are Any to mypy
 
 FALLBACKS = ("wrap the data-dependent helper in torch.fx.wrap, pass --arg values that avoid the "
              "branch, or write the network as a spec (docs/python.md)")
 
 
-class ScopeTracer(fx.Tracer):  # type: ignore[misc]
+class ScopeTracer(Tracer):
     """torch.fx's tracer that also records which module each node was made in, and keeps the
     modules we map whole as leaves."""
 
