@@ -13,7 +13,7 @@ import torch
 from cnncalc.core.checks import compare
 from cnncalc.frontends.load import analyze, zoo_names
 from cnncalc.measure.counts import measure_counts
-from cnncalc.measure.field import measure_fields, select
+from cnncalc.measure.support import measure_fields, select
 
 
 def main(argv: list[str]) -> None:

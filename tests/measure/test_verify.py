@@ -13,7 +13,7 @@ from tests.conftest import cli
 torch = pytest.importorskip("torch")
 
 from cnncalc.frontends.load import analyze  # noqa: E402
-from cnncalc.measure.field import measure_fields, select  # noqa: E402
+from cnncalc.measure.support import measure_fields, select  # noqa: E402
 
 
 def by_name(result) -> dict:
@@ -202,7 +202,7 @@ def test_a_transposed_conv_with_k_below_s_leaves_units_without_a_field(spec):
 
 
 def test_a_unit_no_input_pixel_reaches_is_a_disagreement_not_a_border(spec, monkeypatch):
-    import cnncalc.measure.field as field
+    import cnncalc.measure.support as field
 
     def zero(net):  # every weight 0: no gradient reaches the input from any unit
         with torch.no_grad():
@@ -228,7 +228,7 @@ def test_a_unit_no_input_pixel_reaches_is_a_disagreement_not_a_border(spec, monk
 
 
 def test_read_field_of_an_all_zero_gradient():
-    from cnncalc.measure.field import graph_at, period, read_field
+    from cnncalc.measure.support import graph_at, period, read_field
 
     g = graph_at(analyze("lenet5"), (32, 32))
     c1 = g.nodes["c1"]  # 5×5, a field in every unit
@@ -240,7 +240,7 @@ def test_read_field_of_an_all_zero_gradient():
 
 
 def test_a_global_support_must_span_exactly_the_pixels_that_reach_it(spec):
-    from cnncalc.measure.field import reach, read_field
+    from cnncalc.measure.support import reach, read_field
 
     # k3 s2 p0 on 17 reads pixels 0..16; on 16 the floor drops pixel 15 (the engine warns), so
     # 15×15 pixels reach the pooled unit: the support must be exactly rows and columns 0..14

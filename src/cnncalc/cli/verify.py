@@ -47,7 +47,7 @@ def verify(spec: SpecArg, input: InputOpt = None, device: DeviceOpt = "cpu",
     from cnncalc.core.checks import compare
     from cnncalc.measure.counts import measure_counts
     from cnncalc.measure.device import out_of_memory, pick_device
-    from cnncalc.measure.field import measure_fields, select
+    from cnncalc.measure.support import measure_fields, select
     from cnncalc.report.verify import render
 
     dev = pick_device(device)

@@ -133,7 +133,7 @@ class Graph:
         if kind.join:
             rf = join([n.rf for n in ins])
         else:
-            rf = ins[0].rf.map(lambda f: kind.field(args, in_shapes, out, f))
+            rf = ins[0].rf.map(lambda f: kind.rf(args, in_shapes, out, f))
         layer = Layer(name, kind.name, args, tuple(inputs), in_shapes, out, rf,
                       kind.params(args, in_shapes, out), kind.buffers(args, in_shapes, out),
                       kind.macs(args, in_shapes, out), kind.other_ops(args, in_shapes, out),

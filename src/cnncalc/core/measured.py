@@ -3,7 +3,7 @@
 
 - `Measured`: per-layer shapes, params and MACs from torch's FlopCounterMode and fvcore
   (`measure.counts`);
-- `FieldResult`: one layer's receptive field by gradient support (`measure.field`), with the
+- `FieldResult`: one layer's receptive field by gradient support (`measure.support`), with the
   limits past which a field is not measured (LADDER, MAX_PERIOD, MEMORY);
 - `Erf` and `Area`: an effective receptive field (`measure.erf`).
 """

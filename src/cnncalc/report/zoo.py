@@ -54,7 +54,7 @@ def final_field(g: Graph) -> Field | None:
             spatial = [f for f in ins if not f.is_global]
             f = join([RF(f, f) for f in spatial]).max if spatial else ins[0]
         else:
-            f = kind.field(x.args, x.in_shapes, x.out_shape, ins[0])
+            f = kind.rf(x.args, x.in_shapes, x.out_shape, ins[0])
         fields[x.name] = f
         if not f.is_global:
             last = f

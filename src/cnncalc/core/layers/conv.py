@@ -88,7 +88,7 @@ def conv_torch(a: Args, shape: Shape) -> list[TorchArg]:
 register(Kind(
     "conv", "2-D convolution (nn.Conv2d)", conv_shape,
     args=(OUT, KERNEL, STRIDE, PADDING, DILATION, GROUPS, BIAS),
-    params=conv_params, macs=conv_macs, other_ops=bias_ops, field=conv_field,
+    params=conv_params, macs=conv_macs, other_ops=bias_ops, rf=conv_field,
     aliases=("conv2d",), category="conv", window=True,
     torch=Torch("Conv{d}d", conv_torch),
 ))
@@ -149,7 +149,7 @@ register(Kind(
     "convT", "2-D transposed convolution (nn.ConvTranspose2d)", convt_shape,
     args=(OUT, KERNEL, STRIDE, Arg("padding", "pair0", 0, aliases=("p", "pad")),
           Arg("output_padding", "pair0", 0, aliases=("op",)), DILATION, GROUPS, BIAS),
-    params=convt_params, macs=convt_macs, other_ops=bias_ops, field=convt_field,
+    params=convt_params, macs=convt_macs, other_ops=bias_ops, rf=convt_field,
     aliases=("conv_transpose", "convtranspose", "deconv", "conv_transpose2d"), category="conv",
     resamples=True, torch=Torch("ConvTranspose{d}d", convt_torch),
 ))
@@ -176,7 +176,7 @@ def linear_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
 register(Kind(
     "linear", "fully connected layer (nn.Linear); on a C×H×W map it acts on the channel axis",
     linear_shape, args=(Arg("out", "int", aliases=("out_features", "features")), BIAS),
-    params=linear_params, macs=linear_macs, other_ops=bias_ops, field=linear_field,
+    params=linear_params, macs=linear_macs, other_ops=bias_ops, rf=linear_field,
     aliases=("fc", "dense"), primary="out", category="linear",
     torch=Torch("Linear", lambda a, shape: [TorchArg(None, shape[0]), TorchArg(None, a["out"]),
                                             TorchArg("bias", a["bias"], True)],

@@ -60,7 +60,7 @@ def avgpool_torch(a: Args, shape: Shape) -> list[TorchArg]:
 register(Kind(
     "maxpool", "max pooling (nn.MaxPool2d)", pool_shape,
     args=(KERNEL, STRIDE, PADDING, Arg("dilation", "pair", 1, aliases=("d",)), CEIL),
-    other_ops=pool_ops, field=pool_field, aliases=("max_pool", "maxpool2d"), window=True,
+    other_ops=pool_ops, rf=pool_field, aliases=("max_pool", "maxpool2d"), window=True,
     primary="kernel_size", category="pool", normalize=_default_stride, linearised="avgpool",
     torch=Torch("MaxPool{d}d", maxpool_torch),
 ))
@@ -68,7 +68,7 @@ register(Kind(
     "avgpool", "average pooling (nn.AvgPool2d)", pool_shape,
     args=(KERNEL, STRIDE, PADDING, CEIL,
           Arg("count_include_pad", "bool", True, doc="padding zeros count in the average")),
-    other_ops=pool_ops, field=pool_field, aliases=("avg_pool", "avgpool2d"), window=True,
+    other_ops=pool_ops, rf=pool_field, aliases=("avg_pool", "avgpool2d"), window=True,
     primary="kernel_size", category="pool", normalize=_default_stride,
     torch=Torch("AvgPool{d}d", avgpool_torch),
 ))
@@ -99,7 +99,7 @@ for _name, _doc, _aliases, _module, _linear in (
 ):
     register(Kind(
         _name, _doc, adaptive_shape, args=(Arg("size", "size", aliases=("output_size",)),),
-        other_ops=adaptive_ops, field=adaptive_field, aliases=_aliases, primary="size",
+        other_ops=adaptive_ops, rf=adaptive_field, aliases=_aliases, primary="size",
         category="pool", resamples=True, linearised=_linear,
         torch=Torch(_module, lambda a, shape: [TorchArg(None, pair(a["size"]))]),
     ))
@@ -112,7 +112,7 @@ def gap_shape(args: Args, ins: list[Shape]) -> Shape:
 
 register(Kind(
     "gap", "global average pooling to C×1×1 (nn.AdaptiveAvgPool2d(1))", gap_shape,
-    other_ops=adaptive_ops, field=lambda a, i, o, f: f.globalize(),
+    other_ops=adaptive_ops, rf=lambda a, i, o, f: f.globalize(),
     aliases=("global_avgpool", "global_avg_pool"), category="pool",
     torch=Torch("AdaptiveAvgPool{d}d", lambda a, shape: [TorchArg(None, 1)]),
 ))
@@ -145,6 +145,6 @@ register(Kind(
     "upsample", "upsampling by an integer factor (nn.Upsample)", upsample_shape,
     args=(Arg("scale_factor", "pair", 2, aliases=("scale",)),
           Arg("mode", "choice", "nearest", choices=("nearest", "bilinear"))),
-    other_ops=upsample_ops, field=upsample_field, primary="scale_factor", category="resample",
+    other_ops=upsample_ops, rf=upsample_field, primary="scale_factor", category="resample",
     resamples=True, torch=Torch("Upsample", upsample_torch),
 ))

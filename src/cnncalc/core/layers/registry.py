@@ -97,7 +97,7 @@ class Kind:
 
     out_shape(args, in_shapes) -> out shape, raising ValueError with a message on bad shapes.
     params / buffers / macs / other_ops (args, in_shapes, out_shape) -> int.
-    field(args, in_shapes, out_shape, field) -> field (the RF recurrence for one path).
+    rf(args, in_shapes, out_shape, field) -> field (the RF recurrence for one path).
     """
 
     name: str
@@ -108,7 +108,7 @@ class Kind:
     buffers: Callable[[Args, list[Shape], Shape], int] = _zero
     macs: Callable[[Args, list[Shape], Shape], int] = _zero
     other_ops: Callable[[Args, list[Shape], Shape], int] = _zero
-    field: Callable[[Args, list[Shape], Shape, Field], Field] = _same_field
+    rf: Callable[[Args, list[Shape], Shape, Field], Field] = _same_field
     aliases: tuple[str, ...] = ()
     primary: str | None = None  # the argument a scalar fills: `{linear: 1000}`
     join: bool = False  # takes two or more inputs
