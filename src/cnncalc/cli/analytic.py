@@ -85,21 +85,10 @@ def rf(spec: Annotated[str | None, typer.Argument(
 
     Example: cnncalc rf vgg16; cnncalc rf --stack "3x3 d1,d2,d4,d8" --explain
     """
+    from cnncalc.frontends.stack import spec_or_stack
     from cnncalc.report.render import FORMATS, render, rf_columns
 
-    if (spec is None) == (stack is None):
-        raise CnncalcError("give a spec (file or zoo name) or --stack, not both"
-                           if spec else "give a spec (file or zoo name) or --stack '3x3*7'")
-    if stack is not None:
-        from cnncalc.frontends.load import parse_input
-        from cnncalc.frontends.stack import build_items, parse_stack
-
-        shape = parse_input(input or "224", 1)
-        g = build_items(shape, parse_stack(stack, shape[0]), stack)
-    else:
-        from cnncalc.frontends.load import analyze
-
-        g = analyze(spec, input, args=arg)  # type: ignore[arg-type]
+    g = spec_or_stack(spec, stack, input, arg)
     if explain_ or layer:
         return explain(g, layer, format, rf_only=True)
     check_format(format, FORMATS)

@@ -21,9 +21,9 @@ import re
 from typing import Any
 
 from cnncalc.core.engine import Graph
-from cnncalc.core.errors import Loc, SpecError
+from cnncalc.core.errors import CnncalcError, Loc, SpecError
 from cnncalc.core.layers.registry import Shape
-from cnncalc.frontends.load import parse_input
+from cnncalc.frontends.load import analyze, parse_input
 from cnncalc.frontends.lower import Lowerer, Scope
 from cnncalc.frontends.source import YNode
 
@@ -171,3 +171,17 @@ def stack_graph(item: str, depth: int, input: str | None, relu: bool = False) ->
         items = [y for x in items
                  for y in ([x, ("relu", {}, x[2], None)] if x[0] == "conv" else [x])]
     return build_items(shape, items, text + (" relu" if relu else ""))
+
+
+def spec_or_stack(spec: str | None, stack: str | None, input: str | None,
+                  args: list[str] | None = None) -> Graph:
+    """`rf`'s source: a spec (file, zoo name, Python spec or model), or a `--stack` shorthand on
+    `input` (1×224×224 unless given); exactly one of the two."""
+    if (spec is None) == (stack is None):
+        raise CnncalcError("give a spec (file or zoo name) or --stack, not both"
+                           if spec else "give a spec (file or zoo name) or --stack '3x3*7'")
+    if stack is not None:
+        shape = parse_input(input or "224", 1)
+        return build_items(shape, parse_stack(stack, shape[0]), stack)
+    assert spec is not None
+    return analyze(spec, input, args=args)
