@@ -73,8 +73,9 @@ def test_zoo_csv_has_exact_numbers():
     r = cli("zoo", "-f", "csv")
     assert r.code == 0, r.err
     lines = r.out.splitlines()
-    assert lines[0] == "name,year,input,params,macs,rf,idea"
-    assert "vgg16,2014,3×224×224,138357544,15470264320,212," in r.out
+    assert lines[0] == ("name,year,paper,idea,input,params,macs,flops,rf_size_h,rf_size_w,"
+                        "rf_jump_h,rf_jump_w,rf_start_h,rf_start_w,rf_global")  # the JSON's names
+    assert ",3x224x224,138357544,15470264320,30940528640,212,212," in r.out
 
 
 def test_zoo_table_names_every_model():

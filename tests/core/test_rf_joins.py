@@ -96,7 +96,7 @@ def test_depth_collapses_blocks_and_keeps_totals():
     full = cli("shapes", "resnet50", "-f", "csv").out.splitlines()
     collapsed = cli("shapes", "resnet50", "-f", "csv", "--depth", "0").out.splitlines()
     assert len(collapsed) == 1 + 11  # header + conv1 bn1 relu1 maxpool1 layer1-4 avgpool flatten1 fc
-    params = [int(line.split(",")[3]) for line in collapsed[1:]]
+    params = [int(line.split(",")[4]) for line in collapsed[1:]]  # name,kind,layers,out_shape
     assert sum(params) == 25_557_032 and len(full) > 150
 
 
@@ -105,8 +105,8 @@ def test_csv_and_markdown_render():
     assert "| `c1` | conv | 6×28×28 | 156 | 117,600 | 5 | 1 |" in md  # 6·(1·5·5+1); 6·25·28·28
     assert "FLOPs = 2 × MACs" in md
     csv = cli("shapes", "lenet5", "-f", "csv").out.splitlines()
-    assert csv[0] == "Layer,Kind,Output,Params,MACs,RF,Jump"
-    assert csv[1] == "c1,conv,6×28×28,156,117600,5,1"
+    assert csv[0].startswith("name,kind,layers,out_shape,params,macs,flops,other_ops,rf_size_h")
+    assert csv[1].startswith("c1,conv,1,6x28x28,156,117600,235200,")
 
 
 def test_largest_field_is_taken_per_axis(spec):

@@ -180,8 +180,10 @@ def test_heatmap_bins_and_outlines_the_field(spec):
     grid, b = binned(scaled(e.map, False), 8)
     assert b == math.ceil(15 / 8) and len(grid) == math.ceil(15 / b)  # 2 pixels a cell, 8 rows
     assert max(map(max, grid)) <= 1.0
-    text = heatmap(e, log=True, cells=8).plain
+    text = "\n".join(heatmap(e, log=True, cells=8))
     assert "░░" in text and "log10(1+x) scale" in text
+    assert "@@" in text and "\x1b" not in text  # no colour: a character ramp, bright = '@'
+    assert "\x1b[48;2;" in "\n".join(heatmap(e, log=True, cells=8, colour=True))
 
 
 # Through the CLI -----------------------------------------------------------------------------
@@ -247,7 +249,7 @@ def test_table_prints_numbers_and_heatmap(spec):
     (["--layer", "conv9"], "no layer named 'conv9'"),
     (["--init", "zeros"], "unknown init 'zeros'"),
     (["--aggregate", "max"], "unknown aggregate 'max'"),
-    (["-f", "csv"], "unknown format 'csv'"),
+    (["-f", "xml"], "unknown format 'xml'"),
     (["--depth", "5,10"], "--depths and --relu go with --stack"),
 ])
 def test_errors_are_one_line(spec, args, message):
@@ -360,3 +362,23 @@ def test_a_residual_with_shifted_paths_keeps_the_mean_term(spec):
 def test_a_png_that_cannot_be_written_is_refused_before_measuring(tmp_path, target, message):
     r = cli("erf", "lenet5", "-n", "1", "--png", str(tmp_path / target))
     assert r.code == 2 and r.out == "" and message in r.err and len(r.err.splitlines()) == 1
+
+
+def test_series_text_follows_the_theoretical_series():
+    from cnncalc.report.erf import rf_growth
+
+    def fake(depth, size):
+        return type("E", (), {"spec": f"3x3*{depth}", "rf_size": (size, size)})()
+
+    linear = rf_growth([fake(2, 5), fake(4, 9), fake(8, 17)])
+    assert "linearly, 2 pixels a layer" in linear
+    strided = rf_growth([fake(2, 7), fake(3, 15), fake(4, 31)])  # 3x3 s2: 2^(n+1) - 1
+    assert "exponentially" in strided and "×2" in strided and "depth^1" not in strided
+
+
+def test_erf_csv_is_the_json_flattened():
+    r = cli("erf", "--stack", "3x3", "--depths", "2,4", "-n", "2", "-f", "csv")
+    assert r.code == 0, r.err
+    head, *rows = r.out.splitlines()
+    assert head.startswith("depth,input,rf_h,rf_w,sigma_h,sigma_w") and len(rows) == 2
+    assert rows[0].startswith("2,") and "×" not in r.out

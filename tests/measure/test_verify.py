@@ -124,11 +124,14 @@ def test_csv_and_markdown_have_a_row_per_layer():
     csv = cli("verify", "lenet5", "--rf", "none", "-f", "csv")
     assert csv.code == 0
     lines = csv.out.strip().splitlines()
-    assert lines[0].startswith("layer,kind,shape,shape_torch,shape_ok")
-    assert len(lines) == 1 + 12 and lines[1].startswith("c1,conv,6×28×28,6×28×28,✓,156,156,✓")
+    assert lines[0].startswith("name,kind,agrees,in_shape,out_shape_analytic,out_shape_measured,"
+                               "out_shape_ok,params_analytic,params_measured,params_ok")
+    assert len(lines) == 1 + 12 and lines[1].startswith("c1,conv,true,1x32x32,6x28x28,6x28x28,"
+                                                        "true,156,156,true")
+    assert "✓" not in csv.out and "–" not in csv.out
     md = cli("verify", "lenet5", "--rf", "none", "-f", "md")
-    assert md.out.startswith("**lenet5: all agree") and md.out.count("\n| `") == 0
-    assert sum(line.startswith("| c") for line in md.out.splitlines()) == 3  # c1, c3, c5
+    assert md.out.startswith("**lenet5: all agree") and md.out.count("\n| `") == 12  # names
+    assert sum(line.startswith("| `c") for line in md.out.splitlines()) == 3  # c1, c3, c5
 
 
 def test_stage_selection_and_the_ladder_of_inputs():

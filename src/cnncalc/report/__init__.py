@@ -1,1 +1,1 @@
-"""Turning the engine's records into rows, JSON, CSV, Markdown and rich tables."""
+"""Turning the engine's records into rows, JSON, CSV, Markdown and tables (report/table.py)."""

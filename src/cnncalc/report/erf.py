@@ -1,10 +1,9 @@
-"""Rendering a measured effective receptive field: the numbers (table, md, json), a terminal
-heatmap with the theoretical field outlined, and a matplotlib figure. rich and matplotlib are
-imported where used."""
+"""Rendering a measured effective receptive field: the numbers (table, md, json, csv), a terminal
+heatmap with the theoretical field outlined (24-bit colour on a terminal, a character ramp with
+NO_COLOR or in a pipe), and a matplotlib figure (matplotlib imported where used)."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,13 @@ from typing import Any
 from cnncalc.core.engine import Graph
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.measured import Area, Erf, ErfSeries
+from cnncalc.report import table, terminal
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import layer_json
-from cnncalc.report.terminal import captured
+from cnncalc.report.table import Col
 
-FORMATS = ("table", "md", "json")
+FORMATS = ("table", "md", "json", "csv")
+CHARS = " .:-=+*%@"  # the ramp without colour, dark to bright
 SIGMA_LINE = ("σ: moments of the normalised map per axis; ERF size = 2σ (±1σ) and 4σ (±2σ); "
               "closed form σ² = Σ J²·d²·(k²−1)/12 (linear, uniform kernels; residuals mix paths)")
 # A dark-to-bright ramp (viridis' ends and middle), interpolated for the heatmap.
@@ -30,8 +31,9 @@ def pair(v: tuple[float, float], style: str = ".2f") -> str:
 
 
 def area_cell(a: Area) -> str:
-    return f"{a.side} px ({a.ratio:.2%})" if a.side and a.ratio is not None else \
-        "not reached inside the input"
+    """The square's side, as a square: '7×7 px (1.20% of the input)'."""
+    return f"{a.side}×{a.side} px ({a.ratio:.2%} of the input)" \
+        if a.side and a.ratio is not None else "not reached inside the input"
 
 
 def numbers(e: Erf) -> list[tuple[str, str]]:
@@ -51,8 +53,12 @@ def numbers(e: Erf) -> list[tuple[str, str]]:
         ("ERF at ±2σ (4σ)", pair(e.erf_2sigma, ".1f") + " px"),
         ("ERF(±2σ) / theoretical RF", pair(e.ratio)),
     ]
-    rows += [(f"Area holding {a.t:.0%} (raw)", area_cell(a)) for a in e.areas]
-    rows += [(f"Area holding {a.t:.0%} (log10(1+x))", area_cell(a)) for a in e.log_areas]
+    for a, b in zip(e.areas, e.log_areas):
+        if area_cell(a) == area_cell(b):  # the same square on both scales: one row
+            rows.append((f"Square holding {a.t:.0%} (raw and log10(1+x))", area_cell(a)))
+        else:
+            rows += [(f"Square holding {a.t:.0%} (raw)", area_cell(a)),
+                     (f"Square holding {b.t:.0%} (log10(1+x))", area_cell(b))]
     return rows
 
 
@@ -78,20 +84,34 @@ def notes(e: Erf) -> list[str]:
 
 
 def render(result: Erf | ErfSeries, format: str, g: Graph | None = None,
-           with_heatmap: bool = True, log: bool = False) -> str:
-    """One measured map's numbers, or a series of stacks: a rich table (one map's with its
-    heatmap, at the terminal's width), Markdown or JSON (one map's names its layer in `g`)."""
+           with_heatmap: bool = True, log: bool = False, width: int | None | bool = True) -> str:
+    """One measured map's numbers, or a series of stacks: a table (one map's with its heatmap,
+    at the terminal's width: `width=True`), Markdown, JSON or CSV (one map's names its layer in
+    `g`)."""
     if isinstance(result, ErfSeries):
-        return render_series(result, format)
-    if format == "json":
+        return render_series(result, format, width)
+    if format in ("json", "csv"):
         assert g is not None
-        return to_json(g, result)
+        data = to_json(g, result)
+        return table.dumps(data) if format == "json" else table.csv_text([csv_record(data)])
     if format == "md":
         return markdown(result)
-    return captured(lambda console: draw(console, result, with_heatmap, log))
+    w = terminal.width() if width is True else (width or None)
+    return text(result, with_heatmap, log, w, terminal.colour() if width is True else False)
 
 
-def to_json(g: Graph, e: Erf) -> str:
+def csv_record(data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON record as one CSV row: the layer's fields first, areas keyed by their share."""
+    out = {**{k: v for k, v in data["layer"].items()}, "spec": data["spec"]}
+    out.update({k: v for k, v in data.items()
+                if k not in ("layer", "spec", "areas", "log_areas", "closed_form_note")})
+    for key in ("areas", "log_areas"):
+        for a in data[key]:
+            out[f"{key}_{round(100 * a['t'])}"] = {"side": a["side"], "ratio": a["ratio"]}
+    return out
+
+
+def to_json(g: Graph, e: Erf) -> dict[str, Any]:
     def areas(xs: list[Area]) -> list[dict[str, Any]]:
         return [{"t": a.t, "side": a.side, "ratio": a.ratio} for a in xs]
 
@@ -110,7 +130,7 @@ def to_json(g: Graph, e: Erf) -> str:
         "erf_2sigma_over_rf": list(e.ratio),
         "areas": areas(e.areas), "log_areas": areas(e.log_areas),
     }
-    return json.dumps(data, indent=2)
+    return data
 
 
 def markdown(e: Erf) -> str:
@@ -119,20 +139,17 @@ def markdown(e: Erf) -> str:
     return "\n".join(lines)
 
 
-def draw(console: Any, e: Erf, with_heatmap: bool, log: bool) -> None:
-    from rich.table import Table
-
-    table = Table(title=heading(e), title_justify="left")
-    table.add_column("Quantity", no_wrap=True)
-    table.add_column("Value", no_wrap=True)
-    for k, v in numbers(e):
-        table.add_row(k, v)
-    console.print(table)
-    console.print(f"[dim]{SIGMA_LINE}[/dim]", highlight=False)
+def text(e: Erf, with_heatmap: bool, log: bool, width: int | None, colour: bool) -> str:
+    t = table.Table(heading(e), [Col("Quantity", wrap="words"), Col("Value", wrap="words")],
+                    [list(r) for r in numbers(e)])
+    lines = table.text_table(t, width)
+    lines += table.wrap(SIGMA_LINE, width)
     for n in notes(e):
-        console.print(f"[yellow]note:[/yellow] {n}", highlight=False)
+        lines += table.wrap(f"note: {n}", width)
     if with_heatmap:
-        console.print(heatmap(e, log, max(8, min(48, console.width // 2 - 1))))
+        cells = max(8, min(48, (width or 100) // 2 - 1))
+        lines += heatmap(e, log, cells, colour)
+    return "\n".join(x.rstrip() for x in lines) + "\n"
 
 
 # Pictures ------------------------------------------------------------------------------------
@@ -156,7 +173,7 @@ def binned(values: list[list[float]], cells: int) -> tuple[list[list[float]], in
     return out, b
 
 
-def colour(v: float) -> tuple[int, int, int]:
+def colour_of(v: float) -> tuple[int, int, int]:
     x = min(max(v, 0.0), 1.0) * (len(RAMP) - 1)
     i = min(int(x), len(RAMP) - 2)
     f = x - i
@@ -172,27 +189,27 @@ def rf_cells(e: Erf, b: int) -> tuple[int, int, int, int]:
             math.floor((cw - (sw - 1) / 2) / b), math.floor((cw + (sw - 1) / 2) / b))
 
 
-def heatmap(e: Erf, log: bool = False, cells: int = 48) -> Any:
-    """The map as rich Text, two characters a cell, the theoretical field's box drawn on it."""
-    from rich.style import Style
-    from rich.text import Text
+def heatmap(e: Erf, log: bool = False, cells: int = 48, colour: bool = False) -> list[str]:
+    """The map, two characters a cell, the theoretical field's box drawn on it (░): 24-bit
+    background colours with `colour`, else a character ramp (dark ' ' to bright '@')."""
+    def paint(v: float, mark: str) -> str:
+        if colour:
+            r, g, b = colour_of(v)
+            return f"\x1b[48;2;{r};{g};{b}m\x1b[37m{mark}\x1b[0m"
+        return mark if mark.strip() else CHARS[min(int(v * len(CHARS)), len(CHARS) - 1)] * 2
 
     grid, b = binned(scaled(e.map, log), cells)
     top, bottom, left, right = rf_cells(e, b)
-    text = Text()
+    lines = []
     for i, row in enumerate(grid):
-        for j, v in enumerate(row):
-            on_box = ((i in (top, bottom) and left <= j <= right)
-                      or (j in (left, right) and top <= i <= bottom))
-            text.append("░░" if on_box else "  ", Style(bgcolor=f"rgb{colour(v)}",
-                                                         color="white"))
-        text.append("\n")
+        lines.append("".join(
+            paint(v, "░░" if ((i in (top, bottom) and left <= j <= right)
+                             or (j in (left, right) and top <= i <= bottom)) else "  ")
+            for j, v in enumerate(row)))
     scale = "log10(1+x)" if log else "linear"
-    text.append("0 ")
-    for k in range(16):
-        text.append("  ", Style(bgcolor=f"rgb{colour(k / 15)}"))
-    text.append(f" max   ({scale} scale; {b}×{b} pixels a cell; ░ = theoretical RF)\n")
-    return text
+    bar = "".join(paint(k / 15, "  ") for k in range(16))
+    lines.append(f"0 {bar} max   ({scale} scale; {b}×{b} pixels a cell; ░ = theoretical RF)")
+    return lines
 
 
 def save_png(e: Erf, path: str, log: bool = False) -> None:
@@ -269,47 +286,64 @@ def series_rows(series: list[Erf]) -> list[tuple[str, ...]]:
     return out
 
 
+def rf_growth(series: list[Erf]) -> str:
+    """How the theoretical RF grows over the series, read off its sizes: by a constant step
+    (linearly with depth), by a constant factor (exponentially), or neither."""
+    pts = sorted({(int(e.spec.rsplit("*", 1)[-1].split()[0]), max(e.rf_size)) for e in series})
+    if len(pts) < 2:
+        return ""
+    steps = [((b - a) / (m - n), n) for (n, a), (m, b) in zip(pts, pts[1:])]
+    if len({s for s, _ in steps}) == 1:
+        return f"the theoretical RF grows linearly, {steps[0][0]:g} pixels a layer (depth^1)"
+    growth = {round((t / s) ** (1 / (m - n)), 3)
+              for (s, n), (t, m) in zip(steps, steps[1:]) if s > 0}
+    if len(growth) == 1 and (f := growth.pop()) > 1:
+        return (f"the theoretical RF grows exponentially (strides multiply the jump: each layer "
+                f"adds ×{f:g} what the one before it added)")
+    return f"the theoretical RF grows from {pts[0][1]:g} to {pts[-1][1]:g} pixels"
+
+
 def exponent_line(series: list[Erf], measured: float | None, theory: float | None) -> str:
     """The fitted exponent; with one depth, the effective field against the theoretical one."""
+    above = [e for e in series if max(e.ratio) > 1]
+    cut = (f" The effective field exceeds the theoretical one at depth "
+           f"{', '.join(e.spec.rsplit('*', 1)[-1].split()[0] for e in above)}: the map is cut "
+           "or aliased there (use a larger --input).") if above else ""
     if measured is None:
         e = series[-1]
         return (f"theoretical RF {pair(e.rf_size, 'g')}, effective (±2σ) "
                 f"{pair(e.erf_2sigma, '.1f')} px: {pair(e.ratio)} of it (give two or more "
-                "depths for the fitted exponent)")
+                "depths for the fitted exponent)." + cut)
     closed = f"; closed form {theory:.3f}" if theory is not None else ""
-    return (f"σ ∝ depth^a: fitted a = {measured:.3f} measured{closed} (√n law: 0.5; the "
-            "theoretical RF grows like depth^1)")
+    return (f"σ ∝ depth^a: fitted a = {measured:.3f} measured{closed} (√n law: 0.5); "
+            f"{rf_growth(series)}." + cut)
 
 
-def render_series(s: ErfSeries, format: str) -> str:
-    """A rich table, Markdown or JSON."""
+SERIES_COLS = [Col(h, right=i > 0) for i, h in enumerate(SERIES_HEAD)]
+
+
+def render_series(s: ErfSeries, format: str, width: int | None | bool = True) -> str:
+    """A table, Markdown, JSON or CSV."""
     series, measured, theory = s.series, s.exponent, s.exponent_closed_form
     rows = series_rows(series)
+    records = [{"depth": int(r[0]), "input": list(e.input_shape), "rf": list(e.rf_size),
+                "sigma": list(e.sigma),
+                "sigma_closed_form": list(e.theory_sigma) if e.theory_sigma else None,
+                "erf_2sigma": list(e.erf_2sigma), "erf_2sigma_over_rf": list(e.ratio)}
+               for r, e in zip(rows, series)]
     if format == "json":
-        return json.dumps({
-            "stack": [{"depth": int(r[0]), "input": list(e.input_shape),
-                       "rf": list(e.rf_size), "sigma": list(e.sigma),
-                       "sigma_closed_form": list(e.theory_sigma) if e.theory_sigma else None,
-                       "erf_2sigma": list(e.erf_2sigma), "erf_2sigma_over_rf": list(e.ratio)}
-                      for r, e in zip(rows, series)],
-            "exponent": measured, "exponent_closed_form": theory}, indent=2)
+        return table.dumps({"stack": records, "exponent": measured,
+                            "exponent_closed_form": theory})
+    if format == "csv":
+        return table.csv_text({**r, "sigma_closed_form": r["sigma_closed_form"] or [None, None]}
+                              for r in records)
     if format == "md":
         lines = md_table(SERIES_HEAD, rows)
-        return "\n".join(lines + ["", exponent_line(series, measured, theory)])
-    return captured(lambda console: draw_series(console, series, measured, theory))
-
-
-def draw_series(console: Any, series: list[Erf], measured: float | None,
-                theory: float | None) -> None:
-    from rich.table import Table
-
+        return "\n".join(lines + ["", exponent_line(series, measured, theory)]) + "\n"
+    w = terminal.width() if width is True else (width or None)
     e = series[0]
     act = "linear" if e.linear else "with ReLUs" if e.spec.endswith("relu") else "no activations"
-    table = Table(title=f"ERF of stacks: {e.samples} samples, init {e.init}, {act}",
-                  title_justify="left")
-    for i, h in enumerate(SERIES_HEAD):
-        table.add_column(h, justify="left" if i == 0 else "right", overflow="fold")
-    for r in series_rows(series):
-        table.add_row(*r)
-    console.print(table)
-    console.print(exponent_line(series, measured, theory), highlight=False)
+    t = table.Table(f"ERF of stacks: {e.samples} samples, init {e.init}, {act}", SERIES_COLS,
+                    [list(r) for r in rows])
+    lines = table.text_table(t, w) + table.wrap(exponent_line(series, measured, theory), w)
+    return "\n".join(lines) + "\n"

@@ -1,22 +1,18 @@
-"""Rendering `cnncalc latency`: a rich table, Markdown, CSV or JSON from a LatencyResult.
+"""Rendering `cnncalc latency`: a table, Markdown, CSV or JSON from a LatencyResult.
 
 No torch here: the result is plain dataclasses (imported for type checking only).
 """
 
 from __future__ import annotations
 
-import csv
-import functools
-import io
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from cnncalc.core.timed import BatchResult, LatencyResult, LayerTime
-from cnncalc.report.markdown import md_table
+from cnncalc.report import table, terminal
 from cnncalc.report.rows import CONVENTIONS, human, human_bytes, shape_str
-from cnncalc.report.terminal import captured
+from cnncalc.report.table import Col
 
 FORMATS = ("table", "md", "json", "csv")
 TOP = 5  # slowest layers highlighted
@@ -69,14 +65,6 @@ def ranks(layers: Sequence[LayerTime], top: int = TOP) -> dict[str, int]:
     return {x.name: i + 1 for i, x in enumerate(slow)}
 
 
-def _ranked(rk: dict[str, int], x: LayerTime) -> bool:
-    return x.name in rk
-
-
-def _ranked_style(rk: dict[str, int], x: LayerTime) -> str | None:
-    return "bold red" if x.name in rk else None
-
-
 def batch_json(b: BatchResult, r: LatencyResult) -> dict[str, Any]:
     s = b.stats
     total = sum(x.seconds for x in b.layers)
@@ -111,41 +99,42 @@ def result_json(r: LatencyResult) -> dict[str, Any]:
 
 # Columns shared by table, Markdown and CSV -------------------------------------------------
 
-Column = tuple[str, Callable[[Any], str], bool]  # header, cell, right-aligned
+Column = tuple[Col, Any]  # the column, the cell of an item
 
 
 def batch_columns(r: LatencyResult) -> list[Column]:
     return [
-        ("Batch", lambda b: str(b.batch), True),
-        ("MACs", lambda b: human(b.macs), True),
-        ("Median ms", lambda b: ms(b.stats.median), True),
-        ("p10–p90 ms", lambda b: f"{ms(b.stats.p10)}–{ms(b.stats.p90)}", True),
-        ("Images/s", lambda b: rate(b.throughput), True),
-        ("GMAC/s", lambda b: rate(b.gmacs_per_s), True),
-        ("% of peak", lambda b: pct(b.fraction_of_peak(r.peak)), True),
+        (Col("Batch", right=True), lambda b: str(b.batch)),
+        (Col("MACs", right=True), lambda b: human(b.macs)),
+        (Col("Median ms", right=True), lambda b: ms(b.stats.median)),
+        (Col("p10–p90 ms", right=True), lambda b: f"{ms(b.stats.p10)}–{ms(b.stats.p90)}"),
+        (Col("Images/s", right=True), lambda b: rate(b.throughput)),
+        (Col("GMAC/s", right=True), lambda b: rate(b.gmacs_per_s)),
+        (Col("% of peak", right=True), lambda b: pct(b.fraction_of_peak(r.peak))),
     ]
 
 
 def layer_columns(b: BatchResult, rk: dict[str, int]) -> list[Column]:
     total = sum(x.seconds for x in b.layers) or 1.0
     return [
-        ("Layer", lambda x: x.name, False),
-        ("Kind", lambda x: x.kind, False),
-        ("Output", lambda x: shape_str(x.out_shape), False),
-        ("Time ms", lambda x: ms(x.seconds), True),
-        ("% time", lambda x: pct(x.seconds / total), True),
-        ("Slow", lambda x: f"#{rk[x.name]}" if x.name in rk else "", True),
-        ("MACs", lambda x: human(x.macs), True),
-        ("GMAC/s", lambda x: rate(x.gmacs_per_s), True),
-        ("Bytes", lambda x: human_bytes(x.bytes), True),
-        ("FLOP/B", lambda x: f"{x.intensity:.1f}", True),
-        ("Bound", lambda x: x.bound or "–", False),
+        (Col("Layer", wrap="name"), lambda x: x.name),
+        (Col("Kind", drop=1), lambda x: x.kind),
+        (Col("Output"), lambda x: shape_str(x.out_shape)),
+        (Col("Time ms", right=True), lambda x: ms(x.seconds)),
+        (Col("% time", right=True), lambda x: pct(x.seconds / total)),
+        (Col("Slow", right=True), lambda x: f"#{rk[x.name]}" if x.name in rk else ""),
+        (Col("MACs", right=True), lambda x: human(x.macs)),
+        (Col("GMAC/s", right=True), lambda x: rate(x.gmacs_per_s)),
+        (Col("Bytes", right=True, drop=3), lambda x: human_bytes(x.bytes)),
+        (Col("FLOP/B", right=True, drop=2), lambda x: f"{x.intensity:.1f}"),
+        (Col("Bound"), lambda x: x.bound or "–"),
     ]
 
 
 def header_lines(r: LatencyResult) -> list[str]:
     e, p = r.environment, r.peak
-    flags = [e["dtype"], f"{e['threads']} threads"]
+    threads = e["threads"]
+    flags = [e["dtype"], f"{threads} thread{'s' if threads != 1 else ''}"]
     flags += ["channels-last"] * bool(e["channels_last"]) + ["compiled"] * bool(e["compile"])
     lines = [f"{r.spec}: input {shape_str(r.input_shape)} on {e['device']} "
              f"({e['device_name']}), {', '.join(flags)}, torch {e['torch']}"]
@@ -171,80 +160,65 @@ def layers_line(b: BatchResult) -> str:
 # Text formats ----------------------------------------------------------------------------
 
 def csv_text(r: LatencyResult) -> str:
-    """One row per batch; with --per-layer, one row per layer and batch instead."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    if any(b.layers for b in r.batches):
-        w.writerow(["batch", "name", "kind", "out_shape", "time_ms", "time_fraction",
-                    "slow_rank", "macs", "gmacs_per_s", "bytes", "intensity", "bound"])
-        for b in r.batches:
-            for x in batch_json(b, r)["layers"]:
-                w.writerow([b.batch, x["name"], x["kind"], "x".join(map(str, x["out_shape"])),
-                            f"{x['time_ms']:.6g}", f"{x['time_fraction']:.4g}",
-                            x["slow_rank"] or "", x["macs"], f"{x['gmacs_per_s']:.6g}",
-                            x["bytes"], f"{x['intensity']:.4g}", x["bound"] or ""])
-        return buf.getvalue()
-    w.writerow(["batch", "macs", "median_ms", "p10_ms", "p90_ms", "iqr_ms", "throughput",
-                "gmacs_per_s", "fraction_of_peak"])
-    for b in r.batches:
-        j = batch_json(b, r)
-        t = j["latency_ms"]
-        frac = j["fraction_of_peak"]
-        w.writerow([b.batch, b.macs, f"{t['median']:.6g}", f"{t['p10']:.6g}",
-                    f"{t['p90']:.6g}", f"{t['iqr']:.6g}", f"{b.throughput:.6g}",
-                    f"{b.gmacs_per_s:.6g}", "" if frac is None else f"{frac:.4g}"])
-    return buf.getvalue()
+    """One row per batch (the JSON's batch records without their layers); with --per-layer,
+    one row per layer and batch (the JSON's layer records, with their batch)."""
+    batches = [batch_json(b, r) for b in r.batches]
+    if any(b["layers"] for b in batches):
+        return table.csv_text({"batch": b["batch"], **x} for b in batches for x in b["layers"])
+    return table.csv_text({k: v for k, v in b.items() if k != "layers"} for b in batches)
 
 
-def column_md(cols: Sequence[Column], items: Sequence[Any],
-              bold: Callable[[Any], bool] = lambda _: False) -> list[str]:
-    rows = ([f"**{x}**" if x and bold(it) else x for x in (c[1](it) for c in cols)]
-            for it in items)
-    return md_table([c[0] for c in cols], rows, [c[2] for c in cols])
+def items_table(title: str, cols: Sequence[Column], items: Sequence[Any],
+                strong: Sequence[bool] = ()) -> table.Table:
+    return table.Table(title, [c for c, _ in cols], [[cell(it) for _, cell in cols]
+                                                    for it in items], list(strong))
+
+
+def bold_md(t: table.Table) -> list[str]:
+    """Markdown, layer names in backticks, the slowest layers in bold."""
+    names = t.cols[0].wrap == "name"
+    rows = [[f"**{x}**" if x and s else x
+             for x in ([f"`{r[0]}`", *r[1:]] if names else r)]
+            for r, s in zip(t.rows, t.strong or [False] * len(t.rows))]
+    return table.markdown(table.Table(t.title, t.cols, rows), names=False)
+
+
+def tables(r: LatencyResult) -> list[tuple[table.Table, str]]:
+    """The batch table, then per batch its layers' table with the line above it."""
+    out = [(items_table(header_lines(r)[0], batch_columns(r), r.batches), "")]
+    for b in (b for b in r.batches if b.layers):
+        rk = ranks(b.layers)
+        out.append((items_table(layers_line(b), layer_columns(b, rk), b.layers,
+                                [x.name in rk for x in b.layers]), layers_line(b)))
+    return out
 
 
 def markdown(r: LatencyResult) -> str:
     head = header_lines(r)
     lines = [f"**{head[0]}**", "", *(f"{x}  " for x in head[1:]), ""]
-    lines += column_md(batch_columns(r), r.batches)
-    for b in (b for b in r.batches if b.layers):
-        rk = ranks(b.layers)
-        lines += ["", layers_line(b) + ":", ""]
-        lines += column_md(layer_columns(b, rk), b.layers, functools.partial(_ranked, rk))
+    for t, line in tables(r):
+        if line:
+            lines += ["", line + ":", ""]
+        lines += bold_md(t)
     lines += ["", f"_{NOTE_LINE}._"]
     return "\n".join(lines) + "\n"
 
 
-def render(r: LatencyResult, format: str) -> str:
-    """A rich table (at the terminal's width), Markdown, CSV or JSON."""
+def render(r: LatencyResult, format: str, width: int | None | bool = True) -> str:
+    """A table (at the terminal's width: `width=True`), Markdown, CSV or JSON."""
     if format == "json":
-        return json.dumps(result_json(r), indent=2)
+        return table.dumps(result_json(r))
     if format == "csv":
         return csv_text(r)
     if format == "md":
         return markdown(r)
-    return captured(lambda console: draw(console, r))
-
-
-def draw(console: Any, r: LatencyResult) -> None:
-    from rich.table import Table
-
-    head = header_lines(r)
-
-    def table(title: str, cols: Sequence[Column], items: Sequence[Any],
-              style: Callable[[Any], str | None] = lambda _: None) -> None:
-        t = Table(title=title, title_justify="left")
-        for name, _, right in cols:
-            t.add_column(name, justify="right" if right else "left", no_wrap=True)
-        for it in items:
-            t.add_row(*(c[1](it) for c in cols), style=style(it))
-        console.print(t)
-
-    table(head[0], batch_columns(r), r.batches)
-    for line in head[1:]:
-        console.print(line, highlight=False)
-    for b in (b for b in r.batches if b.layers):
-        rk = ranks(b.layers)
-        table(layers_line(b), layer_columns(b, rk), b.layers,
-              functools.partial(_ranked_style, rk))
-    console.print(f"[dim]{NOTE_LINE}[/dim]", highlight=False)
+    w = terminal.width() if width is True else (width or None)
+    colour = terminal.colour() if width is True else False
+    lines: list[str] = []
+    for n, (t, _) in enumerate(tables(r)):
+        lines += table.text_table(t, w, colour)
+        if n == 0:
+            for line in header_lines(r)[1:]:
+                lines += table.wrap(line, w)
+    lines += table.wrap(NOTE_LINE, w)
+    return "\n".join(lines) + "\n"

@@ -1,15 +1,17 @@
-"""Rendering `shapes` and `rf` as a rich table, Markdown, CSV or JSON (rich imported here only)."""
+"""Rendering `shapes` and `rf` as a table (report/table.py: never cut), Markdown, CSV or JSON.
+
+CSV has one row per table row with the JSON's field names (report/table.py `flat`): the same
+header for `shapes` and `rf`. After an unmapped op the fields are unknown: `?` in the table,
+null in JSON, empty in CSV.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from cnncalc.core.engine import Graph
+from cnncalc.report import table, terminal
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import (
     CONVENTION_LINE,
@@ -19,50 +21,63 @@ from cnncalc.report.rows import (
     human,
     human_bytes,
     pair_str,
+    row_json,
     rows,
     shape_str,
     size_str,
 )
-from cnncalc.report.terminal import captured
+from cnncalc.report.table import Col
 
 FORMATS = ("table", "md", "json", "csv")
+UNKNOWN = "?"
 
-Column = tuple[str, Callable[[Row], str], bool]  # header, cell, right-aligned
+Column = tuple[Col, Callable[[Row], str]]
 
 
 def _grid(r: Row, axis_attr: str) -> str:
     """Jump or start of the unit grid: the local field's when the largest is global (a
-    squeeze-and-excitation path), '–' when every path is global."""
+    squeeze-and-excitation path), '–' when every path is global; '?' when unknown."""
+    if not r.rf_known:
+        return UNKNOWN
     f = r.field if not r.field.is_global else r.field_min
     if f.is_global:
         return "–"
     return pair_str(getattr(f.h, axis_attr), getattr(f.w, axis_attr))
 
 
+def _size(r: Row, smallest: bool = False) -> str:
+    return size_str(r.field_min if smallest else r.field) if r.rf_known else UNKNOWN
+
+
+def _kind(r: Row) -> str:
+    return f"{r.layers} layers" if r.grouped else r.kind
+
+
 def shapes_columns(batch: int, all_ops: bool) -> list[Column]:
     cols: list[Column] = [
-        ("Layer", lambda r: r.name, False),
-        ("Kind", lambda r: r.kind if not r.grouped else f"{r.layers} layers", False),
-        ("Output", lambda r: shape_str(r.out_shape), False),
-        ("Params", lambda r: f"{r.params:,}", True),
-        ("MACs", lambda r: f"{r.macs:,}", True),
+        (Col("Layer", wrap="name"), lambda r: r.name),
+        (Col("Kind", drop=1), _kind),
+        (Col("Output"), lambda r: shape_str(r.out_shape)),
+        (Col("Params", right=True), lambda r: f"{r.params:,}"),
+        (Col("MACs", right=True), lambda r: f"{r.macs:,}"),
     ]
     if all_ops:
-        cols.append(("Other ops", lambda r: f"{r.other_ops:,}", True))
-    cols += [("RF", lambda r: size_str(r.field), True), ("Jump", lambda r: _grid(r, "jump"), True)]
+        cols.append((Col("Other ops", right=True, drop=3), lambda r: f"{r.other_ops:,}"))
+    cols += [(Col("RF", right=True), _size),
+             (Col("Jump", right=True, drop=2), lambda r: _grid(r, "jump"))]
     return cols
 
 
 def rf_columns() -> list[Column]:
     return [
-        ("Layer", lambda r: r.name, False),
-        ("Kind", lambda r: r.kind, False),
-        ("Output", lambda r: shape_str(r.out_shape), False),
-        ("RF", lambda r: size_str(r.field), True),
-        ("Jump", lambda r: _grid(r, "jump"), True),
-        ("Start", lambda r: _grid(r, "start"), True),
-        ("RF min", lambda r: size_str(r.field_min), True),
-        ("Aligned", lambda r: "yes" if r.aligned else "NO", False),
+        (Col("Layer", wrap="name"), lambda r: r.name),
+        (Col("Kind", drop=1), _kind),
+        (Col("Output", drop=2), lambda r: shape_str(r.out_shape)),
+        (Col("RF", right=True), _size),
+        (Col("Jump", right=True), lambda r: _grid(r, "jump")),
+        (Col("Start", right=True, drop=4), lambda r: _grid(r, "start")),
+        (Col("RF min", right=True, drop=3), lambda r: _size(r, smallest=True)),
+        (Col("Aligned"), lambda r: UNKNOWN if not r.rf_known else "yes" if r.aligned else "NO"),
     ]
 
 
@@ -89,42 +104,43 @@ def partial_lines(g: Graph) -> list[str]:
         op = g.unmapped[0].op if g.unmapped else ""
         out.insert(1, f"PARTIAL: receptive fields are not computed from the first unmapped op "
                       f"on ({op + ', ' if op else ''}row {first}): the RF columns of that row "
-                      "and of every row it feeds are placeholders, not results")
+                      "and of every row it feeds are unknown: ? here, null in JSON")
     return out + [f"note: {n}" for n in g.notes]
 
 
 def title(g: Graph) -> str:
-    return f"{g.name}: input {shape_str(g.input_shape, g.batch)}"
+    status = f" (PARTIAL: {len(g.unmapped)} op(s) unmapped, fields after them unknown: ?)" \
+        if g.unmapped else " (PARTIAL)" if g.partial else ""
+    return f"{g.name}: input {shape_str(g.input_shape, g.batch)}{status}"
+
+
+def build(g: Graph, cols: Sequence[Column], rs: list[Row]) -> table.Table:
+    return table.Table(title(g), [c for c, _ in cols], [[cell(r) for _, cell in cols] for r in rs],
+                       [r.grouped for r in rs])
 
 
 def render(g: Graph, cols: Sequence[Column], format: str, depth: int | None = None,
-           totals: bool = True) -> str:
-    """A rich table (at the terminal's width), Markdown, CSV or JSON."""
+           totals: bool = True, width: int | None | bool = True) -> str:
+    """A table (at the terminal's width: `width=True`), Markdown, CSV or JSON."""
     rs = rows(g, depth)
     if format == "json":
         data = graph_json(g)
         if g.partial or g.notes:
             data["partial"] = [str(p) for p in g.partial]
             data["notes"] = [str(n) for n in g.notes]
-        return json.dumps(data, indent=2)
+        return table.dumps(data)
     if format == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow([c[0] for c in cols])
-        for r in rs:
-            cells = [c[1](r).strip() for c in cols]
-            w.writerow([x.replace(",", "") if c[2] else x for x, c in zip(cells, cols)])
         for line in partial_lines(g):  # CSV has no place for it: say it on stderr
             sys.stderr.write(line + "\n")
-        return buf.getvalue()
+        return table.csv_text(map(row_json, rs))
     if format == "md":
         return markdown(g, cols, rs, totals)
-    return captured(lambda console: draw(console, g, cols, rs, totals))
+    w = terminal.width() if width is True else (width or None)
+    return text(g, cols, rs, totals, w, terminal.colour() if width is True else False)
 
 
 def markdown(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool) -> str:
-    cells = [[f"`{r.name}`", *(c[1](r).strip() for c in cols[1:])] for r in rs]
-    lines = [f"**{title(g)}**", "", *md_table([c[0] for c in cols], cells, [c[2] for c in cols])]
+    lines = [f"**{title(g)}**", "", *table.markdown(build(g, cols, rs))]
     if totals:
         lines += ["", *md_table(["Total", ""], totals_lines(g), [False, True])]
     lines += ["", f"_{CONVENTION_LINE if totals else RF_LINE}._"]
@@ -133,22 +149,15 @@ def markdown(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool) -> s
     return "\n".join(lines) + "\n"
 
 
-def draw(console: Any, g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool) -> None:
-    from rich.table import Table
-
-    table = Table(title=title(g), title_justify="left")
-    for header, _, right in cols:
-        table.add_column(header, justify="right" if right else "left", no_wrap=True)
-    for r in rs:
-        table.add_row(*(c[1](r) for c in cols), style="bold" if r.grouped else None)
-    console.print(table)
+def text(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool, width: int | None,
+         colour: bool = False) -> str:
+    lines = table.text_table(build(g, cols, rs), width, colour)
     if totals:
-        width = max(len(k) for k, _ in totals_lines(g))
-        for k, v in totals_lines(g):
-            console.print(f"{k:<{width}}  {v}", highlight=False)
-    console.print(f"[dim]{CONVENTION_LINE if totals else RF_LINE}[/dim]", highlight=False)
+        pad = max(len(k) for k, _ in totals_lines(g))
+        lines += [f"{k:<{pad}}  {v}" for k, v in totals_lines(g)]
+    lines += table.wrap(CONVENTION_LINE if totals else RF_LINE, width)
     for w in g.warnings():
-        console.print(f"[yellow]warning:[/yellow] {w.message}", highlight=False)
+        lines += table.wrap(f"warning: {w.message}", width)
     for line in partial_lines(g):
-        console.print(line, style="bold red" if line.startswith("PARTIAL") else None,
-                      highlight=False, markup=False)
+        lines += table.wrap(line, width)
+    return "\n".join(x.rstrip() for x in lines) + "\n"

@@ -4,7 +4,8 @@ JSON (a stable contract, reused by every command):
   {"spec", "input", "batch", "conventions", "layers": [...], "totals": {...}, "warnings": [...]}
 Each layer: name, kind, inputs, in_shape, out_shape (no batch), params, buffers, macs, flops,
 other_ops, activations, rf {size, jump, start, global} (the largest field over paths),
-rf_min (the smallest), aligned, args.
+rf_min (the smallest), aligned, args. After an op no kind maps (a PARTIAL trace) the fields it
+feeds are unknown: rf, rf_min and aligned are null there.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
+from cnncalc.core.partial import rf_unknown
 from cnncalc.core.rf import Field, fmt_num, num
 
 CONVENTIONS = {
@@ -36,24 +38,38 @@ def field_json(f: Field) -> dict[str, Any]:
             "start": [num(f.h.start), num(f.w.start)], "global": f.is_global}
 
 
-def layer_json(x: Layer, batch: int = 1) -> dict[str, Any]:
+def _cached_field(f: Field, cache: dict[int, dict[str, Any]] | None) -> dict[str, Any]:
+    """field_json, once per Field object (a norm or an activation passes its input's on)."""
+    if cache is None:
+        return field_json(f)
+    if id(f) not in cache:
+        cache[id(f)] = field_json(f)
+    return cache[id(f)]
+
+
+def layer_json(x: Layer, batch: int = 1, rf_known: bool = True,
+               cache: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
         "name": x.name, "kind": x.kind, "inputs": list(x.inputs),
         "in_shape": list(x.in_shapes[0]), "out_shape": list(x.out_shape),
         "params": x.params, "buffers": x.buffers, "macs": x.macs * batch,
         "flops": 2 * x.macs * batch, "other_ops": x.other_ops * batch,
         "activations": x.activations * batch,
-        "rf": field_json(x.rf.max), "rf_min": field_json(x.rf.min), "aligned": x.rf.aligned,
+        "rf": _cached_field(x.rf.max, cache) if rf_known else None,
+        "rf_min": _cached_field(x.rf.min, cache) if rf_known else None,
+        "aligned": x.rf.aligned if rf_known else None,
         "args": {k: list(v) if isinstance(v, tuple) else v for k, v in x.args.items()},
     }
 
 
 def graph_json(g: Graph) -> dict[str, Any]:
     t = g.totals()
+    unknown = rf_unknown(g)
+    cache: dict[int, dict[str, Any]] = {}  # the graph keeps every Field alive meanwhile
     return {
         "spec": g.name, "input": list(g.input_shape), "batch": g.batch,
         "conventions": CONVENTIONS,
-        "layers": [layer_json(x, g.batch) for x in g.layers],
+        "layers": [layer_json(x, g.batch, x.name not in unknown, cache) for x in g.layers],
         "totals": {"params": t.params, "buffers": t.buffers, "macs": t.macs, "flops": t.flops,
                    "other_ops": t.other_ops, "activations": t.activations,
                    "activation_bytes": t.activation_bytes, "param_bytes": t.param_bytes},
@@ -78,11 +94,23 @@ class Row:
     aligned: bool
     layers: int = 1  # how many layers a group row sums
     grouped: bool = False
+    rf_known: bool = True  # False after an unmapped op (core.partial)
+
+
+def row_json(r: Row) -> dict[str, Any]:
+    """A table row as a record (CSV's row, with the JSON's field names)."""
+    known = r.rf_known
+    return {"name": r.name, "kind": r.kind, "layers": r.layers, "out_shape": list(r.out_shape),
+            "params": r.params, "macs": r.macs, "flops": 2 * r.macs, "other_ops": r.other_ops,
+            "rf": field_json(r.field) if known else None,
+            "rf_min": field_json(r.field_min) if known else None,
+            "aligned": r.aligned if known else None}
 
 
 def rows(g: Graph, depth: int | None = None) -> list[Row]:
     """Layers as rows; with `depth`, layers below that depth are summed into their ancestor."""
     out: list[Row] = []
+    unknown = rf_unknown(g)
     for x in g.layers:
         parts = x.name.split(".")
         if depth is not None and len(parts) > depth + 1:
@@ -94,14 +122,16 @@ def rows(g: Graph, depth: int | None = None) -> list[Row]:
                 r.other_ops += x.other_ops * g.batch
                 r.out_shape, r.field, r.field_min = x.out_shape, x.rf.max, x.rf.min
                 r.aligned = r.aligned and x.rf.aligned
+                r.rf_known = x.name not in unknown
                 r.layers += 1
                 continue
             out.append(Row(group, "group", depth, x.out_shape, x.params, x.macs * g.batch,
                            x.other_ops * g.batch, x.rf.max, x.rf.min, x.rf.aligned,
-                           grouped=True))
+                           grouped=True, rf_known=x.name not in unknown))
             continue
         out.append(Row(x.name, x.kind, x.depth, x.out_shape, x.params, x.macs * g.batch,
-                       x.other_ops * g.batch, x.rf.max, x.rf.min, x.rf.aligned))
+                       x.other_ops * g.batch, x.rf.max, x.rf.min, x.rf.aligned,
+                       rf_known=x.name not in unknown))
     return out
 
 

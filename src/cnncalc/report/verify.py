@@ -4,18 +4,15 @@ decided by `core.checks` (this module words it). Rows that disagree come first.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import replace
 from typing import Any
 
 from cnncalc.core.checks import Check, FvcoreCheck, RfCheck, Verification, VerifyRow
 from cnncalc.core.measured import LADDER, MAX_PERIOD, MEMORY, FieldResult
 from cnncalc.core.rf import Field, num
-from cnncalc.report.markdown import md_table
+from cnncalc.report import table, terminal
 from cnncalc.report.rows import field_json, pair_str, shape_str, size_str
-from cnncalc.report.terminal import captured
+from cnncalc.report.table import Col
 
 FORMATS = ("table", "md", "json", "csv")
 FVCORE_LINE = ("MACs measured = FlopCounterMode / 2; fvcore counts one per multiply-add, adds "
@@ -138,28 +135,25 @@ def summary(v: Verification) -> str:
             f"measured on {v.rf_measured})")
 
 
-def render(v: Verification, format: str, device: str) -> str:
-    """The verification as a rich table (rendered at the terminal's width), Markdown, CSV or
-    JSON."""
+def render(v: Verification, format: str, device: str, width: int | None | bool = True) -> str:
+    """The verification as a table (at the terminal's width: `width=True`), Markdown, CSV or
+    JSON. CSV is the JSON's layer records flattened (report/table.py `flat`)."""
     rows = ordered(v.rows)
     if format == "json":
-        return json.dumps(to_json(v, rows, device), indent=2)
+        return table.dumps(to_json(v, rows, device))
     if format == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["layer", "kind", "shape", "shape_torch", "shape_ok", "params", "params_torch",
-                    "params_ok", "macs", "macs_torch", "macs_ok", "fvcore", "fvcore_ok", "rf",
-                    "rf_measured", "rf_ok", "notes"])
-        for r in rows:
-            w.writerow([c.replace(",", "") if i in RIGHT else c
-                        for i, c in enumerate(cells(r))])
-        return buf.getvalue()
+        return table.csv_text(csv_record(x) for x in to_json(v, rows, device)["layers"])
     if format == "md":
-        lines = [f"**{summary(v)}**", "",
-                 *md_table([h or "ok" for h in HEADERS], map(cells, rows),
-                           [i in RIGHT for i in range(len(HEADERS))])]
-        return "\n".join(lines + ["", f"_{FVCORE_LINE}._"]) + "\n"
-    return captured(lambda console: draw(console, v, rows))
+        t = table.Table(summary(v), [Col(h or "ok", right=i in RIGHT)
+                                     for i, h in enumerate(HEADERS)], [cells(r) for r in rows])
+        lines = [f"**{summary(v)}**", "", *table.markdown(t)]
+        return "\n".join(lines + ["", f"_{LEGEND} {FVCORE_LINE}._"]) + "\n"
+    w = terminal.width() if width is True else (width or None)
+    t = table.Table(summary(v), COMPACT, [compact_cells(r) for r in rows],
+                    [not r.agrees for r in rows])
+    lines = table.text_table(t, w, terminal.colour() if width is True else False)
+    lines += table.wrap(f"{LEGEND} {FVCORE_LINE}.", w)
+    return "\n".join(lines) + "\n"
 
 
 def pair_cell(c: Check, text: Any = str) -> str:
@@ -171,7 +165,12 @@ def pair_cell(c: Check, text: Any = str) -> str:
     return f"{text(c.analytic)} ≠ {text(c.measured)} ✗"
 
 
-COMPACT = ("Layer", "Kind", "Shape", "Params", "MACs", "fvcore", "RF", "Notes")
+COMPACT = [Col("Layer", wrap="name"), Col("Kind", drop=1), Col("Shape"),
+           Col("Params", right=True), Col("MACs", right=True), Col("fvcore", right=True),
+           Col("RF"), Col("Notes", wrap="words", drop=2)]
+LEGEND = ("✓ analytic = measured; ≠ … ✗ they differ; – not measured; fvcore ✓: its "
+          "conv/linear part = the analytic MACs (what else it counts is in Notes), n/a: fvcore "
+          "not run.")
 
 
 def compact_cells(r: VerifyRow) -> list[str]:
@@ -179,24 +178,20 @@ def compact_cells(r: VerifyRow) -> list[str]:
     def comma(n: int) -> str:
         return f"{n:,}"
 
-    fv = f"{r.fvcore.value:,} {mark(r.fvcore.ok)}" if r.fvcore.value is not None else "–"
+    fv = f"{r.fvcore.value:,} {mark(r.fvcore.ok)}" if r.fvcore.value is not None else "n/a"
     return [r.layer.name, r.layer.kind, pair_cell(r.shape, shape_str),
             pair_cell(r.params, comma), pair_cell(r.macs, comma), fv, pair_cell(rf_cells(r)),
             notes(r)]
 
 
-def draw(console: Any, v: Verification, rows: list[VerifyRow]) -> None:
-    from rich.table import Table
+NO_MEASURE = {"status": None, "input": None, "size": [None, None], "jump": [None, None],
+              "global": None}
 
-    table = Table(title=summary(v), title_justify="left")
-    for i, h in enumerate(COMPACT):
-        table.add_column(h, justify="right" if 3 <= i <= 5 else "left",
-                         no_wrap=i < len(COMPACT) - 1, overflow="fold")
-    for r in rows:
-        table.add_row(*compact_cells(r), style=None if r.agrees else "bold red")
-    console.print(table)
-    console.print(f"[dim]✓ analytic = measured; ≠ … ✗ differs; – not measured. "
-                  f"{FVCORE_LINE}.[/dim]", highlight=False)
+
+def csv_record(layer: dict[str, Any]) -> dict[str, Any]:
+    """A layer's JSON record with the same columns on every row (the measured field in full)."""
+    rf = layer["rf"]
+    return {**layer, "rf": {**rf, "measured": {**NO_MEASURE, **(rf["measured"] or {})}}}
 
 
 def check_json(c: Check) -> dict[str, Any]:

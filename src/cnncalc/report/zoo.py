@@ -11,9 +11,6 @@ spatial path.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +18,9 @@ from typing import Any
 from cnncalc.core.engine import Graph
 from cnncalc.core.layers.registry import Shape, lookup
 from cnncalc.core.rf import RF, Field, join
-from cnncalc.report.markdown import md_table
+from cnncalc.report import table, terminal
 from cnncalc.report.rows import CONVENTION_LINE, CONVENTIONS, field_json, human, shape_str, size_str
-from cnncalc.report.terminal import captured
+from cnncalc.report.table import Col
 
 FORMATS = ("table", "md", "json", "csv")
 RF_NOTE = ("RF = theoretical receptive field of the last spatial layer (before the head's global "
@@ -86,8 +83,12 @@ def _cells(r: ZooRow) -> list[str]:
             size_str(r.rf) if r.rf else "-", r.idea]
 
 
-HEADERS = ["Model", "Year", "Input", "Params", "MACs", "RF", "Key idea"]
-RIGHT = {"Year", "Params", "MACs", "RF"}
+COLS = [Col("Model"), Col("Year", right=True, drop=1), Col("Input", drop=2),
+        Col("Params", right=True), Col("MACs", right=True), Col("RF", right=True),
+        Col("Key idea", wrap="words", drop=3)]
+
+
+NO_FIELD = {"size": [None, None], "jump": [None, None], "start": [None, None], "global": None}
 
 
 def row_json(r: ZooRow) -> dict[str, Any]:
@@ -96,36 +97,20 @@ def row_json(r: ZooRow) -> dict[str, Any]:
             "rf": field_json(r.rf) if r.rf else None}
 
 
-def render(rows: list[ZooRow], format: str) -> str:
-    """A rich table (at the terminal's width), Markdown, CSV or JSON."""
+def render(rows: list[ZooRow], format: str, width: int | None | bool = True) -> str:
+    """A table (at the terminal's width: `width=True`), Markdown, CSV or JSON."""
     if format == "json":
         conventions = {**{k: CONVENTIONS[k] for k in ("params", "macs", "flops")}, "rf": RF_NOTE}
-        return json.dumps({"conventions": conventions, "models": [row_json(r) for r in rows]},
-                          indent=2, ensure_ascii=False)
+        return table.dumps({"conventions": conventions, "models": [row_json(r) for r in rows]})
     if format == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["name", "year", "input", "params", "macs", "rf", "idea"])
-        for r in rows:
-            w.writerow([r.name, r.year or "", shape_str(r.input), r.params, r.macs,
-                        size_str(r.rf) if r.rf else "", r.idea])
-        return buf.getvalue()
+        return table.csv_text([{**row_json(r), "rf": row_json(r)["rf"] or NO_FIELD}
+                               for r in rows])
+    t = table.Table("cnncalc zoo", COLS, [_cells(r) for r in rows])
     if format == "md":
-        cells = [[f"`{c[0]}`", *c[1:]] for c in map(_cells, rows)]
-        lines = md_table(HEADERS, cells, [h in RIGHT for h in HEADERS])
+        lines = table.markdown(t)
         lines += ["", f"_{CONVENTION_LINE}; batch 1. {RF_NOTE}._"]
         return "\n".join(lines) + "\n"
-    return captured(lambda console: draw(console, rows))
-
-
-def draw(console: Any, rows: list[ZooRow]) -> None:
-    from rich.table import Table
-
-    table = Table(title="cnncalc zoo", title_justify="left", pad_edge=False)
-    for h in HEADERS:
-        table.add_column(h, justify="right" if h in RIGHT else "left",
-                         no_wrap=h != "Key idea")
-    for r in rows:
-        table.add_row(*_cells(r))
-    console.print(table)
-    console.print(f"[dim]{CONVENTION_LINE}; batch 1.\n{RF_NOTE}.[/dim]", highlight=False)
+    w = terminal.width() if width is True else (width or None)
+    lines = table.text_table(t, w)
+    lines += table.wrap(f"{CONVENTION_LINE}; batch 1.\n{RF_NOTE}.", w)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,249 @@
+"""The one table writer: a boxed table for the terminal that never cuts a number, and the
+Markdown, CSV and JSON every command shares. Standard library only (no rich).
+
+NB (the terminal rule, stated once): numbers, shapes and marks are never truncated. A table
+wider than the terminal first wraps its prose and layer-name columns, then leaves out the least
+important columns (one line says which), and when even the essential columns do not fit, prints
+one block per row (the stacked layout). With no width (stdout is not a terminal and COLUMNS is
+unset) the full table is printed. No line ends in a space.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cnncalc.report.markdown import md_table
+
+BOLD, RESET = "\x1b[1m", "\x1b[0m"
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column: its header, alignment, how readily it is left out and how it may wrap.
+
+    drop: 0 = never left out (names, shapes, numbers, marks); the highest goes first.
+    wrap: "" = never wrapped; "words" = prose; "name" = a layer name, broken after a dot.
+    """
+
+    header: str
+    right: bool = False
+    drop: int = 0
+    wrap: str = ""
+
+
+@dataclass
+class Table:
+    title: str
+    cols: list[Col]
+    rows: list[list[str]]
+    strong: list[bool] = field(default_factory=list)  # rows to emphasise (bold on a terminal)
+
+
+def wrap(text: str, width: int | None) -> list[str]:
+    """Prose wrapped at `width` (not at all with None), never inside a word."""
+    if width is None:
+        return [line.rstrip() for line in text.split("\n")]
+    out: list[str] = []
+    for para in text.split("\n"):
+        out += textwrap.wrap(para, max(width, 1), break_on_hyphens=False,
+                             break_long_words=False) or [""]
+    return out
+
+
+def _name_lines(text: str, width: int) -> list[str]:
+    """A layer name broken after its dots, a part longer than the column cut in pieces."""
+    parts = [p for seg in re.findall(r"[^.]+\.?|\.", text)
+             for p in (seg[i:i + width] for i in range(0, len(seg), width))]
+    lines = [""]
+    for p in parts:
+        if lines[-1] and len(lines[-1]) + len(p) > width:
+            lines.append("")
+        lines[-1] += p
+    return lines
+
+
+def cell_lines(text: str, col: Col, width: int) -> list[str]:
+    if len(text) <= width or not col.wrap:
+        return [text]
+    return _name_lines(text, width) if col.wrap == "name" else wrap(text, width)
+
+
+def min_width(col: Col, cells: Iterable[str]) -> int:
+    """The narrowest a column may get: its longest word for prose, a few characters for a name,
+    the whole cell otherwise."""
+    cells = list(cells)
+    natural = max([len(col.header), *map(len, cells)])
+    if col.wrap == "words":
+        words = [len(w) for c in cells for w in c.split()]
+        return max([len(col.header), *words]) if words else len(col.header)
+    if col.wrap == "name":
+        return min(natural, max(len(col.header), 8))
+    return natural
+
+
+def _outer(widths: Sequence[int]) -> int:
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def fit(t: Table, width: int | None) -> tuple[list[int], list[int]] | None:
+    """(kept column indices, their widths) for a box table within `width`, or None when even
+    the columns that are never left out do not fit."""
+    keep = list(range(len(t.cols)))
+    while True:
+        cols = [t.cols[i] for i in keep]
+        cells = [[r[i] for r in t.rows] for i in keep]
+        natural = [max([len(c.header), *map(len, cs)]) for c, cs in zip(cols, cells)]
+        if width is None or _outer(natural) <= width:
+            return keep, natural
+        least = [min_width(c, cs) for c, cs in zip(cols, cells)]
+        if _outer(least) <= width:
+            spare = width - _outer(least)
+            widths = list(least)
+            for j in sorted(range(len(cols)), key=lambda j: cols[j].wrap != "name"):
+                give = min(spare, natural[j] - least[j])
+                widths[j] += give
+                spare -= give
+            return keep, widths
+        droppable = [i for i in keep if t.cols[i].drop]
+        if not droppable:
+            return None
+        keep.remove(max(droppable, key=lambda i: (t.cols[i].drop, i)))
+
+
+def box(t: Table, keep: list[int], widths: list[int], colour: bool) -> list[str]:
+    """rich's HEAVY_HEAD box, one space of padding, numbers right-aligned."""
+    cols = [t.cols[i] for i in keep]
+
+    def line(cells: Sequence[str], sep: str, strong: bool = False) -> list[str]:
+        split = [cell_lines(c, col, w) for c, col, w in zip(cells, cols, widths)]
+        out = []
+        for k in range(max(map(len, split))):
+            parts = [(s[k] if k < len(s) else "") for s in split]
+            text = sep + sep.join(" " + (p.rjust(w) if col.right else p.ljust(w)) + " "
+                                  for p, w, col in zip(parts, widths, cols)) + sep
+            out.append(BOLD + text + RESET if strong and colour else text)
+        return out
+
+    bars = ["━" * (w + 2) for w in widths]
+    lines = ["┏" + "┳".join(bars) + "┓", *line([c.header for c in cols], "┃"),
+             "┡" + "╇".join(bars) + "┩"]
+    for n, r in enumerate(t.rows):
+        lines += line([r[i] for i in keep], "│", n < len(t.strong) and t.strong[n])
+    return lines + ["└" + "┴".join("─" * (w + 2) for w in widths) + "┘"]
+
+
+def stacked(t: Table, width: int) -> list[str]:
+    """One block per row: the first cell, then 'Header value' pairs wrapped at the width,
+    never inside a value."""
+    out: list[str] = []
+    for r in t.rows:
+        out += _name_lines(r[0], width)
+        items = [f"{c.header} {v}" if c.header else v
+                 for c, v in zip(t.cols[1:], r[1:]) if v.strip()]
+        line = " "
+        for item in items:
+            if len(line) > 1 and len(line) + 3 + len(item) > width:
+                out.append(line.rstrip())
+                line = " "
+            line += (" · " if len(line) > 1 else " ") + item
+        out.append(line.rstrip())
+    return out
+
+
+def text_table(t: Table, width: int | None, colour: bool = False) -> list[str]:
+    """The table's lines at `width` (None: its natural width), title wrapped to the width."""
+    lines = wrap(t.title, width) if t.title else []
+    fitted = fit(t, width)
+    if fitted is None:
+        assert width is not None
+        lines += stacked(t, width)
+        lines += wrap(f"(one block per row: the table is wider than {width} columns; "
+                      "--format csv or a wider terminal shows it as a table)", width)
+        return lines
+    keep, widths = fitted
+    lines += box(t, keep, widths, colour)
+    left = [t.cols[i].header for i in range(len(t.cols)) if i not in keep]
+    if left:
+        lines += wrap(f"columns left out at {width} columns: {', '.join(left)} "
+                      "(--format csv or a wider terminal shows them)", width)
+    return lines
+
+
+def markdown(t: Table, names: bool = True) -> list[str]:
+    """A pipe table; with `names`, the first column in backticks (every command does)."""
+    rows = [[f"`{r[0]}`" if names and r[0] else r[0], *r[1:]] for r in t.rows]
+    return md_table([c.header for c in t.cols], rows, [c.right for c in t.cols])
+
+
+# The machine formats --------------------------------------------------------------------------
+
+def dumps(obj: Any) -> str:
+    """The one JSON encoding: UTF-8 text (ensure_ascii=False), objects indented, and each record
+    of a list on one line (fast on 10,000 layers, still readable and diff-able)."""
+    return _enc(obj, "")
+
+
+def _enc(obj: Any, indent: str) -> str:
+    inner = indent + "  "
+    if isinstance(obj, Mapping) and obj:
+        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_enc(v, inner)}"
+                 for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(obj, list) and any(isinstance(x, Mapping | list) for x in obj):
+        return "[\n" + ",\n".join(inner + json.dumps(x, ensure_ascii=False) for x in obj) \
+            + "\n" + indent + "]"
+    return json.dumps(obj, ensure_ascii=False)
+
+
+SHAPE_KEYS = ("shape", "input")
+
+
+def flat(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A JSON record as one CSV row: nested keys joined with '_', [h, w] pairs as _h and _w,
+    shapes as 64x112x112 (ASCII x)."""
+    out: dict[str, Any] = {}
+    for k, v in record.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(flat(v, key + "_"))
+        elif isinstance(v, list | tuple) and all(isinstance(x, str) for x in v):
+            out[key] = ";".join(v)
+        elif isinstance(v, list | tuple) and (key.endswith(SHAPE_KEYS) or len(v) != 2):
+            out[key] = "x".join(map(str, v)) if all(isinstance(x, int) for x in v) else \
+                json.dumps(v, ensure_ascii=False)
+        elif isinstance(v, list | tuple):
+            out[key + "_h"], out[key + "_w"] = v
+        else:
+            out[key] = v
+    return out
+
+
+def csv_cell(v: Any) -> str:
+    """Numbers as numbers, empty for none, true/false."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def csv_text(records: Iterable[Mapping[str, Any]], keys: Sequence[str] | None = None) -> str:
+    """CSV whose header is the flattened JSON field names (snake_case)."""
+    rows = [flat(r) for r in records]
+    if keys is None:
+        keys = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(keys)
+    for r in rows:
+        w.writerow([csv_cell(r.get(k)) for k in keys])
+    return buf.getvalue()

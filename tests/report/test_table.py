@@ -1,0 +1,111 @@
+"""The table writer never cuts a number: at widths 40, 80, 120, 200 and piped (no width), every
+number of the JSON records appears intact in the text, no line ends in a space, and no `…`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from cnncalc.frontends.load import analyze
+from cnncalc.report import table
+from cnncalc.report.render import render, rf_columns, shapes_columns
+from cnncalc.report.rows import rows, shape_str
+from cnncalc.report.table import Col, Table
+from cnncalc.report.zoo import render as zoo_render
+from cnncalc.report.zoo import zoo_row
+
+WIDTHS = (40, 80, 120, 200, None)
+
+
+def check_lines(text: str, width: int | None) -> None:
+    assert "…" not in text
+    for line in text.splitlines():
+        assert line == line.rstrip(), repr(line)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("spec", ["resnet18", "inception_v3", "densenet121"])
+def test_shapes_keeps_every_number(spec, width):
+    g = analyze(spec)
+    out = render(g, shapes_columns(1, False), "table", width=width)
+    check_lines(out, width)
+    data = json.loads(render(g, shapes_columns(1, False), "json"))
+    for x in data["layers"]:
+        assert f"{x['params']:,}" in out and f"{x['macs']:,}" in out
+        assert shape_str(tuple(x["out_shape"])) in out
+    if width is None:  # piped: the full table, every column
+        assert "Jump" in out and "Kind" in out and "left out" not in out
+    elif width <= 80 and "left out" in out:
+        assert "columns left out at" in out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_rf_keeps_every_field(width):
+    g = analyze("vgg16")
+    out = render(g, rf_columns(), "table", totals=False, width=width)
+    check_lines(out, width)
+    for r in rows(g):
+        assert f"{r.field.h.size}" in out or r.field.is_global
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_zoo_keeps_every_number(width):
+    rs = [zoo_row(analyze(n)) for n in ("resnet50", "vgg16", "efficientnet_b0")]
+    out = zoo_render(rs, "table", width=width)
+    check_lines(out, width)
+    for r in rs:
+        assert r.name in out
+
+
+def test_lines_fit_the_width_unless_a_word_is_longer():
+    out = render(analyze("resnet18"), shapes_columns(1, False), "table", width=80)
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert "left out" not in out and "│ layer1.0.   │" in out  # names wrap first
+    out = render(analyze("resnet18"), shapes_columns(1, False), "table", width=60)
+    assert "columns left out at 60 columns: Kind, Jump" in out  # the least important first
+
+
+def test_narrow_terminal_stacks_rows():
+    t = Table("a long title that wraps at the terminal, not at the table",
+              [Col("Layer", wrap="name"), Col("Params", right=True), Col("MACs", right=True)],
+              [["features.denseblock4.denselayer16.conv2", "118,013,952", "1,234,567,890"]])
+    lines = table.text_table(t, 20)
+    assert lines[0] == "a long title that"  # wrapped at 20
+    assert "features." in lines and "Params 118,013,952" in "\n".join(lines)
+    assert "1,234,567,890" in "\n".join(lines)
+
+
+def test_long_names_wrap_after_dots():
+    t = Table("", [Col("Layer", wrap="name"), Col("MACs", right=True)],
+              [["features.denseblock4.denselayer16.conv2", "118,013,952"]])
+    out = "\n".join(table.text_table(t, 30))
+    assert "118,013,952" in out and "features." in out and "conv2" in out
+
+
+def test_csv_is_the_json_flattened():
+    g = analyze("resnet18")
+    data = json.loads(render(g, shapes_columns(1, False), "json"))
+    got = list(csv.DictReader(io.StringIO(render(g, shapes_columns(1, False), "csv"))))
+    assert got[0]["name"] == data["layers"][0]["name"] == "conv1"
+    assert got[0]["out_shape"] == "64x112x112"  # ASCII x
+    assert int(got[0]["macs"]) == data["layers"][0]["macs"]
+    assert got[0]["rf_size_h"] == "7" and got[0]["aligned"] == "true"
+    assert got[-1]["rf_global"] == "true"
+    same = render(g, rf_columns(), "csv").splitlines()[0]
+    assert same == render(g, shapes_columns(1, False), "csv").splitlines()[0]  # one header
+
+
+def test_one_json_encoding():
+    assert table.dumps({"shape": "64×56", "xs": [{"a": None}]}) == \
+        '{\n  "shape": "64×56",\n  "xs": [\n    {"a": null}\n  ]\n}'
+    assert table.csv_cell(None) == "" and table.csv_cell(True) == "true"
+
+
+def test_markdown_names_in_backticks_and_groups_named_alike():
+    g = analyze("resnet18")
+    md = render(g, shapes_columns(1, False), "md", depth=1)
+    rf = render(g, rf_columns(), "md", depth=1)
+    assert "| `layer1.0` | 7 layers |" in md and "| `layer1.0` | 7 layers |" in rf
