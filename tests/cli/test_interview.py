@@ -155,7 +155,7 @@ def test_params_formula_is_shown():
 
 
 def test_depthwise_separable_589824_vs_67840():
-    d = js("dsconv", "--cin", "256", "--cout", "256", "-k", "3")  # ch4 Q3
+    d = js("dsconv", "--cin", "256", "--cout", "256", "-k", "3", "--no-bias")  # ch4 Q3
     assert d["standard"]["params"] == 3 * 3 * 256 * 256  # = 589,824
     assert d["depthwise"]["params"] == 3 * 3 * 256  # = 2,304
     assert d["pointwise"]["params"] == 256 * 256  # = 65,536
@@ -163,13 +163,23 @@ def test_depthwise_separable_589824_vs_67840():
     assert round(d["reduction"]["params"], 1) == 8.7  # 589,824 / 67,840 = 8.694
     assert Fraction(67840, 589824) == Fraction(1, 256) + Fraction(1, 9)  # the closed form
     assert d["closed_form"] == pytest.approx(1 / 256 + 1 / 9)
-    out = ok("dsconv", "--cin", "256", "--cout", "256", "-k", "3")
+    out = ok("dsconv", "--cin", "256", "--cout", "256", "-k", "3", "--no-bias")
+    assert "weights only" in out
     assert "1/C_out + 1/K² = 1/256 + 1/9 ≈ 0.1150" in out
     assert "standard/separable = 589,824/67,840 ≈ 8.69" in out
 
 
+def test_calculators_count_the_bias_by_default_like_the_spec_language():
+    conv = js("conv", "256x56x56", "--cout", "256", "-p", "1")["params"]
+    ds = js("dsconv", "--cin", "256", "--cout", "256", "-k", "3")["standard"]["params"]
+    assert conv == ds == 3 * 3 * 256 * 256 + 256  # = 590,080 both
+    assert "bias counted" in ok("dsconv", "--cin", "256", "--cout", "256")
+    assert "bias counted" in ok("fc-vs-conv") and "bias counted" in ok("pool", "512x7x7",
+                                                                        "--gap", "--fc", "10")
+
+
 def test_dsconv_macs_shrink_by_the_same_factor():
-    d = js("dsconv", "--cin", "64", "--cout", "128", "--size", "56")  # ch1: "8–9× smaller"
+    d = js("dsconv", "--cin", "64", "--cout", "128", "--size", "56", "--no-bias")  # ch1: 8–9×
     assert d["standard"]["macs"] == 3 * 3 * 64 * 128 * 56 * 56
     assert d["separable"]["macs"] == (3 * 3 * 64 + 64 * 128) * 56 * 56
     assert d["reduction"]["macs"] == pytest.approx(d["reduction"]["params"])
@@ -177,24 +187,24 @@ def test_dsconv_macs_shrink_by_the_same_factor():
 
 
 def test_gap_has_no_params_against_the_fc_it_replaces():
-    d = js("pool", "512x7x7", "--gap", "--fc", "1000")  # ch0, ch4 Q5
+    d = js("pool", "512x7x7", "--gap", "--fc", "1000", "--no-bias")  # ch0, ch4 Q5
     assert d["gap"]["params"] == 0 + 512 * 1000  # GAP itself: 0; then FC 512 → 1000
     assert d["flatten_fc"]["params"] == 512 * 7 * 7 * 1000  # C·H·W × classes = 25,088,000
-    vgg = js("pool", "512x7x7", "--gap", "--fc", "4096")
+    vgg = js("pool", "512x7x7", "--gap", "--fc", "4096", "--no-bias")
     assert vgg["flatten_fc"]["params"] == 25088 * 4096  # VGG's first FC: 102,760,448 weights
     out = ok("pool", "512x7x7", "--gap")
     assert "GAP: 512×7×7 → 512×1×1" in out and "params = 0" in out
 
 
 def test_mlp_layer_of_154_million_weights():
-    d = js("fc-vs-conv", "3x224x224", "--hidden", "1024")  # ch0, ch2
+    d = js("fc-vs-conv", "3x224x224", "--hidden", "1024", "--no-bias")  # ch0, ch2
     assert d["inputs"] == 3 * 224 * 224  # = 150,528
     assert d["fc"]["params"] == 150528 * 1024  # = 154,140,672
     assert d["conv"]["params"] == 3 * 3 * 3 * 64  # = 1,728
-    out = ok("fc-vs-conv")
+    out = ok("fc-vs-conv", "--no-bias")
     assert "params = 150,528·1,024 = 154,140,672" in out
     assert "uses per weight = 224·224 = 50,176" in out  # ch3: "roughly 50,000 positions"
-    assert js("fc-vs-conv", "--hidden", "1000")["fc"]["params"] == 150528 * 1000  # ch3: 150 M
+    assert js("fc-vs-conv", "--hidden", "1000", "--no-bias")["fc"]["params"] == 150528 * 1000
 
 
 # Convolution and pooling on matrices --------------------------------------------------------
@@ -219,7 +229,8 @@ def test_vertical_edge_kernel_gives_minus_6():
         d = js("apply", "-i", ONE_TO_16, "-k", kernel)
         assert d["output"] == [[(1 + 5 + 9) - (3 + 7 + 11)] * 2] * 2  # [[-6, -6], [-6, -6]]
     out = ok("apply", "-i", ONE_TO_16, "-k", "vertical", "--at", "1,1")
-    assert "= 6 − 8 + 10 − 12 + 14 − 16" in out and out.count("−6") >= 4
+    assert "= 6 − 8 + 10 − 12 + 14 − 16" in out  # prose keeps the typographic minus
+    assert out.count("-6") >= 4 and "[-6" in out  # the matrix is ASCII, to paste into code
 
 
 def test_chapter_one_max_and_average_pooling():
@@ -241,7 +252,7 @@ def test_padding_zeros_and_flip():
 # Formats and errors -------------------------------------------------------------------------
 
 def test_markdown_is_latex_free_and_latex_has_latex():
-    md = ok("dsconv", "--cin", "256", "--cout", "256", "-f", "md")
+    md = ok("dsconv", "--cin", "256", "--cout", "256", "-f", "md", "--no-bias")
     assert "| standard | 589,824 | 589,824 |" in md and "```text" in md
     assert "\\frac" not in md and "$" not in md
     tex = ok("conv", "224", "-k", "3", "-s", "2", "-f", "latex")

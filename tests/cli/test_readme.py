@@ -25,9 +25,13 @@ def test_readme_outputs_are_current():
 
 
 def test_readme_opens_with_two_commands():
+    """Two set-up commands, the first in two variants (with a GPU, CPU only) read before any
+    output, so a newcomer without a GPU never downloads the CUDA wheels."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     first_block = text.split("```")[1]
     commands = [line for line in first_block.strip().splitlines()[1:] if line.strip()]
-    assert len(commands) == 2, commands
-    assert commands[0].startswith("pip install -e") and "cnncalc shapes" in commands[0]
-    assert "pytest" in commands[1]
+    assert len(commands) == 3, commands
+    gpu, cpu, test = commands
+    assert gpu.startswith("pip install -e") and "cnncalc shapes" in gpu and "GPU" in gpu
+    assert cpu.startswith("pip install -e") and "whl/cpu" in cpu and "CPU only" in cpu
+    assert "pytest" in test

@@ -14,15 +14,35 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from cnncalc.core.errors import CnncalcError
+from cnncalc.report.terminal import encodable
 
 app = typer.Typer(
-    name="cnncalc", no_args_is_help=True, add_completion=False,
+    name="cnncalc", no_args_is_help=True, add_completion=True,
     pretty_exceptions_enable=False, rich_markup_mode=None,
     help="CNN architecture calculator: shapes, params, MACs and receptive fields, "
          "analytic (instant, no torch) and measured (torch).",
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"cnncalc {version('cnncalc')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            typer.echo("cnncalc (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print cnncalc's version and exit.")] = False) -> None:
+    """CNN architecture calculator: shapes, params, MACs and receptive fields, analytic
+    (instant, no torch) and measured (torch)."""
 
 SpecArg = Annotated[str, typer.Argument(
     help="Spec file (.yaml), a zoo name such as resnet50, a Python spec (net.py, defining SPEC) "
@@ -67,4 +87,5 @@ def check_format(format: str, allowed: tuple[str, ...]) -> None:
 
 def emit(text: str | None) -> None:
     if text is not None:
+        text = encodable(text)  # ASCII stand-ins where the encoding has no ×, ✓ or box lines
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

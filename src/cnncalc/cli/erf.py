@@ -97,4 +97,5 @@ def erf(spec: Annotated[str | None, typer.Argument(
         e = measure_erf(g, progress=samples_done(update), **options)
     if png:
         report.save_png(e, png, log)
+        typer.echo(f"wrote {png}", err=True)
     emit(report.render(e, format, g, heatmap, log))

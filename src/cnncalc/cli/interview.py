@@ -21,8 +21,9 @@ ExplainOpt = Annotated[bool, typer.Option(
     "--explain", help="Start from the symbolic formula and show every intermediate step.")]
 KernelOpt = Annotated[str, typer.Option("--kernel", "-k", help="Kernel size: K or KhxKw.")]
 StrideOpt = Annotated[str, typer.Option("--stride", "-s", help="Stride: S or ShxSw.")]
-WeightsOnlyOpt = Annotated[bool, typer.Option(
-    "--bias/--no-bias", help="Count the bias too (default: weights only, as the textbooks).")]
+BiasOpt = Annotated[bool, typer.Option(
+    "--bias/--no-bias", help="Count the bias (the default, as in the spec language); --no-bias "
+                             "counts weights only, as the textbooks.")]
 
 
 def _out(answer: Any, format: str) -> None:
@@ -51,7 +52,7 @@ def conv(size: Annotated[str, typer.Argument(help="Input size: H (square), HxW o
          cout: Annotated[int | None, typer.Option(
              "--cout", min=1, help="Output channels (default: as many as in).")] = None,
          groups: Annotated[int, typer.Option("--groups", "-g", min=1, help="Groups.")] = 1,
-         bias: Annotated[bool, typer.Option("--bias/--no-bias", help="Learnable bias.")] = True,
+         bias: BiasOpt = True,
          explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
     """Output size of a convolution per axis, H_out = ⌊(H + 2·P − D·(K−1) − 1)/S⌋ + 1 filled in;
     with channels (CxHxW, --cin or --cout) also its params, MACs and FLOPs.
@@ -92,7 +93,7 @@ def pool(size: Annotated[str, typer.Argument(help="Input size: H, HxW or CxHxW."
                            "it replaces.")] = False,
          fc: Annotated[int, typer.Option(
              "--fc", min=1, help="With --gap: outputs of the FC layer (classes).")] = 1000,
-         bias: WeightsOnlyOpt = False,
+         bias: BiasOpt = True,
          explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
     """Output size of a max or average pooling; with --gap, global average pooling's zero
     parameters against the FC layer on the flattened map that it replaced.
@@ -134,7 +135,7 @@ def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, help="Input channels
            stride: StrideOpt = "1",
            padding: Annotated[str | None, typer.Option(
                "--padding", "-p", help="Padding (default: (K−1)/2, rounded down).")] = None,
-           bias: WeightsOnlyOpt = False,
+           bias: BiasOpt = True,
            explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
     """A standard conv against its depthwise-separable version (depthwise K×K, then pointwise
     1×1): params, MACs, the reduction and its closed form 1/C_out + 1/K².
@@ -168,7 +169,7 @@ def fc_vs_conv(size: Annotated[str, typer.Argument(
                    "--hidden", min=1, help="Units of the fully connected layer.")] = 1024,
                filters: Annotated[int, typer.Option(
                    "--filters", min=1, help="Filters of the conv.")] = 64,
-               kernel: KernelOpt = "3", bias: WeightsOnlyOpt = False,
+               kernel: KernelOpt = "3", bias: BiasOpt = True,
                explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
     """Why not an MLP: a fully connected layer on the flattened image against one conv layer
     (weights, MACs, and how often the conv reuses each weight).

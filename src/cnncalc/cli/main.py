@@ -19,7 +19,10 @@ for _module in COMMANDS:
 
 
 def main() -> None:
-    """Entry point. Usage errors (a missing argument, a bad option) become one line too."""
+    """Entry point. Usage errors (a missing argument, a bad option) become one line too; a
+    bare `cnncalc` prints the help."""
+    if len(sys.argv) <= 1:
+        sys.argv.append("--help")
     try:
         code = app(prog_name="cnncalc", standalone_mode=False)
     except Exception as e:  # click's UsageError/BadParameter carry format_message and exit_code

@@ -14,6 +14,7 @@ import re
 import runpy
 import sys
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 from cnncalc.core.engine import Graph
@@ -78,7 +79,11 @@ def _attr(namespace: dict[str, Any], dotted: str, where: str) -> Any:
         from cnncalc.core.errors import did_you_mean
 
         names = [k for k in namespace if not k.startswith("_")]
-        raise SpecError(f"{where} has no {head!r}", hint=did_you_mean(head, names))
+        own = [k for k in names if isinstance(namespace[k], type | FunctionType)
+               and getattr(namespace[k], "__module__", None) == namespace.get("__name__")]
+        listed = f"; it defines {', '.join(own)}" if own else \
+            "; it defines no class or function of its own"
+        raise SpecError(f"{where} has no {head!r}{listed}", hint=did_you_mean(head, names))
     obj = namespace[head]
     for part in rest:
         if not hasattr(obj, part):

@@ -80,6 +80,8 @@ def text_table(t: Table, indent: str = "  ") -> list[str]:
 
 
 def matrix_lines(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """A matrix as text to paste into code: ASCII minus signs (-6, not the typographic −6)."""
+    rows = [[c.replace("−", "-") for c in r] for r in rows]
     width = max((len(c) for r in rows for c in r), default=1)
     return [indent + ("[" if i == 0 else " ") + "[" + " ".join(c.rjust(width) for c in r) + "]"
             + ("]" if i == len(rows) - 1 else "") for i, r in enumerate(rows)]

@@ -30,7 +30,13 @@ from cnncalc.report.explain import (
 )
 from cnncalc.report.rows import CONVENTION_LINE
 
-WEIGHTS_ONLY = "weights only, bias excluded (--bias counts it)"
+WEIGHTS_ONLY = "weights only, bias excluded (the default --bias counts it)"
+WITH_BIAS = "bias counted, as in the spec language (--no-bias: weights only)"
+
+
+def bias_note(bias: bool) -> str:
+    """Every calculator says which bias convention is in force."""
+    return WITH_BIAS if bias else WEIGHTS_ONLY
 
 
 def _floor_notes(g: Graph) -> list[str]:
@@ -81,7 +87,7 @@ def conv_answer(g: Graph, channels: bool, explain: bool, nt: Notation = TEXT) ->
     if channels:
         ans.parts.append(Section("parameters and MACs",
                                     params_steps(x, nt, explain) + macs_steps(x, nt, explain),
-                                    [CONVENTION_LINE]))
+                                    [CONVENTION_LINE, bias_note(bool(x.args.get("bias")))]))
         data.update(params=x.params, macs=x.macs, flops=2 * x.macs)
     if explain:
         ans.parts.append(Section("receptive field of one output unit", rf_steps(g, x, nt)))
@@ -135,8 +141,7 @@ def gap_answer(gap: Graph, flat: Graph, explain: bool, nt: Notation = TEXT) -> A
     ans.notes = [f"GAP's head has {_ratio(flat.totals().params, gap.totals().params)}× fewer "
                  f"parameters (the H·W = {h * w} positions share one weight per channel), and it "
                  "accepts any input size"]
-    if not fc_big.args["bias"]:
-        ans.notes.append(WEIGHTS_ONLY)
+    ans.notes.append(bias_note(fc_big.args["bias"]))
     ans.data = {"in_shape": list(gap.input_shape), "fc": n,
                 "gap": {"params": gap.totals().params, "macs": gap.totals().macs},
                 "flatten_fc": {"params": flat.totals().params, "macs": flat.totals().macs}}
@@ -191,7 +196,7 @@ def dsconv_answer(std: Graph, sep: Graph, per_pixel: bool, explain: bool,
             ["reduction", f"{_ratio(p_std, p_sep)}×", f"{_ratio(m_std, m_sep)}×"]]
     ans.parts.append(Table(["conv", "params", "MACs" + (" per pixel" if per_pixel else "")],
                             rows, [False, True, True]))
-    ans.notes = [] if conv.args["bias"] else [WEIGHTS_ONLY]
+    ans.notes = [bias_note(conv.args["bias"])]
     ans.notes += _floor_notes(std)
     ans.data = {
         "in_shape": list(conv.in_shapes[0]), "per_pixel": per_pixel,
@@ -239,8 +244,7 @@ def fc_vs_conv_answer(fc: Graph, conv: Graph, explain: bool, nt: Notation = TEXT
         [False, False, True, True]))
     ans.notes = ["the conv shares each weight across all positions (locality, translation "
                  "equivariance); the FC layer has one weight per input pixel per unit"]
-    if not dense.args["bias"]:
-        ans.notes.append(WEIGHTS_ONLY)
+    ans.notes.append(bias_note(dense.args["bias"]))
     ans.data = {"in_shape": [c, h, w], "inputs": flat.out_shape[0],
                 "fc": {"params": p_fc, "macs": fc.totals().macs, "units": dense.out_shape[0]},
                 "conv": {"params": p_conv, "macs": conv.totals().macs,
