@@ -35,6 +35,8 @@ def verify(spec: SpecArg, input: InputOpt = None, device: DeviceOpt = "cpu",
            arg: ArgOpt = None) -> None:
     """Analytic next to measured, per layer: output shape, params, MACs (FlopCounterMode / 2,
     fvcore beside) and receptive field by gradient support. Exit 1 when anything disagrees.
+    The field measurement dominates the time (a minute or more on a large net with --rf all;
+    --rf none skips it).
 
     Example: cnncalc verify resnet18 --input 3x64x64 --rf all
     """
