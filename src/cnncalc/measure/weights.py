@@ -58,19 +58,20 @@ def load_weights(module: Any, path: str | Path, rename: dict[str, str] | None = 
     """Copy the weights in FILE into `module` (in place, keeping its tensors), or one error
     listing the names that do not match."""
     state = read_state(path)
-    if rename and set(state) <= set(rename):
-        state = {rename[k]: v for k, v in state.items()}
     own = module.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [f"{k} ({_shape(state[k])} in the file, {_shape(own[k])} in {what})"
-              for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
-    problems = [f"{label}: {_listed(names)}" for label, names in (
+    names = {k: k for k in own}  # the file's name -> the module's
+    if rename and sum(k in rename for k in state) > sum(k in own for k in state):
+        names = dict(rename)  # the file has the names `export --to torch` writes
+    missing = [k for k in names if k not in state]
+    unexpected = [k for k in state if k not in names]
+    shapes = [f"{k} ({_shape(state[k])} in the file, {_shape(own[v])} in {what})"
+              for k, v in names.items() if k in state and state[k].shape != own[v].shape]
+    problems = [f"{label}: {_listed(found)}" for label, found in (
         ("missing from the file", missing), ("not in " + what, unexpected),
-        ("shapes differ", shapes)) if names]
+        ("shapes differ", shapes)) if found]
     if problems:
         raise CnncalcError(f"weights {path} do not match {what}: " + "; ".join(problems))
-    module.load_state_dict(state, strict=True)
+    module.load_state_dict({v: state[k] for k, v in names.items()}, strict=True)
 
 
 def _shape(t: Any) -> str:

@@ -9,6 +9,7 @@ raises.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -160,5 +161,7 @@ def all_names() -> list[str]:
 
 
 def _load() -> None:
-    if not KINDS:
+    # not `if not KINDS`: importing one module of kinds (measure/build imports elementwise)
+    # fills KINDS partly, and the others would never register
+    if "cnncalc.core.layers.kinds" not in sys.modules:
         from cnncalc.core.layers import kinds  # noqa: F401  (registers everything)
