@@ -445,18 +445,31 @@ def verify(source: Any, input_size: InputSize = None, *, device: str | None = No
 def erf(source: Any, input_size: InputSize = None, *, layer: str | None = None,
         samples: int = 32, init: str | None = None, linear: bool = False, seed: int = 0,
         device: str | None = None, chunk: int | None = None, aggregate: str = "abs",
-        inputs: str = "randn", weights: str | Path | None = None, args: Args = None,
+        inputs: str = "randn", images: str | None = None,
+        mean: str | Sequence[float] | None = None, std: str | Sequence[float] | None = None,
+        weights: str | Path | None = None, args: Args = None,
         progress: Callable[[int, int], None] | None = None) -> ErfResult:
     """The effective receptive field of a layer's centre unit: the gradient over random inputs,
     its σ and contribution areas, beside the theoretical field and the closed form. A torch
     module (or a spec with `weights`) is measured with its own weights unless `init` is given
-    (default, uniform or constant: set on a copy)."""
+    (default, uniform or constant: set on a copy). `images` (a folder or a glob) replaces the
+    random inputs with real images, resized, centre-cropped and normalised by `mean` and `std`
+    (ImageNet's by default, "none" for none): the protocol of RepLKNet's ERF script."""
     model = load(source, input_size, args=args)
     from cnncalc.measure.erf import measure_erf
 
+    batch = None
+    if images is not None:
+        from cnncalc.measure.images import image_paths, load_images, parse_values
+
+        c = model.graph.input_shape[0]
+        batch = load_images(image_paths(images), model.graph.input_shape,
+                            parse_values(mean, c, "mean"), parse_values(std, c, "std"))
+    elif mean is not None or std is not None:
+        raise CnncalcError("--mean and --std normalise --images")
     dev = _device(model, device)
     e = measure_erf(model.graph, layer, samples, init, linear, seed, dev, chunk, aggregate,
-                    inputs, progress, net=_net(model, dev, weights=weights))
+                    inputs, progress, net=_net(model, dev, weights=weights), images=batch)
     return ErfResult(e, model.graph)
 
 

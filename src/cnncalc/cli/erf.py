@@ -18,6 +18,7 @@ from cnncalc.cli.app import (
     emit,
     handle_errors,
 )
+from cnncalc.core.errors import CnncalcError
 
 
 def samples_done(update: Any) -> Callable[[int, int], None] | None:
@@ -68,6 +69,16 @@ def erf(spec: Annotated[str | None, typer.Argument(
                                         "5,10,20,40).")] = None,
         relu: Annotated[bool, typer.Option(
             "--relu", help="With --stack: a ReLU after each conv.")] = False,
+        images: Annotated[str | None, typer.Option(
+            "--images", help="Real images instead of random inputs: a folder or a glob "
+                             "(PNG, JPEG; needs Pillow), resized and centre-cropped to the "
+                             "input, averaged over all of them (RepLKNet's protocol).")] = None,
+        mean: Annotated[str | None, typer.Option(
+            "--mean", help="With --images: per-channel mean, 0.485,0.456,0.406 (ImageNet's, "
+                           "the default) or none.")] = None,
+        std: Annotated[str | None, typer.Option(
+            "--std", help="With --images: per-channel std, 0.229,0.224,0.225 (ImageNet's, "
+                          "the default) or none.")] = None,
         format: FormatOpt = "table", arg: ArgOpt = None, weights: WeightsOpt = None) -> None:
     """Effective receptive field: the gradient of a unit's centre over random inputs, its
     Gaussian σ, contribution areas, and the theoretical RF and closed-form σ beside them.
@@ -82,6 +93,8 @@ def erf(spec: Annotated[str | None, typer.Argument(
 
     check_format(format, report.FORMATS)
     check_request(spec, stack, depths, relu, png)
+    if stack is not None and images:
+        raise CnncalcError("--images measures a spec or a model, not --stack")
     if png:
         report.check_png(png)
     options = dict(layer=layer, samples=samples, init=init, linear=linear, seed=seed,
@@ -98,7 +111,7 @@ def erf(spec: Annotated[str | None, typer.Argument(
 
     with progress() as update:
         e = measure(spec, input, progress=samples_done(update), weights=weights, args=arg,
-                    **{**options, "device": device})
+                    images=images, mean=mean, std=std, **{**options, "device": device})
     if png:
         e.save_png(png, log)
     emit(e.render(format, heatmap, log))

@@ -103,11 +103,11 @@ def auto_chunk(g: Graph, samples: int, device: Any) -> int:
 def gradient_map(net: GraphNet, layer: str, shape: tuple[int, ...], samples: int,
                  chunk: int, device: Any, seed: int = 0, aggregate: str = "abs",
                  inputs: str = "randn", dtype: Any = None,
-                 progress: Progress | None = None) -> Any:
+                 progress: Progress | None = None, images: Any = None) -> Any:
     """The aggregated gradient map, H×W float64 on the CPU, averaged over `samples` inputs.
 
     Inputs are drawn one sample at a time from a seeded CPU generator, so the map does not
-    depend on the chunk size or the device."""
+    depend on the chunk size or the device; or they are `images` (N×C×H×W, `samples` = N)."""
     torch = require_torch()
     if aggregate not in AGGREGATES:
         raise CnncalcError(f"unknown aggregate {aggregate!r}; choose abs or positive")
@@ -118,8 +118,12 @@ def gradient_map(net: GraphNet, layer: str, shape: tuple[int, ...], samples: int
     done = 0
     while done < samples:
         n = min(chunk, samples - done)
-        x = torch.stack([torch.randn(shape, generator=gen, dtype=dtype) for _ in range(n)]) \
-            if inputs == "randn" else torch.ones((n, *shape), dtype=dtype)
+        if images is not None:
+            x = images[done:done + n].to(dtype)
+        elif inputs == "randn":
+            x = torch.stack([torch.randn(shape, generator=gen, dtype=dtype) for _ in range(n)])
+        else:
+            x = torch.ones((n, *shape), dtype=dtype)
         with out_of_memory(f"at a chunk of {n} samples (try --chunk {max(n // 2, 1)})"):
             grad = unit_gradient(net, layer, x.to(device))
         part = grad.abs() if aggregate == "abs" else grad.clamp(min=0)
@@ -202,16 +206,20 @@ def closed_form(g: Graph, layer: str, init: str) -> tuple[Spread | None, str]:
 def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str | None = None,
                 linear: bool = False, seed: int = 0, device: Any = "cpu",
                 chunk: int | None = None, aggregate: str = "abs", inputs: str = "randn",
-                progress: Progress | None = None, net: Any = None) -> Erf:
+                progress: Progress | None = None, net: Any = None, images: Any = None
+                ) -> Erf:
     """Measure the ERF of `net` (the user's own module, `measure.module.ModuleNet`, or a spec's
     net with loaded weights; by default the spec's net built with torch's initialisation) and
     put the theory beside it. With a `net`, its own weights are measured ("weights") unless
-    `init` asks for others, which are set on a copy."""
+    `init` asks for others, which are set on a copy. `images` (N×C×H×W, `measure.images`)
+    replace the random inputs: the average is over the N images."""
     torch = require_torch()
     layer = layer or default_layer(g)
     check_layer(g, layer)
-    if inputs not in INPUTS:
+    if inputs not in INPUTS and images is None:
         raise CnncalcError(f"unknown inputs {inputs!r}; choose randn or ones")
+    if images is not None:
+        samples, inputs = len(images), "images"
     torch.manual_seed(seed)
     if net is None:
         from cnncalc.measure.build import build_module
@@ -228,7 +236,7 @@ def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str
         dtype = next((p.dtype for p in net.parameters()), torch.float32)
     t0 = time.perf_counter()
     m = gradient_map(net, layer, g.input_shape, samples, chunk, dev, seed, aggregate, inputs,
-                     dtype, progress)
+                     dtype, progress, images)
     synchronize(dev)
     seconds = time.perf_counter() - t0
     mean, sigma = moments(m)
