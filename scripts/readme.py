@@ -9,7 +9,17 @@ A generated block in README.md looks like
     <!-- end -->
 
 and is rewritten with the real output of `cnncalc shapes resnet18 --depth 1` at a fixed width
-(Markdown output, `-f md`, is inserted as is, without a code fence).
+(Markdown output, `-f md`, is inserted as is, without a code fence). A Python block
+
+    <!-- cnncalc-python -->
+    ```python
+    >>> import cnncalc
+    >>> cnncalc.analyze("resnet50").totals.params
+    …output…
+    ```
+    <!-- end -->
+
+keeps its `>>>` lines and gets each one's real output, as a doctest shows it.
 
     python scripts/readme.py          # rewrite README.md
     python scripts/readme.py --check  # exit 1 if README.md is stale (tests/cli/test_readme.py)
@@ -17,6 +27,9 @@ and is rewritten with the real output of `cnncalc shapes resnet18 --depth 1` at 
 
 from __future__ import annotations
 
+import contextlib
+import doctest
+import io
 import re
 import shlex
 import sys
@@ -25,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 BLOCK = re.compile(r"(<!-- cnncalc: (?P<cmd>.*?) -->\n)(?P<body>.*?)(<!-- end -->)", re.S)
+PYTHON = re.compile(r"(<!-- cnncalc-python -->\n```python\n)(?P<body>.*?)(```\n<!-- end -->)",
+                    re.S)
 WIDTH = 100
 
 
@@ -48,8 +63,24 @@ def run(cmd: str) -> str:
     return text if ("-f md" in cmd or "--format md" in cmd) else f"```\n{text}```\n"
 
 
+def run_python(body: str) -> str:
+    """The `>>>` examples of BODY, each followed by what it prints or shows, run in one
+    namespace as an interactive session would."""
+    namespace: dict[str, object] = {}
+    out: list[str] = []
+    for example in doctest.DocTestParser().get_examples(body):
+        first, *more = example.source.rstrip("\n").splitlines()
+        out += [f">>> {first}", *(f"... {line}" for line in more)]
+        shown = io.StringIO()
+        with contextlib.redirect_stdout(shown):
+            exec(compile(example.source, "<README>", "single"), namespace)
+        out += [line.rstrip() for line in shown.getvalue().splitlines()]
+    return "\n".join(out) + "\n"
+
+
 def render(readme: str) -> str:
-    return BLOCK.sub(lambda m: m.group(1) + run(m.group("cmd")) + m.group(4), readme)
+    readme = BLOCK.sub(lambda m: m.group(1) + run(m.group("cmd")) + m.group(4), readme)
+    return PYTHON.sub(lambda m: m.group(1) + run_python(m.group("body")) + m.group(3), readme)
 
 
 def main() -> int:

@@ -59,6 +59,10 @@ ArgOpt = Annotated[list[str] | None, typer.Option(
     "--arg", help="name=value keyword argument for a Python model class or factory "
                   "(model.py:Net, pkg.mod:fn); repeatable. Security: a Python spec or model runs "
                   "its code, exactly as importing it would.")]
+WeightsOpt = Annotated[str | None, typer.Option(
+    "--weights", help="A state_dict (or a checkpoint holding one under state_dict, model or "
+                      "ema) for a torch model or a spec; a spec's names are those `export --to "
+                      "torch` writes. Read with torch.load(weights_only=True).")]
 DeviceOpt = Annotated[str, typer.Option(
     "--device", help="Where torch runs: cpu, cuda or cuda:N.")]
 

@@ -12,11 +12,13 @@ from cnncalc.cli.app import (
     DeviceOpt,
     FormatOpt,
     InputOpt,
+    WeightsOpt,
     app,
     check_format,
     emit,
     handle_errors,
 )
+from cnncalc.core.errors import CnncalcError
 
 
 def samples_done(update: Any) -> Callable[[int, int], None] | None:
@@ -27,16 +29,19 @@ def samples_done(update: Any) -> Callable[[int, int], None] | None:
 @app.command()
 @handle_errors
 def erf(spec: Annotated[str | None, typer.Argument(
-            help="Spec file (.yaml) or a zoo name such as resnet50; or use --stack.")] = None,
+            help="Spec file (.yaml), a zoo name such as resnet50 or a torch model "
+                 "(model.py:Net, measured with its own weights); or use --stack.")] = None,
         layer: Annotated[str | None, typer.Option(
             "--layer", "-l", help="Layer whose centre unit is measured; default: the last "
                                   "layer with spatial extent.")] = None,
         input: InputOpt = None,
         samples: Annotated[int, typer.Option(
             "--samples", "-n", min=1, help="Random inputs averaged over.")] = 32,
-        init: Annotated[str, typer.Option(
+        init: Annotated[str | None, typer.Option(
             "--init", help="Weights: default (torch's), uniform (each conv 1/fan_in: the "
-                           "closed form's setting) or constant (every weight 1).")] = "default",
+                           "closed form's setting) or constant (every weight 1). Default: a "
+                           "torch model's own weights (or --weights), torch's for a spec.")]
+        = None,
         linear: Annotated[bool, typer.Option(
             "--linear", help="No activations; max pools become average pools.")] = False,
         seed: Annotated[int, typer.Option("--seed", help="Seed of weights and inputs.")] = 0,
@@ -64,7 +69,17 @@ def erf(spec: Annotated[str | None, typer.Argument(
                                         "5,10,20,40).")] = None,
         relu: Annotated[bool, typer.Option(
             "--relu", help="With --stack: a ReLU after each conv.")] = False,
-        format: FormatOpt = "table", arg: ArgOpt = None) -> None:
+        images: Annotated[str | None, typer.Option(
+            "--images", help="Real images instead of random inputs: a folder or a glob "
+                             "(PNG, JPEG; needs Pillow), resized and centre-cropped to the "
+                             "input, averaged over all of them (RepLKNet's protocol).")] = None,
+        mean: Annotated[str | None, typer.Option(
+            "--mean", help="With --images: per-channel mean, 0.485,0.456,0.406 (ImageNet's, "
+                           "the default) or none.")] = None,
+        std: Annotated[str | None, typer.Option(
+            "--std", help="With --images: per-channel std, 0.229,0.224,0.225 (ImageNet's, "
+                          "the default) or none.")] = None,
+        format: FormatOpt = "table", arg: ArgOpt = None, weights: WeightsOpt = None) -> None:
     """Effective receptive field: the gradient of a unit's centre over random inputs, its
     Gaussian σ, contribution areas, and the theoretical RF and closed-form σ beside them.
 
@@ -72,12 +87,14 @@ def erf(spec: Annotated[str | None, typer.Argument(
     cnncalc erf resnet18 --input 3x128x128 --layer layer2.1.relu2 --png erf.png
     """
     from cnncalc.measure.device import pick_device
-    from cnncalc.measure.erf import check_request, measure_erf, parse_depths, stack_series
+    from cnncalc.measure.erf import check_request, parse_depths, stack_series
     from cnncalc.report import erf as report
     from cnncalc.report.progress import progress
 
     check_format(format, report.FORMATS)
     check_request(spec, stack, depths, relu, png)
+    if stack is not None and images:
+        raise CnncalcError("--images measures a spec or a model, not --stack")
     if png:
         report.check_png(png)
     options = dict(layer=layer, samples=samples, init=init, linear=linear, seed=seed,
@@ -90,12 +107,12 @@ def erf(spec: Annotated[str | None, typer.Argument(
         with progress() as update:
             series = stack_series(graphs, depth_list, progress=samples_done(update), **options)
         return emit(report.render(series, format))
-    from cnncalc.frontends.load import analyze
+    from cnncalc.api import erf as measure
 
-    g = analyze(spec, input, args=arg)  # type: ignore[arg-type]
     with progress() as update:
-        e = measure_erf(g, progress=samples_done(update), **options)
+        e = measure(spec, input, progress=samples_done(update), weights=weights, args=arg,
+                    images=images, mean=mean, std=std, **{**options, "device": device})
     if png:
-        report.save_png(e, png, log)
+        e.save_png(png, log)
         typer.echo(f"wrote {png}", err=True)
-    emit(report.render(e, format, g, heatmap, log))
+    emit(e.render(format, heatmap, log))

@@ -12,6 +12,7 @@ from cnncalc.cli.app import (
     FormatOpt,
     InputOpt,
     SpecArg,
+    WeightsOpt,
     app,
     check_format,
     emit,
@@ -27,8 +28,9 @@ def latency(
     batches: Annotated[str, typer.Option(
         "--batches", "--batch", "-b", help="Batch sizes, comma-separated: 1,8,32.")] = "1",
     device: DeviceOpt = "cpu",
-    dtype: Annotated[str, typer.Option(
-        "--dtype", help="float32, float16 or bfloat16.")] = "float32",
+    dtype: Annotated[str | None, typer.Option(
+        "--dtype", help="float32, float16 or bfloat16; default: a torch model's own, float32 "
+                        "for a spec.")] = None,
     channels_last: Annotated[bool, typer.Option(
         "--channels-last", help="Module and input in channels-last (NHWC) memory format.")]
     = False,
@@ -47,28 +49,25 @@ def latency(
     min_time: Annotated[float, typer.Option(
         "--min-time", min=0.0, help="Seconds of timed runs per batch size, after warm-up "
                                     "(at least 7 blocks whatever the budget).")] = 1.0,
-    format: FormatOpt = "table", arg: ArgOpt = None,
+    format: FormatOpt = "table", arg: ArgOpt = None, weights: WeightsOpt = None,
 ) -> None:
     """Measured latency per batch size: median and p10–p90, images/s, achieved GMAC/s from the
     analytic MACs and the fraction of the device's peak; with --per-layer, each layer's time on
-    a roofline. Out of memory at a batch keeps the smaller batches' results (exit code 2).
+    a roofline. A torch model is timed itself (eval mode, inference_mode). Out of memory at a
+    batch keeps the smaller batches' results (exit code 2).
 
     Example: cnncalc latency resnet18 --batches 1,8 --per-layer
     """
-    from cnncalc.frontends.load import analyze
-    from cnncalc.measure.latency import Setup, check_dtype, measure_latency, parse_batches
-    from cnncalc.report.latency import FORMATS, render
+    from cnncalc.api import latency as measure
+    from cnncalc.report.latency import FORMATS
     from cnncalc.report.progress import progress
 
     check_format(format, FORMATS)
-    check_dtype(dtype)
-    sizes = parse_batches(batches)
-    g = analyze(spec, input, args=arg)
-    setup = Setup(device, dtype, channels_last, threads, compile_, min_time, per_layer,
-                  peak_gflops)
     with progress() as update:
-        result = measure_latency(g, sizes, setup, update)
-    if result.batches:
-        emit(render(result, format))
-    if result.error:
-        fail(result.error)
+        t = measure(spec, input, batches=batches, device=device, dtype=dtype,
+                    channels_last=channels_last, threads=threads, compile=compile_,
+                    min_time=min_time, per_layer=per_layer, peak_gflops=peak_gflops,
+                    weights=weights, args=arg, progress=update)
+    emit(t.render(format))
+    if t.error:
+        fail(t.error)

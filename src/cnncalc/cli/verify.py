@@ -34,27 +34,19 @@ def verify(spec: SpecArg, input: InputOpt = None, device: DeviceOpt = "cpu",
            format: FormatOpt = "table", rf: RfOpt = "stages", fvcore: FvcoreOpt = True,
            arg: ArgOpt = None) -> None:
     """Analytic next to measured, per layer: output shape, params, MACs (FlopCounterMode / 2,
-    fvcore beside) and receptive field by gradient support. Exit 1 when anything disagrees.
-    The field measurement dominates the time (a minute or more on a large net with --rf all;
-    --rf none skips it).
+    fvcore beside) and receptive field by gradient support. A torch model is measured itself
+    (its forward, parameters() and FlopCounterMode). Exit 1 when anything disagrees. The field
+    measurement dominates the time (a minute or more on a large net with --rf all; --rf none
+    skips it).
 
     Example: cnncalc verify resnet18 --input 3x64x64 --rf all
     """
-    from cnncalc.frontends.load import analyze
+    from cnncalc.api import verify as measure
 
-    g = analyze(spec, input, args=arg)
     check_format(format, ("table", "md", "json", "csv"))
     if rf not in ("stages", "all", "none"):
         raise CnncalcError(f"unknown --rf {rf!r}; choose stages, all or none")
-    from cnncalc.core.checks import compare
-    from cnncalc.measure.counts import measure_counts
-    from cnncalc.measure.device import out_of_memory, pick_device
-    from cnncalc.measure.support import measure_fields, select
-    from cnncalc.report.verify import render
-
-    dev = pick_device(device)
-    with out_of_memory(f"measuring {g.name} on {device}"):
-        v = compare(g, measure_counts(g, dev, fvcore), measure_fields(g, select(g, rf), dev))
-    emit(render(v, format, device))
+    v = measure(spec, input, device=device, rf=rf, fvcore=fvcore, args=arg)
+    emit(v.render(format))
     if not v.agrees:
         raise typer.Exit(1)

@@ -105,6 +105,8 @@ class Verification:
 def fvcore_check(x: Layer, m: Measured) -> FvcoreCheck:
     if m.fvcore is None:
         return FvcoreCheck(None, None, error=m.fvcore_error or "fvcore not run")
+    if x.name not in m.fvcore:  # a module's row made by functional code: fvcore counts modules
+        return FvcoreCheck(None, None, error="fvcore counts by submodule; this row is not one")
     counted = m.fvcore_counted.get(x.name, {})
     mac_part = sum(n for op, n in counted.items() if op in MAC_OPS)
     extra = tuple((op, n) for op, n in sorted(counted.items()) if op not in MAC_OPS)
@@ -133,11 +135,11 @@ def compare(g: Graph, m: Measured, fields: dict[str, FieldResult]) -> Verificati
     """Every layer's analytic numbers against the measured ones, in graph order."""
     rows = []
     for x in g.layers:
-        shape = m.shapes.get(x.name)
+        shape, params, macs = (m.shapes.get(x.name), m.params.get(x.name), m.macs.get(x.name))
         rows.append(VerifyRow(
-            x, Check(x.out_shape, shape, shape == x.out_shape),
-            Check(x.params, m.params[x.name], m.params[x.name] == x.params),
-            Check(x.macs, m.macs[x.name], m.macs[x.name] == x.macs),
+            x, Check(x.out_shape, shape, None if shape is None else shape == x.out_shape),
+            Check(x.params, params, None if params is None else params == x.params),
+            Check(x.macs, macs, None if macs is None else macs == x.macs),
             fvcore_check(x, m), tuple(m.torch_skipped.get(x.name, [])),
             rf_check(x, fields.get(x.name))))
     return Verification(g, rows)

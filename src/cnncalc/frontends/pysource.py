@@ -15,10 +15,13 @@ import runpy
 import sys
 from pathlib import Path
 from types import FunctionType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnncalc.core.engine import Graph
 from cnncalc.core.errors import CnncalcError, SpecError
+
+if TYPE_CHECKING:
+    from cnncalc.core.model import Model
 
 _FILE_ATTR = re.compile(r"(?P<file>.+\.py):(?P<attr>[A-Za-z_][\w.]*)\Z")
 _MODULE_ATTR = re.compile(r"(?P<module>[A-Za-z_][\w.]*):(?P<attr>[A-Za-z_][\w.]*)\Z")
@@ -121,7 +124,14 @@ def _module_hint(ns: dict[str, Any], arg: str) -> str | None:
 
 def analyze_python(arg: str, input: str | None, batch: int, args: list[str] | None) -> Graph:
     """Build the graph of a Python spec, or trace the nn.Module that `arg` names."""
+    return load_python(arg, input, batch, args).graph
+
+
+def load_python(arg: str, input: str | None, batch: int, args: list[str] | None) -> Model:
+    """The graph of a Python spec, or the nn.Module that `arg` names beside its trace."""
+    from cnncalc.core.model import Model
     from cnncalc.frontends.load import build, parse_input
+    from cnncalc.frontends.model import from_module
     from cnncalc.frontends.python import Net, to_spec
 
     obj, where = load_object(arg)
@@ -139,14 +149,13 @@ def analyze_python(arg: str, input: str | None, batch: int, args: list[str] | No
         raise SpecError(f"{where} is not a class or function, so --arg has nothing to pass to")
     if isinstance(obj, Net):
         spec = to_spec(obj, where)
-        return build(spec, parse_input(input, spec.input_shape[0]) if input else None, batch)
+        return Model(build(spec, parse_input(input, spec.input_shape[0]) if input else None,
+                           batch))
     if _is_module(obj):
         if not input:
             raise SpecError(f"{where} is a torch module: give its input size with --input "
                             "CxHxW, e.g. --input 3x224x224")
-        from cnncalc.frontends.torch_model.trace import trace_graph
-
-        return trace_graph(obj, parse_input(input, None), batch, where)
+        return from_module(obj, parse_input(input, None), batch, where)
     raise SpecError(f"{where} is a {type(obj).__name__}, neither a Python spec (net(...)) "
                     "nor a torch nn.Module")
 

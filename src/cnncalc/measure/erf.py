@@ -66,6 +66,29 @@ def init_weights(net: GraphNet, mode: str) -> GraphNet:
     return net if mode == "default" else constant_weights(net, CONSTANT)
 
 
+def own_weights(net: Any, init: str | None, linear: bool, seed: int) -> Any:
+    """A given net with its own weights, or a copy re-initialised as `init` asks (`default`:
+    each submodule's `reset_parameters`, seeded)."""
+    import copy
+
+    if linear:
+        raise CnncalcError("--linear rebuilds the network from its graph: it cannot keep a "
+                           "module's own weights (drop --linear, or measure the spec)")
+    if init is None:
+        return net
+    if init not in INITS:
+        raise CnncalcError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+    net = copy.deepcopy(net)
+    if init == "default":
+        torch = require_torch()
+        torch.manual_seed(seed)
+        for sub in net.modules():
+            if sub is not net and hasattr(sub, "reset_parameters"):
+                sub.reset_parameters()
+        return net
+    return init_weights(net, init)
+
+
 def auto_chunk(g: Graph, samples: int, device: Any) -> int:
     """Samples per pass so that activations (forward kept for backward, about 3× the outputs)
     fit MEMORY_BUDGET on CPU or half the free memory of a GPU."""
@@ -80,11 +103,11 @@ def auto_chunk(g: Graph, samples: int, device: Any) -> int:
 def gradient_map(net: GraphNet, layer: str, shape: tuple[int, ...], samples: int,
                  chunk: int, device: Any, seed: int = 0, aggregate: str = "abs",
                  inputs: str = "randn", dtype: Any = None,
-                 progress: Progress | None = None) -> Any:
+                 progress: Progress | None = None, images: Any = None) -> Any:
     """The aggregated gradient map, H×W float64 on the CPU, averaged over `samples` inputs.
 
     Inputs are drawn one sample at a time from a seeded CPU generator, so the map does not
-    depend on the chunk size or the device."""
+    depend on the chunk size or the device; or they are `images` (N×C×H×W, `samples` = N)."""
     torch = require_torch()
     if aggregate not in AGGREGATES:
         raise CnncalcError(f"unknown aggregate {aggregate!r}; choose abs or positive")
@@ -95,8 +118,12 @@ def gradient_map(net: GraphNet, layer: str, shape: tuple[int, ...], samples: int
     done = 0
     while done < samples:
         n = min(chunk, samples - done)
-        x = torch.stack([torch.randn(shape, generator=gen, dtype=dtype) for _ in range(n)]) \
-            if inputs == "randn" else torch.ones((n, *shape), dtype=dtype)
+        if images is not None:
+            x = images[done:done + n].to(dtype)
+        elif inputs == "randn":
+            x = torch.stack([torch.randn(shape, generator=gen, dtype=dtype) for _ in range(n)])
+        else:
+            x = torch.ones((n, *shape), dtype=dtype)
         with out_of_memory(f"at a chunk of {n} samples (try --chunk {max(n // 2, 1)})"):
             grad = unit_gradient(net, layer, x.to(device))
         part = grad.abs() if aggregate == "abs" else grad.clamp(min=0)
@@ -170,31 +197,46 @@ def closed_form(g: Graph, layer: str, init: str) -> tuple[Spread | None, str]:
         s = spread(g, layer, CONSTANT if init == "constant" else UNIFORM)
     except NoClosedForm as e:
         return None, str(e)
-    note = "" if init != "default" else "closed form for uniform kernels; measured with " \
-        "torch's random init"
+    note = {"default": "closed form for uniform kernels; measured with torch's random init",
+            "weights": "closed form for uniform kernels; measured with the module's own "
+                       "weights"}.get(init, "")
     return s, note
 
 
-def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str = "default",
+def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str | None = None,
                 linear: bool = False, seed: int = 0, device: Any = "cpu",
                 chunk: int | None = None, aggregate: str = "abs", inputs: str = "randn",
-                progress: Progress | None = None) -> Erf:
-    """Build the spec's net, measure its ERF and put the theory beside it."""
+                progress: Progress | None = None, net: Any = None, images: Any = None
+                ) -> Erf:
+    """Measure the ERF of `net` (the user's own module, `measure.module.ModuleNet`, or a spec's
+    net with loaded weights; by default the spec's net built with torch's initialisation) and
+    put the theory beside it. With a `net`, its own weights are measured ("weights") unless
+    `init` asks for others, which are set on a copy. `images` (N×C×H×W, `measure.images`)
+    replace the random inputs: the average is over the N images."""
     torch = require_torch()
     layer = layer or default_layer(g)
     check_layer(g, layer)
-    if inputs not in INPUTS:
+    if inputs not in INPUTS and images is None:
         raise CnncalcError(f"unknown inputs {inputs!r}; choose randn or ones")
-    from cnncalc.measure.build import build_module
-
+    if images is not None:
+        samples, inputs = len(images), "images"
     torch.manual_seed(seed)
-    net = init_weights(build_module(g, linear), init)
+    if net is None:
+        from cnncalc.measure.build import build_module
+
+        init = init or "default"
+        net = init_weights(build_module(g, linear), init)
+    else:
+        net = own_weights(net, init, linear, seed)
+        init = init or "weights"
     dev = torch.device(device) if isinstance(device, str) else device
     chunk = chunk or auto_chunk(g, samples, dev)
     dtype = torch.float64 if init == "constant" else torch.float32
+    if init == "weights":
+        dtype = next((p.dtype for p in net.parameters()), torch.float32)
     t0 = time.perf_counter()
     m = gradient_map(net, layer, g.input_shape, samples, chunk, dev, seed, aggregate, inputs,
-                     dtype, progress)
+                     dtype, progress, images)
     synchronize(dev)
     seconds = time.perf_counter() - t0
     mean, sigma = moments(m)

@@ -143,7 +143,9 @@ def time_layers(graph: Graph, net: Any, x: Any, device: Any, setup: Setup, peak:
     finally:
         clock.remove()
     value_bytes = DTYPES[setup.dtype]
-    return [roofline(layer, x.shape[0], medians[layer.name], value_bytes, peak)
+    # a row made inside another row's node (a module's mean that is also a flatten) has no
+    # time of its own
+    return [roofline(layer, x.shape[0], medians.get(layer.name, 0.0), value_bytes, peak)
             for layer in graph.layers]
 
 
@@ -166,10 +168,13 @@ def measure_batch(graph: Graph, net: Any, runner: Any, batch: int, device: Any, 
     return result
 
 
-def prepare(graph: Graph, device: Any, setup: Setup) -> tuple[Any, Any]:
-    """The eager module on the device in the dtype, and what to call (compiled or not)."""
+def prepare(graph: Graph, device: Any, setup: Setup, net: Any = None) -> tuple[Any, Any]:
+    """The eager module on the device in the dtype, and what to call (compiled or not). `net`:
+    the user's own module (`measure.module.ModuleNet`) or a spec's net with loaded weights;
+    by default the graph built with torch's initialisation."""
     torch = require_torch()
-    net = build_module(graph).to(device=device, dtype=getattr(torch, setup.dtype))
+    net = build_module(graph) if net is None else net
+    net = net.to(device=device, dtype=getattr(torch, setup.dtype))
     if setup.channels_last:
         net = net.to(memory_format=torch.channels_last)
     runner = torch.compile(net) if setup.compile else net
@@ -177,14 +182,15 @@ def prepare(graph: Graph, device: Any, setup: Setup) -> tuple[Any, Any]:
 
 
 def measure_latency(graph: Graph, batches: list[int], setup: Setup,
-                    progress: Progress | None = None) -> LatencyResult:
-    """Latency at each batch size, smallest first; stops at the first failing batch."""
+                    progress: Progress | None = None, net: Any = None) -> LatencyResult:
+    """Latency at each batch size, smallest first; stops at the first failing batch. `net`: the
+    module to time (see `prepare`); the graph gives the MACs and the per-layer rows."""
     torch = require_torch()
     check_dtype(setup.dtype)
     device = pick_device(setup.device)
     with threads(setup.threads), torch.inference_mode():
         env = environment(device, setup)  # before our own work raises the load average
-        net, runner = prepare(graph, device, setup)
+        net, runner = prepare(graph, device, setup, net)
         with unsupported(f"{setup.dtype} on {device.type}"):
             peak = find_peak(device, getattr(torch, setup.dtype), setup.peak_gflops,
                              setup.per_layer, progress)

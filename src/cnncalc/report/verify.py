@@ -122,10 +122,14 @@ def cells(r: VerifyRow) -> list[str]:
     m, rf = r.shape.measured, rf_cells(r)
     return [r.layer.name, r.layer.kind, shape_str(r.shape.analytic),
             shape_str(m) if m is not None else "missing", mark(r.shape.ok),
-            f"{r.params.analytic:,}", f"{r.params.measured:,}", mark(r.params.ok),
-            f"{r.macs.analytic:,}", f"{r.macs.measured:,}", mark(r.macs.ok),
+            f"{r.params.analytic:,}", _count(r.params.measured), mark(r.params.ok),
+            f"{r.macs.analytic:,}", _count(r.macs.measured), mark(r.macs.ok),
             f"{r.fvcore.value:,}" if r.fvcore.value is not None else "–", mark(r.fvcore.ok),
             rf.analytic, rf.measured or "–", mark(rf.ok), notes(r)]
+
+
+def _count(n: int | None) -> str:
+    return "–" if n is None else f"{n:,}"
 
 
 def summary(v: Verification) -> str:

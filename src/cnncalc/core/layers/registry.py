@@ -9,6 +9,7 @@ raises.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -129,6 +130,7 @@ class Kind:
 
 KINDS: dict[str, Kind] = {}
 ALIASES: dict[str, str] = {}
+ORIGIN: dict[str, str] = {}  # kind -> the module that registered it (see _load)
 
 
 def register(kind: Kind) -> Kind:
@@ -139,6 +141,7 @@ def register(kind: Kind) -> Kind:
         if name in KINDS or name in ALIASES:
             raise RuntimeError(f"layer kind {name!r} registered twice")
     KINDS[kind.name] = kind
+    ORIGIN[kind.name] = sys._getframe(1).f_globals.get("__name__", "")
     for alias in kind.aliases:
         ALIASES[alias] = kind.name
     return kind
@@ -160,5 +163,20 @@ def all_names() -> list[str]:
 
 
 def _load() -> None:
-    if not KINDS:
-        from cnncalc.core.layers import kinds  # noqa: F401  (registers everything)
+    # not `if not KINDS`: importing one module of kinds first (measure/build imports
+    # elementwise) fills KINDS partly, and the others would never register; and the order is
+    # kinds.py's whatever was imported first (the schema and `cnncalc schema` list it)
+    if "cnncalc.core.layers.kinds" in sys.modules:
+        return
+    from types import ModuleType
+
+    from cnncalc.core.layers import kinds
+
+    rank = {m.__name__: i for i, m in enumerate(v for v in vars(kinds).values()
+                                                 if isinstance(v, ModuleType))}
+    ordered = sorted(KINDS.items(), key=lambda kv: rank.get(ORIGIN[kv[0]], len(rank)))
+    KINDS.clear()
+    KINDS.update(ordered)
+    aliases = sorted(ALIASES.items(), key=lambda kv: rank.get(ORIGIN[kv[1]], len(rank)))
+    ALIASES.clear()
+    ALIASES.update(aliases)

@@ -23,7 +23,7 @@ from cnncalc.core.errors import BackendError
 from cnncalc.core.layers.common import fmt_shape
 from cnncalc.core.layers.registry import Shape
 from cnncalc.core.optional import require_torch
-from cnncalc.frontends.torch_model.ops import OpMapper
+from cnncalc.frontends.torch_model.ops import OpMapper, Val
 from cnncalc.frontends.torch_model.table import is_leaf
 
 torch = require_torch()
@@ -97,6 +97,14 @@ def propagate(gm: Any, shape: Shape, where: str) -> None:
 
 def trace_graph(model: Any, shape: Shape, batch: int = 1, where: str = "model") -> Graph:
     """The engine's graph of `model` on a C×H×W input (see the module docstring)."""
+    return trace_model(model, shape, batch, where)[0]
+
+
+def trace_model(model: Any, shape: Shape, batch: int = 1, where: str = "model"
+                ) -> tuple[Graph, Any, dict[str, tuple[str, tuple[int, ...]]]]:
+    """The graph, the GraphModule it was read from (it shares `model`'s parameters and runs its
+    code) and, per fx node that holds a layer's value, that layer's name and the node's layout
+    (`Val.perm`): what measuring the module itself needs to name its nodes' values by row."""
     model.eval()
     gm = trace(model, where)
     inputs = [n for n in gm.graph.nodes if n.op == "placeholder"]
@@ -110,7 +118,8 @@ def trace_graph(model: Any, shape: Shape, batch: int = 1, where: str = "model") 
     mapper.run()
     _unused_params(model, mapper.used, g)
     _output_note(gm, mapper, g)
-    return g
+    rows = {node.name: (v.src, v.perm) for node, v in mapper.vals.items() if isinstance(v, Val)}
+    return g, gm, rows
 
 
 def _output_note(gm: Any, mapper: Any, g: Graph) -> None:
