@@ -82,6 +82,20 @@ class LayerMemory:
 
 
 @dataclass
+class MeasuredMemory:
+    """What measure/memory.py measured with torch, as a plain record."""
+
+    saved_bytes: int
+    saved_per_layer: dict[str, int] = field(default_factory=dict)
+    optimizer_bytes: int | None = None
+    optimizer_step_bytes: int = 0  # of which Adam's per-parameter step counters
+    device: str = "cpu"
+    peak_train_bytes: int | None = None  # CUDA only
+    peak_infer_bytes: int | None = None
+    torch_version: str = ""
+
+
+@dataclass
 class MemoryResult:
     spec: str
     input_shape: tuple[int, ...]
@@ -101,6 +115,7 @@ class MemoryResult:
     fit_bytes: int | None = None
     max_batch: int | None = None
     notes: list[str] = field(default_factory=list)
+    measured: MeasuredMemory | None = None
 
     @property
     def peak_bytes(self) -> int:

@@ -12,11 +12,10 @@ torch is imported when this module is imported: callers import it inside a funct
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.core.engine import Graph
-from cnncalc.core.memory import MemorySetup
+from cnncalc.core.memory import MeasuredMemory, MemorySetup
 from cnncalc.core.optional import require_torch
 from cnncalc.measure.build import build_module
 
@@ -28,20 +27,6 @@ OPTIMIZERS = {
     "adam": lambda p: torch.optim.Adam(p),
     "adamw": lambda p: torch.optim.AdamW(p),
 }
-
-
-@dataclass
-class MeasuredMemory:
-    """Bytes measured by torch (torch-free once filled)."""
-
-    saved_bytes: int
-    saved_per_layer: dict[str, int] = field(default_factory=dict)
-    optimizer_bytes: int | None = None
-    optimizer_step_bytes: int = 0  # of which Adam's per-parameter step counters
-    device: str = "cpu"
-    peak_train_bytes: int | None = None  # CUDA only
-    peak_infer_bytes: int | None = None
-    torch_version: str = ""
 
 
 def _storage(t: Any) -> tuple[int, int]:
@@ -101,7 +86,7 @@ def measure_cuda(graph: Graph, setup: MemorySetup, device: str) -> tuple[int, in
     x = torch.randn(setup.batch, *graph.input_shape, device=dev, dtype=dtype)
     opt = OPTIMIZERS[setup.optimizer](net.parameters())
 
-    def step() -> None:
+    def step(opt: Any) -> None:
         with torch.autocast(dev.type, dtype=getattr(torch, setup.dtype), enabled=setup.amp):
             loss = net(x).float().sum()
         loss.backward()
@@ -109,10 +94,10 @@ def measure_cuda(graph: Graph, setup: MemorySetup, device: str) -> tuple[int, in
         opt.zero_grad(set_to_none=True)
 
     net.train()
-    step()
+    step(opt)
     torch.cuda.synchronize(dev)
     torch.cuda.reset_peak_memory_stats(dev)
-    step()
+    step(opt)
     torch.cuda.synchronize(dev)
     train = torch.cuda.max_memory_allocated(dev)
     del opt
