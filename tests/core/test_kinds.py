@@ -12,6 +12,7 @@ import pytest
 from cnncalc.core import erf_theory
 from cnncalc.core.engine import Graph
 from cnncalc.core.layers.registry import OPS, REQUIRED, all_kinds, lookup
+from cnncalc.core.layers.saved import undeclared
 from cnncalc.report import explain
 from cnncalc.report.export_torch import OP_CALLS, OP_MODULES, export_torch
 
@@ -133,3 +134,30 @@ def test_every_built_kind_reads_back_through_the_fx_import(name):
     back = trace_graph(build_module(g), g.input_shape)
     assert [(x.kind, x.out_shape, x.params) for x in back.layers] == \
         [(x.kind, x.out_shape, x.params) for x in g.layers]
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_every_kind_declares_what_autograd_keeps(name):
+    kind = lookup(name)
+    assert kind.saved is not undeclared, f"{name}: declare saved= (core/layers/saved.py)"
+    x = sample(name).layers[-1]
+    for s in kind.saved(x.args, x.in_shapes, x.out_shape):
+        assert s.what in ("input", "output", "tensor") and s.index < len(x.in_shapes)
+        assert s.what != "tensor" or (s.numel > 0 and s.name)
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_every_kind_saves_what_torch_saves(name):
+    """One layer in training mode at batch 2, its input requiring grad (as a layer's input
+    does inside a net): the analytic saved bytes beside torch's, under saved_tensors_hooks, each
+    storage once, parameters and buffers left out."""
+    torch = pytest.importorskip("torch")
+    from cnncalc.core.memory import MemorySetup, memory
+    from cnncalc.measure.build import build_module
+    from cnncalc.measure.memory import measure_saved
+
+    g = sample(name)
+    ours = memory(g, MemorySetup(batch=2)).activations_saved_bytes
+    x = torch.randn(2, *g.input_shape, requires_grad=True)
+    theirs, _ = measure_saved(build_module(g), x)
+    assert ours == theirs

@@ -15,6 +15,7 @@ from typing import Any
 
 from cnncalc.core.layers.common import fmt_shape, numel, pads, pair, spatial, window_out
 from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, Torch, TorchArg, register
+from cnncalc.core.layers.saved import INPUT, Saved, keeps_input
 from cnncalc.core.rf import Field
 
 OUT = Arg("out", "int", aliases=("out_channels", "channels"), doc="output channels")
@@ -89,6 +90,7 @@ register(Kind(
     "conv", "2-D convolution (nn.Conv2d)", conv_shape,
     args=(OUT, KERNEL, STRIDE, PADDING, DILATION, GROUPS, BIAS),
     params=conv_params, macs=conv_macs, other_ops=bias_ops, rf=conv_field,
+    saved=keeps_input,  # for the weight's gradient (the weight itself is a parameter)
     aliases=("conv2d",), category="conv", window=True,
     torch=Torch("Conv{d}d", conv_torch),
 ))
@@ -149,7 +151,7 @@ register(Kind(
     "convT", "2-D transposed convolution (nn.ConvTranspose2d)", convt_shape,
     args=(OUT, KERNEL, STRIDE, Arg("padding", "pair0", 0, aliases=("p", "pad")),
           Arg("output_padding", "pair0", 0, aliases=("op",)), DILATION, GROUPS, BIAS),
-    params=convt_params, macs=convt_macs, other_ops=bias_ops, rf=convt_field,
+    params=convt_params, macs=convt_macs, other_ops=bias_ops, rf=convt_field, saved=keeps_input,
     aliases=("conv_transpose", "convtranspose", "deconv", "conv_transpose2d"), category="conv",
     resamples=True, torch=Torch("ConvTranspose{d}d", convt_torch),
 ))
@@ -169,6 +171,11 @@ def linear_macs(args: Args, ins: list[Shape], out: Shape) -> int:
     return ins[0][0] * numel(out)
 
 
+def linear_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
+    # On a map, the matmul reads the input as N·H·W × C rows: a copy unless already N×H×W×C.
+    return (Saved("input", "input", nhwc=True),) if len(ins[0]) == 3 else (INPUT,)
+
+
 def linear_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
     return f.globalize() if len(ins[0]) == 1 else f
 
@@ -177,6 +184,7 @@ register(Kind(
     "linear", "fully connected layer (nn.Linear); on a C×H×W map it acts on the channel axis",
     linear_shape, args=(Arg("out", "int", aliases=("out_features", "features")), BIAS),
     params=linear_params, macs=linear_macs, other_ops=bias_ops, rf=linear_field,
+    saved=linear_saved,
     aliases=("fc", "dense"), primary="out", category="linear",
     torch=Torch("Linear", lambda a, shape: [TorchArg(None, shape[0]), TorchArg(None, a["out"]),
                                             TorchArg("bias", a["bias"], True)],

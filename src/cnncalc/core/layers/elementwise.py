@@ -7,6 +7,16 @@ from collections.abc import Callable
 
 from cnncalc.core.layers.common import fmt_shape, numel
 from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, Torch, TorchArg, register
+from cnncalc.core.layers.saved import (
+    INPUT,
+    Saved,
+    always_a_view,
+    keeps_input,
+    keeps_inputs,
+    keeps_output,
+    nothing,
+    stats,
+)
 
 
 def same(args: Args, ins: list[Shape]) -> Shape:
@@ -23,11 +33,29 @@ def affine(args: Args, ins: list[Shape], out: Shape) -> int:
     return 2 * ins[0][0] if args["affine"] else 0
 
 
+def bn_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
+    # training mode: the input, and the batch's mean and inverse std per channel
+    c = ins[0][0]
+    return (INPUT, stats("mean", c, per_sample=False), stats("invstd", c, per_sample=False))
+
+
+def layernorm_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
+    # the input as given (the kernel's own contiguous copy is not kept), a mean and an rstd per
+    # position
+    positions = numel(ins[0][1:])
+    return (INPUT, stats("mean", positions), stats("rstd", positions))
+
+
+def groupnorm_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
+    return (INPUT, stats("mean", args["groups"]), stats("rstd", args["groups"]))
+
+
 register(Kind(
     "bn", "batch normalisation (nn.BatchNorm2d; BatchNorm1d on a vector)", same,
     args=(Arg("eps", "float", 1e-5), Arg("momentum", "float", 0.1), Arg("affine", "bool", True)),
     params=affine, buffers=lambda a, i, o: 2 * i[0][0] + 1,  # running mean, var, batch count
-    other_ops=per_element(2), aliases=("batchnorm", "batchnorm2d"), category="norm",
+    other_ops=per_element(2), saved=bn_saved, aliases=("batchnorm", "batchnorm2d"),
+    category="norm",
     torch=Torch("BatchNorm{d}d", lambda a, shape: [
         TorchArg(None, shape[0]), TorchArg("eps", a["eps"], 1e-5),
         TorchArg("momentum", a["momentum"], 0.1), TorchArg("affine", a["affine"], True)]),
@@ -35,7 +63,8 @@ register(Kind(
 register(Kind(
     "layernorm", "layer normalisation over the channels at each position (ConvNeXt's LayerNorm2d)",
     same, args=(Arg("eps", "float", 1e-6), Arg("affine", "bool", True)),
-    params=affine, other_ops=per_element(5), aliases=("ln",), category="norm",
+    params=affine, other_ops=per_element(5), saved=layernorm_saved, aliases=("ln",),
+    category="norm",
     linearised="identity",
     torch=Torch("LayerNorm", lambda a, shape: [
         TorchArg(None, shape[0]), TorchArg("eps", a["eps"]),
@@ -53,7 +82,8 @@ register(Kind(
     "groupnorm", "group normalisation (nn.GroupNorm)", groupnorm_shape,
     args=(Arg("groups", "int", aliases=("g", "num_groups")), Arg("eps", "float", 1e-5),
           Arg("affine", "bool", True)),
-    params=affine, other_ops=per_element(5), aliases=("gn",), primary="groups", category="norm",
+    params=affine, other_ops=per_element(5), saved=groupnorm_saved, aliases=("gn",),
+    primary="groups", category="norm",
     linearised="identity",
     torch=Torch("GroupNorm", lambda a, shape: [
         TorchArg(None, a["groups"]), TorchArg(None, shape[0]), TorchArg("eps", a["eps"], 1e-5),
@@ -63,10 +93,13 @@ register(Kind(
     "scale", "learnable per-channel scale (ConvNeXt's layer scale, gamma·x)", same,
     args=(Arg("init", "float", 1e-6, doc="initial value of every gamma"),),
     params=lambda a, i, o: i[0][0], other_ops=per_element(1), aliases=("layer_scale",),
+    saved=keeps_input,  # x · gamma: gamma's gradient reads x
     category="norm", torch=Torch(op="scale"),
 ))
 
-# name: (doc, torch.nn class, aliases)
+# name: (doc, torch.nn class, aliases); relu, sigmoid and tanh keep their output (their
+# derivative is a function of it), the others their input (relu6 is hardtanh, which reads x)
+KEEP_OUTPUT = ("relu", "sigmoid", "tanh")
 ACTIVATIONS = {
     "relu": ("ReLU", "ReLU", ()), "relu6": ("ReLU6", "ReLU6", ()), "gelu": ("GELU", "GELU", ()),
     "silu": ("SiLU (swish)", "SiLU", ("swish",)), "sigmoid": ("sigmoid", "Sigmoid", ()),
@@ -76,30 +109,47 @@ ACTIVATIONS = {
 }
 for _name, (_doc, _cls, _aliases) in ACTIVATIONS.items():
     register(Kind(_name, f"{_doc} activation", same, other_ops=per_element(1),
-                  aliases=_aliases, category="activation", linearised="identity",
+                  saved=keeps_output if _name in KEEP_OUTPUT else keeps_input, aliases=_aliases,
+                  category="activation", linearised="identity",
                   torch=Torch(_cls)))
 register(Kind(
     "leaky_relu", "leaky ReLU activation", same,
     args=(Arg("negative_slope", "float", 0.01, aliases=("slope",)),),
-    other_ops=per_element(1), aliases=("leakyrelu",), primary="negative_slope",
+    other_ops=per_element(1), saved=keeps_input, aliases=("leakyrelu",),
+    primary="negative_slope",
     category="activation", linearised="identity",
     torch=Torch("LeakyReLU", lambda a, shape: [TorchArg(None, a["negative_slope"])]),
 ))
 
+def dropout_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
+    # on CPU, x · noise with a noise tensor of x's dtype (on CUDA a bool mask, 1 byte a value)
+    return () if args["p"] == 0 else (Saved("tensor", "noise", numel=numel(ins[0])),)
+
+
+def droppath_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
+    # x · keep, keep one bool per sample
+    return () if args["p"] == 0 else (Saved("tensor", "keep", numel=1, dtype="bool"),)
+
+
+def p_zero(args: Args) -> bool:
+    return bool(args["p"] == 0)  # p = 0 returns the input itself
+
+
 register(Kind(
     "dropout", "dropout (identity at inference)", same, args=(Arg("p", "float", 0.5),),
-    primary="p", category="regularise",
+    primary="p", category="regularise", saved=dropout_saved, view=p_zero,
     torch=Torch("Dropout", lambda a, shape: [TorchArg(None, a["p"])]),
 ))
 register(Kind(
     "droppath", "stochastic depth on a residual branch (identity at inference)", same,
     args=(Arg("p", "float", 0.0),), aliases=("stochastic_depth", "drop_path"), primary="p",
-    category="regularise", torch=Torch(op="drop_path"),
+    category="regularise", saved=droppath_saved, view=p_zero, torch=Torch(op="drop_path"),
 ))
-register(Kind("identity", "identity", same, category="other", torch=Torch("Identity")))
+register(Kind("identity", "identity", same, category="other", saved=nothing, view=always_a_view,
+              torch=Torch("Identity")))
 register(Kind(
     "flatten", "flatten C×H×W to a vector of C·H·W features", lambda a, i: (numel(i[0]),),
-    category="reshape", torch=Torch("Flatten"),
+    category="reshape", saved=nothing, view=always_a_view, torch=Torch("Flatten"),
 ))
 
 
@@ -126,7 +176,8 @@ register(Kind(
     "split", "take one part of a channel split (torch.chunk / torch.split on channels)",
     split_shape, args=(Arg("parts", "int", 2, aliases=("chunks",)),
                        Arg("sizes", "ints", None), Arg("index", "nonneg", 0, aliases=("take",))),
-    aliases=("chunk",), category="reshape", torch=Torch(op="split"),
+    aliases=("chunk",), category="reshape", saved=nothing, view=always_a_view,
+    torch=Torch(op="split"),
 ))
 
 
@@ -139,7 +190,8 @@ def shuffle_shape(args: Args, ins: list[Shape]) -> Shape:
 register(Kind(
     "shuffle", "channel shuffle (ShuffleNet)", shuffle_shape,
     args=(Arg("groups", "int", 2, aliases=("g",)),), aliases=("channel_shuffle",),
-    primary="groups", category="reshape", torch=Torch(op="shuffle"),
+    primary="groups", category="reshape", saved=nothing,  # a copy: its backward reads no tensor
+    torch=Torch(op="shuffle"),
 ))
 
 
@@ -171,14 +223,23 @@ def concat_shape(args: Args, ins: list[Shape]) -> Shape:
     return (sum(s[0] for s in ins), *ins[0][1:])
 
 
+def mul_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
+    # ((a·b)·c)…: every factor, and each partial product but the last
+    partial = tuple(Saved("tensor", f"product {i}", numel=numel(out)) for i in range(len(ins) - 2))
+    return (*keeps_inputs(args, ins, out), *partial)
+
+
 def join_ops(args: Args, ins: list[Shape], out: Shape) -> int:
     return (len(ins) - 1) * numel(out)
 
 
 register(Kind("add", "elementwise sum of the branches (residual add)", add_shape,
-              other_ops=join_ops, join=True, category="join", torch=Torch(op="sum")))
+              other_ops=join_ops, saved=nothing, join=True, category="join",
+              torch=Torch(op="sum")))
 register(Kind("mul", "elementwise product of the branches, broadcasting (squeeze-and-excitation)",
-              mul_shape, other_ops=join_ops, join=True, aliases=("multiply",), category="join",
+              mul_shape, other_ops=join_ops, saved=mul_saved, join=True, aliases=("multiply",),
+              category="join",
               torch=Torch(op="product")))
 register(Kind("concat", "concatenation of the branches on the channel axis", concat_shape,
-              join=True, aliases=("cat",), category="join", torch=Torch(op="cat")))
+              saved=nothing, join=True, aliases=("cat",), category="join",
+              torch=Torch(op="cat")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnncalc.core.layers.common import numel, pads, pair, spatial, window_out
 from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, Torch, TorchArg, register
+from cnncalc.core.layers.saved import INPUT, Saved, keeps_input, nothing
 from cnncalc.core.rf import Field
 
 KERNEL = Arg("kernel_size", "pair", aliases=("k", "kernel"), doc="window size")
@@ -45,6 +46,10 @@ def _window_torch(a: Args) -> list[TorchArg]:
             TorchArg("padding", pair(a["padding"]), 0)]
 
 
+def max_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
+    return (INPUT, Saved("tensor", "indices", numel=numel(out), dtype="int64"))
+
+
 def maxpool_torch(a: Args, shape: Shape) -> list[TorchArg]:
     return [*_window_torch(a), TorchArg("dilation", pair(a["dilation"]), 1),
             TorchArg("ceil_mode", a["ceil_mode"], False)]
@@ -60,7 +65,8 @@ def avgpool_torch(a: Args, shape: Shape) -> list[TorchArg]:
 register(Kind(
     "maxpool", "max pooling (nn.MaxPool2d)", pool_shape,
     args=(KERNEL, STRIDE, PADDING, Arg("dilation", "pair", 1, aliases=("d",)), CEIL),
-    other_ops=pool_ops, rf=pool_field, aliases=("max_pool", "maxpool2d"), window=True,
+    other_ops=pool_ops, rf=pool_field, saved=max_saved, aliases=("max_pool", "maxpool2d"),
+    window=True,
     primary="kernel_size", category="pool", normalize=_default_stride, linearised="avgpool",
     torch=Torch("MaxPool{d}d", maxpool_torch),
 ))
@@ -68,7 +74,8 @@ register(Kind(
     "avgpool", "average pooling (nn.AvgPool2d)", pool_shape,
     args=(KERNEL, STRIDE, PADDING, CEIL,
           Arg("count_include_pad", "bool", True, doc="padding zeros count in the average")),
-    other_ops=pool_ops, rf=pool_field, aliases=("avg_pool", "avgpool2d"), window=True,
+    other_ops=pool_ops, rf=pool_field, saved=keeps_input, aliases=("avg_pool", "avgpool2d"),
+    window=True,
     primary="kernel_size", category="pool", normalize=_default_stride,
     torch=Torch("AvgPool{d}d", avgpool_torch),
 ))
@@ -87,19 +94,24 @@ def adaptive_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
     return f.with_axes(h, w, (out[1], out[2]))
 
 
+def adaptive_avg_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
+    # to 1×1, torch takes a mean, whose backward reads no tensor
+    return () if out[1:] == (1, 1) else (INPUT,)
+
+
 def adaptive_ops(args: Args, ins: list[Shape], out: Shape) -> int:
     return numel(ins[0])
 
 
-for _name, _doc, _aliases, _module, _linear in (
+for _name, _doc, _aliases, _module, _linear, _saved in (
     ("adaptive_avgpool", "adaptive average pooling (nn.AdaptiveAvgPool2d)", ("adaptive_avg_pool",),
-     "AdaptiveAvgPool{d}d", None),
+     "AdaptiveAvgPool{d}d", None, adaptive_avg_saved),
     ("adaptive_maxpool", "adaptive max pooling (nn.AdaptiveMaxPool2d)", ("adaptive_max_pool",),
-     "AdaptiveMaxPool{d}d", "adaptive_avgpool"),
+     "AdaptiveMaxPool{d}d", "adaptive_avgpool", max_saved),
 ):
     register(Kind(
         _name, _doc, adaptive_shape, args=(Arg("size", "size", aliases=("output_size",)),),
-        other_ops=adaptive_ops, rf=adaptive_field, aliases=_aliases, primary="size",
+        other_ops=adaptive_ops, rf=adaptive_field, saved=_saved, aliases=_aliases, primary="size",
         category="pool", resamples=True, linearised=_linear,
         torch=Torch(_module, lambda a, shape: [TorchArg(None, pair(a["size"]))]),
     ))
@@ -112,7 +124,7 @@ def gap_shape(args: Args, ins: list[Shape]) -> Shape:
 
 register(Kind(
     "gap", "global average pooling to C×1×1 (nn.AdaptiveAvgPool2d(1))", gap_shape,
-    other_ops=adaptive_ops, rf=lambda a, i, o, f: f.globalize(),
+    other_ops=adaptive_ops, rf=lambda a, i, o, f: f.globalize(), saved=nothing,  # a mean
     aliases=("global_avgpool", "global_avg_pool"), category="pool",
     torch=Torch("AdaptiveAvgPool{d}d", lambda a, shape: [TorchArg(None, 1)]),
 ))
@@ -145,6 +157,7 @@ register(Kind(
     "upsample", "upsampling by an integer factor (nn.Upsample)", upsample_shape,
     args=(Arg("scale_factor", "pair", 2, aliases=("scale",)),
           Arg("mode", "choice", "nearest", choices=("nearest", "bilinear"))),
-    other_ops=upsample_ops, rf=upsample_field, primary="scale_factor", category="resample",
+    other_ops=upsample_ops, rf=upsample_field, saved=nothing,  # its backward needs sizes only
+    primary="scale_factor", category="resample",
     resamples=True, torch=Torch("Upsample", upsample_torch),
 ))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cnncalc.core.layers.saved import Saved, never_a_view, undeclared
 from cnncalc.core.rf import Field
 
 Shape = tuple[int, ...]
@@ -99,6 +100,8 @@ class Kind:
     out_shape(args, in_shapes) -> out shape, raising ValueError with a message on bad shapes.
     params / buffers / macs / other_ops (args, in_shapes, out_shape) -> int.
     rf(args, in_shapes, out_shape, field) -> field (the RF recurrence for one path).
+    saved(args, in_shapes, out_shape) -> the tensors autograd keeps for backward (layers/saved.py).
+    view(args) -> True when the output is a view of input 0 (no memory of its own).
     """
 
     name: str
@@ -120,6 +123,8 @@ class Kind:
     resamples: bool = False  # the output grid is not a strided subset of the input's
     linearised: str | None = None  # in linear mode (theory's RF setting): "identity" or a kind
     expand: Callable[[Args, Shape], list[tuple[str, str, Args]]] | None = None  # macros only
+    saved: Callable[[Args, list[Shape], Shape], tuple[Saved, ...]] = undeclared
+    view: Callable[[Args], bool] = never_a_view
 
     def arg(self, name: str) -> Arg | None:
         for a in self.args:
