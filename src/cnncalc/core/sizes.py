@@ -156,8 +156,12 @@ def _step(name: str, kind_name: str, args: Args, inputs: tuple[str, ...], loc: L
     return Step(name, kind, args, tuple(index[i] for i in inputs), loc)
 
 
-def replay(prog: Program, h: int, w: int) -> Outcome | None:
-    """The outcome at H×W if the program is the one the lowering would build there, else None."""
+Detail = list[tuple[Step, list[Shape], Shape, int]]  # per step: inputs, output, MACs
+
+
+def replay(prog: Program, h: int, w: int, detail: Detail | None = None) -> Outcome | None:
+    """The outcome at H×W if the program is the one the lowering would build there, else None;
+    `detail` receives every step's shapes and MACs."""
     shapes: list[Shape] = [(prog.shapes[0][0], h, w)]
     params = macs = acts = 0
     drops: list[str] = []
@@ -177,7 +181,10 @@ def replay(prog: Program, h: int, w: int) -> Outcome | None:
             return Outcome(h, w, str(ShapeError(st.name, msg, st.loc)), st.name, st.kind.join)
         shapes.append(out)
         params += st.kind.params(st.args, ins, out)
-        macs += st.kind.macs(st.args, ins, out)
+        m = st.kind.macs(st.args, ins, out)
+        macs += m
+        if detail is not None:
+            detail.append((st, ins, out, m))
         acts += numel(out)
         if st.kind.window:
             layer = Layer(st.name, st.kind.name, st.args, (), ins, out, _NO_RF)
@@ -254,3 +261,13 @@ def scan(lower: Lower, name: str, channels: int, sizes: Iterable[tuple[int, int]
                 result.programs.insert(0, prog)
         result.outcomes.append(outcome)
     return result
+
+
+def program_at(result: Scan, lower: Lower, shape: Shape) -> tuple[Outcome, Program]:
+    """The outcome at one size and the program that gives it (kept, or lowered afresh)."""
+    for prog in result.programs:
+        if prog.complete and not prog.rf_by_size:
+            out = replay(prog, shape[1], shape[2])
+            if out is not None:
+                return out, prog
+    return lower_at(lower, shape, result.name)

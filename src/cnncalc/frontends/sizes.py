@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from fractions import Fraction
 
+from cnncalc.core.design import Reach
 from cnncalc.core.engine import Graph
 from cnncalc.core.errors import CnncalcError
+from cnncalc.core.rf import fmt_num
 from cnncalc.core.sizes import MAX_SIZES
-from cnncalc.frontends.load import MAX_INPUT, Spec
+from cnncalc.frontends.load import MAX_INPUT, Spec, parse_input
 from cnncalc.frontends.lower import INPUT_REF, Lowerer, Scope
 
 _RANGE = re.compile(r"(\d+)(?:\.\.(\d+))?(?::(\d+))?\Z")
@@ -51,3 +54,39 @@ def lowering(spec: Spec) -> Callable[[Graph], None]:
         g.source, g.info = spec.path, spec.info
         Lowerer(spec.blocks, g).seq(spec.layers, "input", Scope(), {INPUT_REF: g.input_shape[0]})
     return lower
+
+
+def stack_to_target(stack: str, target: int, input: str | None) -> Reach:
+    """How many copies of a `--stack` reach a `target` field: doubling, then bisection
+    (at most MAX_ITEMS items in all)."""
+    from cnncalc.core.design import reach
+    from cnncalc.frontends.stack import MAX_ITEMS, build_items, parse_stack
+
+    shape = parse_input(input or "224", 1)
+    items = parse_stack(stack, shape[0])
+    cap = MAX_ITEMS // max(1, len(items))
+
+    def at(k: int) -> Reach:
+        g = build_items(shape, [*items] * k, stack)
+        r = reach(g, target)
+        return Reach(r.name, target, g.layers[-1].name if r.layer else None, r.field, r.largest,
+                     k)
+
+    lo, hi, k = 0, None, 1
+    while hi is None:
+        r = at(k)
+        if r.layer is not None:
+            hi = k
+        elif k >= cap or (k > 1 and r.largest == at(k // 2).largest):
+            why = "does not grow" if k < cap else f"needs more than {cap * len(items):,} layers"
+            raise CnncalcError(f"repeating {stack!r} never reaches a {target} field: it {why} "
+                               f"(reaches {fmt_num(r.largest[0])} with {k * len(items):,} "
+                               "layers)")
+        else:
+            lo, k = k, min(2 * k, cap)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if at(mid).layer is not None else (mid, hi)
+    best = at(hi)
+    prev = at(hi - 1).largest if hi > 1 else (Fraction(1), Fraction(1))
+    return Reach(best.name, target, best.layer, best.field, best.largest, hi, hi * len(items), prev)
