@@ -56,7 +56,8 @@ def test_header_errors_are_reported_together(tmp_path):
     # in the order they stand in the file
     assert [x.split(": ", 1)[1] for x in lines] == [
         "'name' is a line of text, got [1]",
-        "unknown top-level key 'inpt'; allowed: name, description, info, input, blocks, layers "
+        "unknown top-level key 'inpt'; allowed: name, description, info, input, blocks, layers, "
+        "budget "
         "(did you mean 'input'?)",
         "'layers' is a non-empty list of layers",
     ]

@@ -80,7 +80,11 @@ def rf(spec: Annotated[str | None, typer.Argument(
            "--stack", help="A quick stack instead of a spec: '3x3*7', '3x3 d1,d2,d4,d8', "
                            "'7x7 s2, max3 s2 p1, 3x3*2' (input 1x224x224 unless --input).")]
        = None,
-       explain_: ExplainOpt = False, layer: LayerOpt = None, arg: ArgOpt = None) -> None:
+       explain_: ExplainOpt = False, layer: LayerOpt = None, arg: ArgOpt = None,
+       target: Annotated[int | None, typer.Option(
+           "--target", min=1, help="Where the field first reaches this many pixels: the layer "
+                                   "and stage of a spec, or how many layers of a --stack.")]
+       = None) -> None:
     """Per layer: receptive field size, jump and start, smallest over paths, alignment.
 
     Example: cnncalc rf vgg16; cnncalc rf --stack "3x3 d1,d2,d4,d8" --explain
@@ -88,8 +92,26 @@ def rf(spec: Annotated[str | None, typer.Argument(
     from cnncalc.frontends.stack import spec_or_stack
     from cnncalc.report.render import FORMATS, render, rf_columns
 
+    if target is not None:
+        return reach_target(spec, stack, input, arg, target, format)
     g = spec_or_stack(spec, stack, input, arg)
     if explain_ or layer:
         return explain(g, layer, format, rf_only=True)
     check_format(format, FORMATS)
     emit(render(g, rf_columns(), format, depth, totals=False))
+
+
+def reach_target(spec: str | None, stack: str | None, input: str | None, arg: list[str] | None,
+                 target: int, format: str) -> None:
+    """`rf --target`: the first layer of a spec whose field reaches the target, or the layers a
+    repeated --stack needs."""
+    from cnncalc.core.design import reach
+    from cnncalc.frontends.sizes import stack_to_target
+    from cnncalc.frontends.stack import spec_or_stack
+    from cnncalc.report.design import FORMATS, render_reach
+
+    check_format(format, FORMATS)
+    if spec is None and stack is not None:
+        emit(render_reach(stack_to_target(stack, target, input), format))
+        return
+    emit(render_reach(reach(spec_or_stack(spec, stack, input, arg), target), format))

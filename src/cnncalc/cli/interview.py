@@ -53,17 +53,22 @@ def conv(size: Annotated[str, typer.Argument(help="Input size: H (square), HxW o
              "--cout", min=1, help="Output channels (default: as many as in).")] = None,
          groups: Annotated[int, typer.Option("--groups", "-g", min=1, help="Groups.")] = 1,
          bias: BiasOpt = True,
-         explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
+         explain: ExplainOpt = False, format: FormatOpt = "table",
+         to: Annotated[int | None, typer.Option(
+             "--to", min=1, help="Instead: the (k, s, p, d) choices that map the size to this "
+                                 "one, most common first, with the working.")] = None) -> None:
     """Output size of a convolution per axis, H_out = ⌊(H + 2·P − D·(K−1) − 1)/S⌋ + 1 filled in;
     with channels (CxHxW, --cin or --cout) also its params, MACs and FLOPs.
 
-    Example: cnncalc conv 224 -k 3 -s 2
+    Example: cnncalc conv 224 -k 3 -s 2; cnncalc conv 224 --to 112
     """
     from cnncalc.frontends.stack import one_layer, pair_value, parse_size
     from cnncalc.report.interview import conv_answer
 
     nt = _notation(format)
     (c, h, w), has_c = parse_size(size)
+    if to is not None:
+        return _conv_to(h, w, to, explain, format)
     if cin is not None and has_c and cin != c:
         raise CnncalcError(f"--cin {cin} disagrees with the {c} channels of {size!r}")
     c_in = cin or c
@@ -74,6 +79,24 @@ def conv(size: Annotated[str, typer.Argument(help="Input size: H (square), HxW o
     g = one_layer("conv", (c_in, h, w), args, "conv")
     channels = has_c or cin is not None or cout is not None
     _out(conv_answer(g, channels, explain, nt), format)
+
+
+def _conv_to(h: int, w: int, to: int, explain: bool, format: str) -> None:
+    from cnncalc.core.design import conv_choices
+    from cnncalc.frontends.stack import one_layer
+    from cnncalc.report.interview import conv_to_answer
+
+    if h != w:
+        raise CnncalcError("--to works on one axis: give a square size such as 224")
+    choices = conv_choices(h, to)
+    if not choices:
+        raise CnncalcError(f"no conv maps {h} to {to} (k ≤ 11, s ≤ 4, d ≤ 3)",
+                           hint="a transposed conv or an upsampling enlarges a map"
+                           if to > h else None)
+    worked = [one_layer("conv", (1, h, w), {"out": 1, "kernel_size": c.k, "stride": c.s,
+                                              "padding": c.p, "dilation": c.d}, "conv")
+              for c in choices[:3]]
+    _out(conv_to_answer(h, to, choices, worked, explain, _notation(format)), format)
 
 
 @app.command()

@@ -13,8 +13,8 @@ import typer
 
 from cnncalc.cli.app import app
 
-COMMANDS = ("analytic", "verify", "erf", "latency", "memory", "export", "zoo", "interview",
-            "schema")
+COMMANDS = ("analytic", "design", "verify", "erf", "latency", "memory", "export", "zoo",
+            "interview", "schema")
 for _module in COMMANDS:
     importlib.import_module(f"cnncalc.cli.{_module}")
 

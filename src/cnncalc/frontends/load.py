@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cnncalc.core.budget import LIMITS, parse_amount
 from cnncalc.core.engine import Graph
-from cnncalc.core.errors import ErrorList, Loc, SpecError, did_you_mean
+from cnncalc.core.errors import CnncalcError, ErrorList, Loc, SpecError, did_you_mean
 from cnncalc.core.layers.registry import Shape, all_names
 from cnncalc.frontends.lower import INPUT_REF, META, STRUCTURE, Block, Lowerer, Scope
 from cnncalc.frontends.source import YNode, load_yaml
 
-TOP_KEYS = ("name", "description", "info", "input", "blocks", "layers")
+TOP_KEYS = ("name", "description", "info", "input", "blocks", "layers", "budget")
 ZOO = Path(__file__).resolve().parent.parent / "zoo"
 MAX_INPUT = 100_000  # pixels per axis
 T = TypeVar("T")
@@ -29,6 +30,7 @@ class Spec:
     blocks: dict[str, Block] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     path: str = "<spec>"
+    budget: dict[str, Any] = field(default_factory=dict)  # `cnncalc check`'s limits, and input
 
 
 def zoo_names() -> list[str]:
@@ -87,10 +89,11 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
         errors.add(SpecError("'layers' is a non-empty list of layers", layers.loc))
     shape = _collect(errors, _input, top["input"]) if "input" in top else None
     blocks = _collect(errors, _blocks, top["blocks"]) if "blocks" in top else {}
+    budget = _collect(errors, read_budget, top["budget"]) if "budget" in top else {}
     errors.check()
     name = top["name"].value if "name" in top else Path(filename).stem
-    assert layers is not None and shape is not None and blocks is not None
-    return Spec(str(name), shape, layers, blocks, info, filename)
+    assert layers is not None and shape is not None and blocks is not None and budget is not None
+    return Spec(str(name), shape, layers, blocks, info, filename, budget)
 
 
 def _collect(errors: ErrorList, fn: Callable[[YNode], T], node: YNode) -> T | None:
@@ -146,6 +149,30 @@ def parse_input(text: str, channels: int | None, loc: Loc | None = None) -> Shap
                                                   " (a torch module has no channel count)")
         raise SpecError(f"bad input size {text!r}: {short}", loc)
     return (dims[0], dims[1], dims[2])
+
+
+def read_budget(node: YNode) -> dict[str, Any]:
+    """`budget: {max_params: 5M, max_macs: 1G, max_memory: 8GiB, min_rf: 224, input: 3x224x224}`
+    (a spec's, or a project file's): the limits as integers, the input as written."""
+    keys = (*LIMITS, "input")
+    if not node.is_map:
+        raise SpecError("'budget' maps limits (" + ", ".join(keys) + ") to amounts like 5M",
+                        node.loc)
+    out: dict[str, Any] = {}
+    for key, value in node.value.items():
+        if key not in keys:
+            raise SpecError(f"unknown budget key {key!r}; allowed: {', '.join(keys)}",
+                            node.keylocs[key], did_you_mean(key, keys))
+        if key == "input":
+            if not isinstance(value.value, (str, int)) or isinstance(value.value, bool):
+                raise SpecError("budget input is a size like 3x224x224", value.loc)
+            out[key] = str(value.value)
+            continue
+        try:
+            out[key] = parse_amount(value.value, key)
+        except CnncalcError as e:
+            raise SpecError(e.message, value.loc) from None
+    return out
 
 
 def _blocks(node: YNode) -> dict[str, Block]:

@@ -118,6 +118,15 @@ def _item(kinds: dict[str, Kind]) -> Json:
     ]}
 
 
+_AMOUNT = {"anyOf": [{"type": "integer", "minimum": 0},
+                     {"type": "string", "pattern": r"^\s*[0-9.]+(e[0-9]+)?\s*[A-Za-z]*\s*$"}]}
+BUDGET: Json = {
+    "type": "object", "additionalProperties": False,
+    "description": "limits for `cnncalc check`: exit 1 when the network is over any of them",
+    "properties": {"max_params": _AMOUNT, "max_macs": _AMOUNT, "max_memory": _AMOUNT,
+                   "min_rf": _AMOUNT, "input": {"type": ["string", "integer"]}}}
+
+
 def spec_schema() -> Json:
     """The whole schema (draft-07, the draft yaml-language-server reads best)."""
     kinds = all_kinds()
@@ -144,6 +153,7 @@ def spec_schema() -> Json:
                        "propertyNames": {"not": {"enum": [*kinds, *STRUCTURE, "name", "repeat",
                                                           "if"]}}},
             "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/item"}},
+            "budget": BUDGET,
         },
         "definitions": {
             "layers": {"type": "array", "items": {"$ref": "#/definitions/item"}},

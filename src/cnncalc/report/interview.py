@@ -9,6 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from cnncalc.core.design import MAX_D, MAX_K, MAX_S, Choice
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.filters import Applied
 from cnncalc.core.layers.common import fmt_shape, pair
@@ -150,6 +151,36 @@ def gap_answer(gap: Graph, flat: Graph, explain: bool, nt: Notation = TEXT) -> A
 
 def _json_args(x: Layer) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in x.args.items()}
+
+
+# conv --to -----------------------------------------------------------------------------------
+
+SHOW_CHOICES = 12  # choices listed; the first 3 are worked out
+
+
+def conv_to_answer(n: int, m: int, choices: list[Choice], worked: list[Graph], explain: bool,
+                   nt: Notation = TEXT) -> Answer:
+    """The (k, s, p, d) that map n to m, most common first; the first few worked through."""
+    ans = Answer(f"conv choices mapping {n} → {m} per axis (k ≤ {MAX_K}, s ≤ {MAX_S}, "
+                 f"d ≤ {MAX_D}, symmetric padding), most common first")
+    rows = [[str(i + 1), str(c.k), str(c.s), str(c.p), str(c.d),
+             "none" if not c.drops else f"last {c.drops}", c.known]
+            for i, c in enumerate(choices[:SHOW_CHOICES])]
+    ans.parts.append(Table(["#", "k", "s", "p", "d", "dropped", "seen in"], rows,
+                           [True, True, True, True, True, False, False]))
+    for g in worked:
+        x = g.layers[0]
+        ans.parts.append(Section(f"k={_p(x.args['kernel_size'])}, s={_p(x.args['stride'])}, "
+                                 f"p={_p(x.args['padding'])}, d={_p(x.args['dilation'])}",
+                                 window_steps(x, nt, explain)))
+    if len(choices) > SHOW_CHOICES:
+        ans.notes.append(f"{len(choices) - SHOW_CHOICES} more choices (--format json lists "
+                         "them all)")
+    ans.notes.append("dropped: input pixels past the last window that the floor leaves out")
+    ans.data = {"in": n, "out": m, "choices": [
+        {"k": c.k, "s": c.s, "p": c.p, "d": c.d, "dropped": c.drops, "seen_in": c.known or None}
+        for c in choices]}
+    return ans
 
 
 # dsconv -------------------------------------------------------------------------------------

@@ -1,0 +1,262 @@
+"""`cnncalc sizes` and `cnncalc check` as plain text, Markdown or JSON; `--png` with matplotlib
+(imported here only, when asked). Computes nothing: the records come from core/design.py and
+core/budget.py."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cnncalc.core.budget import Verdict
+from cnncalc.core.design import Reach, SizesResult, describe
+from cnncalc.core.errors import CnncalcError
+from cnncalc.core.rf import fmt_num, num
+from cnncalc.core.sizes import Outcome
+from cnncalc.report.answer import Table, text_table
+from cnncalc.report.markdown import md_table
+from cnncalc.report.rows import human_bytes
+
+FORMATS = ("table", "md", "json")
+BYTES = 4  # float32, as the engine's memory totals
+SETS = (("runs", "runs"), ("exact", "no floor drops pixels"), ("joins", "joins line up"))
+
+
+def render(result: SizesResult, format: str) -> str:
+    out = {"table": _text, "md": _markdown, "json": _json}[format](result)
+    return out if out.endswith("\n") else out + "\n"
+
+
+def _size(o: Outcome | tuple[int, int]) -> str:
+    h, w = (o.h, o.w) if isinstance(o, Outcome) else o
+    return f"{h}×{w}"
+
+
+def _which(r: SizesResult, which: str) -> str:
+    found = r.values(which)
+    if r.square:
+        words = describe([o.h for o in found], r.hi[0])
+    else:
+        hs = sorted({o.h for o in found})
+        ws = sorted({o.w for o in found})
+        product = len(found) == len(hs) * len(ws)
+        words = (f"H: {describe(hs, r.hi[0])}; W: {describe(ws, r.hi[1])}" if product and found
+                 else f"{len(found)} of the H×W pairs" if found else "none")
+    return f"{words} ({len(found):,} of {len(r.scan.outcomes):,})"
+
+
+def _lines(r: SizesResult) -> list[str]:
+    span = f"{r.lo[0]}..{r.hi[0]}" if r.square else \
+        f"{r.lo[0]}..{r.hi[0]} × {r.lo[1]}..{r.hi[1]}"
+    lines = [f"{r.name}: input sizes {span}{' (H = W)' if r.square else ''}, "
+             f"{r.input_shape[0]} channels, {len(r.scan.outcomes):,} sizes through the engine"]
+    for which, label in SETS:
+        lines.append(f"  {label + ':':<23}{_which(r, which)}")
+    small = r.smallest
+    lines.append(f"  {'smallest that runs:':<23}{_size(small) if small else 'none'}")
+    joins = r.values("join")
+    if joins:
+        lines.append(f"  {'fail at a join:':<23}{len(joins):,} sizes: the paths joined there "
+                     f"differ in size and would need cropping (first: {_size(joins[0])}, "
+                     f"{joins[0].layer})")
+    for note in r.offsets:
+        lines.append(f"  {'grid offset:':<23}{note} (at every size: it comes from kernels, "
+                     "strides and paddings)")
+    other = [o for o in r.scan.outcomes if not o.runs and not o.at_join]
+    if other:
+        lines.append(f"  {'fail elsewhere:':<23}{len(other):,} sizes (largest: "
+                     f"{_size(other[-1])}: {other[-1].error})")
+    return lines
+
+
+def _cost_lines(r: SizesResult) -> list[str]:
+    c = r.costs
+    lines = ["cost as a function of the input H×W (batch 1; MACs: multiply-accumulates):"]
+    lines.append(f"  params      = {c.params:,} (constant)" if c.params is not None
+                 else "  params      depend on the input size (a flatten feeds a linear layer)")
+    if c.macs is None or c.activations is None:
+        lines.append(f"  no closed form for MACs and activations: {c.why_not}; the table below "
+                     "is exact")
+        return lines
+    lines.append(f"  MACs        = {c.macs.text()}")
+    lines.append(f"  activations = {c.activations.text()} values "
+                 f"(memory: {BYTES} bytes each, float32)")
+    checked = c.macs.checked
+    wrong = sorted(set(c.macs.wrong) | set(c.activations.wrong))
+    lines.append(f"  exact at every one of the {checked:,} sizes that run in the range"
+                 if not wrong else
+                 f"  exact at {checked - len(wrong):,} of {checked:,} sizes that run; not at "
+                 + ", ".join(map(_size, wrong[:8])) + (" …" if len(wrong) > 8 else "")
+                 + " (their layers differ)")
+    return lines
+
+
+def _table(r: SizesResult) -> Table:
+    base = r.rows[0].macs if r.rows and r.rows[0].runs else 0
+    rows = []
+    for o, b in zip(r.rows, r.borders):
+        if not o.runs:
+            rows.append([_size(o), "–", "–", "–", "–", o.error or ""])
+            continue
+        rel = f"{o.macs / base:.2f}×" if base else "–"
+        edge = f"{b.layer} ({b.count} layers)" if b.layer else "none"
+        rows.append([_size(o), f"{o.params:,}", f"{o.macs:,}", rel,
+                     human_bytes(o.activations * BYTES), edge])
+    return Table(["input", "params", "MACs", "vs first", "activation memory",
+                  "first border layer"], rows, [False, True, True, True, True, False])
+
+
+def _tile_lines(r: SizesResult) -> list[str]:
+    t = r.tile
+    if t is None:
+        return []
+    def both(p: tuple[Any, Any]) -> str:
+        return fmt_num(p[0]) if p[0] == p[1] else f"{fmt_num(p[0])}×{fmt_num(p[1])}"
+    lines = [f"tiling with {t.tile}×{t.tile} tiles (every unit of {t.layer} with its full field):",
+             f"  field {both(t.field)} pixels, jump {both(t.jump)}: {both(t.units)} units per "
+             f"tile see their whole field",
+             f"  step {both(t.step)} pixels between tiles, overlap {both(t.overlap)} pixels"]
+    if not t.runs:
+        lines.append(f"  note: {t.tile}×{t.tile} itself does not run through the network; pick "
+                     "a tile among the sizes that run")
+    return lines
+
+
+def _border_note() -> str:
+    return ("border layers: from the first layer whose receptive field is larger than the "
+            "input, units see padding (Richter et al., Receptive Field Analysis)")
+
+
+def _text(r: SizesResult) -> str:
+    lines = _lines(r) + [""] + _cost_lines(r) + [""] + text_table(_table(r), "  ")
+    lines += ["  " + _border_note()]
+    tile = _tile_lines(r)
+    return "\n".join(lines + ([""] + tile if tile else []))
+
+
+def _markdown(r: SizesResult) -> str:
+    head, *rest = _lines(r)
+    lines = [f"**{head}**", "", *(f"- {x.strip()}" for x in rest), ""]
+    cost = _cost_lines(r)
+    lines += [f"**{cost[0]}**", "", "```text", *(x.strip() for x in cost[1:]), "```", ""]
+    t = _table(r)
+    lines += md_table(t.headers, t.rows, t.right) + ["", _border_note()]
+    tile = _tile_lines(r)
+    if tile:
+        lines += ["", f"**{tile[0]}**", "", *(f"- {x.strip()}" for x in tile[1:])]
+    return "\n".join(lines)
+
+
+def _formula(f: Any) -> Any:
+    if f is None:
+        return None
+    return {"text": f.text(), "checked": f.checked, "wrong": [list(x) for x in f.wrong],
+            "terms": [{"coef": t.coef, "h": t.h.text("H") if t.h else None,
+                       "w": t.w.text("W") if t.w else None} for t in f.terms]}
+
+
+def data(r: SizesResult) -> dict[str, Any]:
+    def sizes(which: str) -> list[Any]:
+        found = r.values(which)
+        return [o.h for o in found] if r.square else [[o.h, o.w] for o in found]
+    small = r.smallest
+    out: dict[str, Any] = {
+        "spec": r.name, "channels": r.input_shape[0], "range": {"lo": list(r.lo),
+                                                                "hi": list(r.hi)},
+        "square": r.square, "scanned": len(r.scan.outcomes),
+        "runs": sizes("runs"), "no_floor_drops": sizes("exact"), "joins_line_up": sizes("joins"),
+        "fails_at_join": sizes("join"), "grid_offsets": r.offsets,
+        "smallest": [small.h, small.w] if small else None,
+        "step": describe([o.h for o in r.values("runs")], r.hi[0]) if r.square else None,
+        "params": r.costs.params, "macs": _formula(r.costs.macs),
+        "activations": _formula(r.costs.activations), "why_no_formula": r.costs.why_not or None,
+        "table": [{"input": [o.h, o.w], "runs": o.runs, "error": o.error, "params": o.params,
+                   "macs": o.macs, "activation_bytes": o.activations * BYTES,
+                   "border_layer": b.layer, "border_layers": b.count}
+                  for o, b in zip(r.rows, r.borders)],
+    }
+    t = r.tile
+    if t is not None:
+        out["tile"] = {"tile": t.tile, "layer": t.layer, "field": [num(x) for x in t.field],
+                       "jump": [num(x) for x in t.jump], "units": list(t.units),
+                       "step": [num(x) for x in t.step], "overlap": [num(x) for x in t.overlap],
+                       "runs": t.runs}
+    return out
+
+
+def _json(r: SizesResult) -> str:
+    return json.dumps(data(r), indent=2)
+
+
+def png(r: SizesResult, path: str) -> str:
+    """MACs and activation memory against the input size, over the sizes that run."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise CnncalcError("--png needs matplotlib (pip install matplotlib)") from None
+    running = r.scan.running
+    xs = [o.h if r.square else o.h * o.w for o in running]
+    fig, left = plt.subplots(figsize=(7, 4))
+    left.plot(xs, [o.macs / 1e9 for o in running], ".", color="C0", label="GMACs")
+    left.set_xlabel("input size H = W" if r.square else "input pixels H·W")
+    left.set_ylabel("GMACs", color="C0")
+    right = left.twinx()
+    right.plot(xs, [o.activations * BYTES / 2**20 for o in running], ".", color="C1")
+    right.set_ylabel("activation memory (MiB)", color="C1")
+    left.set_title(f"{r.name}: cost against input size")
+    fig.tight_layout()
+    try:
+        fig.savefig(path)
+    except OSError as e:
+        raise CnncalcError(f"cannot write {path}: {e}") from None
+    finally:
+        plt.close(fig)
+    return f"wrote {path}"
+
+
+# rf --target --------------------------------------------------------------------------------
+
+def _pair(p: tuple[Any, Any] | None) -> str:
+    if p is None:
+        return "–"
+    return fmt_num(p[0]) if p[0] == p[1] else f"{fmt_num(p[0])}×{fmt_num(p[1])}"
+
+
+def render_reach(r: Reach, format: str) -> str:
+    if format == "json":
+        return json.dumps({
+            "spec": r.name, "target": r.target, "layer": r.layer, "stage": r.stage,
+            "field": [num(x) for x in r.field] if r.field else None,
+            "largest": [num(x) for x in r.largest], "repeats": r.repeats, "layers": r.layers,
+            "before": [num(x) for x in r.before] if r.before else None}, indent=2) + "\n"
+    if r.repeats is not None:
+        copies = "" if r.layers == r.repeats else f" ({r.repeats} copies of the stack)"
+        lines = [f"{r.name}: {r.layers} layers{copies} reach a {r.target} receptive field: "
+                 f"{_pair(r.field)}",
+                 f"  one copy fewer gives {_pair(r.before)}"]
+    elif r.layer is None:
+        lines = [f"{r.name}: no layer reaches a {r.target} receptive field; the largest is "
+                 f"{_pair(r.largest)} at the output"]
+    else:
+        lines = [f"{r.name}: the receptive field first reaches {r.target} at {r.layer} "
+                 f"(stage {r.stage}): {_pair(r.field)}",
+                 f"  the output's field: {_pair(r.largest)}"]
+    if format == "md":
+        lines = [f"**{lines[0]}**", "", *(f"- {x.strip()}" for x in lines[1:])]
+    return "\n".join(lines) + "\n"
+
+
+# check ----------------------------------------------------------------------------------------
+
+def render_check(v: Verdict, format: str) -> str:
+    if format == "json":
+        return json.dumps(v.data(), indent=2) + "\n"
+    lines = [f"{v.name}: input {'×'.join(map(str, v.input_shape))}, batch {v.batch}: "
+             + ("within budget" if v.ok else "OVER BUDGET")]
+    for x in v.limits:
+        lines.append(f"  {'ok  ' if x.ok else 'OVER'} {x.line()}")
+    if format == "md":
+        return "\n".join([f"**{lines[0]}**", "", *(f"- {x.strip()}" for x in lines[1:])]) + "\n"
+    return "\n".join(lines) + "\n"
+
