@@ -160,5 +160,5 @@ def all_names() -> list[str]:
 
 
 def _load() -> None:
-    if not KINDS:
-        from cnncalc.core.layers import kinds  # noqa: F401  (registers everything)
+    # not `if not KINDS`: importing one kind module directly (conv, say) registers only its kinds
+    from cnncalc.core.layers import kinds  # noqa: F401  (registers everything)
