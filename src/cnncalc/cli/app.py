@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from cnncalc.core.errors import CnncalcError
+from cnncalc.core.text import terminal_safe
 
 app = typer.Typer(
     name="cnncalc", no_args_is_help=True, add_completion=False,
@@ -44,8 +45,8 @@ DeviceOpt = Annotated[str, typer.Option(
 
 
 def fail(message: str, code: int = 2) -> None:
-    """One line on stderr, then exit."""
-    typer.echo(message, err=True)
+    """One line on stderr (control characters escaped), then exit."""
+    sys.stderr.write(terminal_safe(message.rstrip("\n")) + "\n")
     raise typer.Exit(code)
 
 
@@ -66,5 +67,8 @@ def check_format(format: str, allowed: tuple[str, ...]) -> None:
 
 
 def emit(text: str | None) -> None:
+    """The one writer of a command's output: control characters in it are escaped (the colour
+    sequences of a table drawn for a terminal kept)."""
     if text is not None:
+        text = terminal_safe(text, colours=sys.stdout.isatty())
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from cnncalc.core.engine import Graph
 from cnncalc.core.errors import ErrorList, Loc, SpecError, did_you_mean
 from cnncalc.core.layers.registry import Shape, all_names
+from cnncalc.core.text import has_control
 from cnncalc.frontends.lower import INPUT_REF, META, STRUCTURE, Block, Lowerer, Scope
 from cnncalc.frontends.source import YNode, load_yaml
 
@@ -79,6 +80,11 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
                            or top[key].value is False):
             errors.add(SpecError(f"{key!r} is a line of text, got {top[key].plain()!r}",
                                  top[key].loc))
+        elif key in top and isinstance(top[key].value, str):
+            try:
+                line_of_text(key, top[key].value, top[key].loc)
+            except SpecError as e:
+                errors.add(e)
     info = top["info"].plain() if "info" in top else {}
     if not isinstance(info, dict):
         errors.add(SpecError("'info' is a mapping (paper, year, idea)", top["info"].loc))
@@ -91,6 +97,15 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
     name = top["name"].value if "name" in top else Path(filename).stem
     assert layers is not None and shape is not None and blocks is not None
     return Spec(str(name), shape, layers, blocks, info, filename)
+
+
+def line_of_text(what: str, text: str, loc: Loc | None = None) -> str:
+    """`text` when it is one line of text: no line break, no control character."""
+    c = has_control(text)
+    if c is not None:
+        raise SpecError(f"{what!r} is a line of text: it holds {c!r} (line breaks and control "
+                        "characters are not allowed)", loc)
+    return text
 
 
 def _collect(errors: ErrorList, fn: Callable[[YNode], T], node: YNode) -> T | None:

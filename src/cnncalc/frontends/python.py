@@ -157,9 +157,12 @@ def block(fn: Callable[..., Any]) -> Callable[..., Item]:
 def net(name: str, input: str | Shape, layers: list[Item] | Item,
         info: dict[str, Any] | None = None) -> Net:
     """The spec: a name, an input ('3x224x224' or (3, 224, 224)) and a list of items."""
-    from cnncalc.frontends.load import parse_input
+    from cnncalc.frontends.load import line_of_text, parse_input
 
     loc = _caller()
+    if not isinstance(name, str):
+        raise SpecError(f"the name is a line of text, got {name!r}", loc)
+    line_of_text("name", name, loc)
     shape = parse_input(input, None, loc) if isinstance(input, str) else tuple(input)
     if len(shape) != 3 or not all(isinstance(d, int) and d >= 1 for d in shape):
         raise SpecError(f"input is 'CxHxW' or (C, H, W), got {input!r}", loc)

@@ -214,7 +214,7 @@ def graph_to_yaml(g: Graph) -> str:
     dropped = [x.name for x in g.layers if x.name not in written]
     if dropped:
         head += _comment(f"left out (not on the way to the last layer): {', '.join(dropped)}")
-    _check(head, text, doc["name"])
+    _check(head, text, _safe_name(g.name))
     return head + text
 
 

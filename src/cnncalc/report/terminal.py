@@ -11,8 +11,14 @@ from typing import Any
 def captured(draw: Callable[[Any], None]) -> str:
     """What `draw(console)` prints, as the text a console for stdout would write."""
     from rich.console import Console
+    from rich.errors import MarkupError
 
     console = Console()
-    with console.capture() as capture:
-        draw(console)
+    try:
+        with console.capture() as capture:
+            draw(console)
+    except MarkupError:  # user text that reads as markup ('[/dim]'): draw it all as plain text
+        console = Console(markup=False)
+        with console.capture() as capture:
+            draw(console)
     return capture.get()
