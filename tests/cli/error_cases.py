@@ -292,10 +292,20 @@ CASES: list[Case] = [
     Case("Expressions", "Division by zero", "division by zero in '$c // 0'", "Fix the divisor.",
          spec=H + "blocks: {b: {args: {c: 8}, body: [{conv: {out: '$c // 0', k: 1}}]}}\n"
          "layers: [b]\n"),
-    Case("Expressions", "Exponent too large", "exponent too large",
-         "Exponents are at most 64.",
+    Case("Expressions", "Power too large", "**: the result exceeds 2**256",
+         "Every value an expression makes is below 2**256 (a finite float at most 1e300); a "
+         "power is refused before it is computed when its result would not be.",
          spec=H + "blocks: {b: {args: {c: 8}, body: [{conv: {out: '$c ** 99', k: 1}}]}}\n"
          "layers: [b]\n"),
+    Case("Expressions", "Round to too many digits",
+         "round: round's digits are an integer from -20 to 20",
+         "round(x, n) takes n from -20 to 20.",
+         spec=H + "blocks: {b: {args: {c: 8}, body: [{conv: {out: 'round($c, -10**9)', k: 1}}]}}\n"
+         "layers: [b]\n"),
+    Case("Expressions", "Ordering text", "arithmetic on a non-number ('same')",
+         "< <= > >= compare numbers; == and != compare anything.",
+         spec=H + "blocks: {b: {args: {p: same}, body: [{conv: {out: 8, k: 1, "
+         "if: '$p < 3'}}]}}\nlayers: [b]\n"),
     Case("Expressions", "Arithmetic on text", "arithmetic on a non-number ('same')",
          "Only numbers take part in arithmetic.",
          spec=H + "blocks: {b: {args: {p: same}, body: [{conv: {out: '$p * 2', k: 1}}]}}\n"
