@@ -133,6 +133,12 @@ CASES: list[Case] = [
          "A `repeat` (or nested repeats) ran away: ResNet-1001 has about 3,300 layers.",
          spec=H + "layers: [{seq: [relu], repeat: 10000, name: a}, {seq: [relu], repeat: 10, "
          "name: b}]\n"),
+    Case("Limits", "Expansion does too much work", "spec expands to more than 200,000 items",
+         "Every item expansion visits costs one step (each repeat copy, each `if: false` item, "
+         "each block call; an expression one step per 8 characters), whether or not it makes a "
+         "layer; nested repeats multiply. Lower a repeat count.",
+         spec=H + "layers:\n  - {seq: [{seq: [{seq: [], repeat: 10000}], repeat: 10000}], "
+         "repeat: 10000}\n  - relu\n"),
     Case("Limits", "Repeat count out of range", "repeat must be an integer from 0 to 10,000",
          "Use a count from 0 to 10,000.", spec=H + "layers: [{relu: , repeat: 20000}]\n"),
     Case("Limits", "Blocks nested too deep", "blocks nest deeper than 32",

@@ -19,6 +19,7 @@ Two rules bound its work whatever the text (docs/spec.md, "Expressions"):
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 import re
@@ -74,11 +75,19 @@ def evaluate(text: str, env: Mapping[str, Any]) -> Any:
     source = _NAME.sub(r"__arg_\1", text)
     if "$" in source:
         raise ExprError(f"bad reference in {text!r}: write $name")
-    try:
-        tree = ast.parse(source.strip(), mode="eval")
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        raise ExprError(f"cannot parse expression {text!r}") from None
+    tree = _parse(source.strip())
+    if tree is None:
+        raise ExprError(f"cannot parse expression {text!r}")
     return _Eval(env, text).number(tree.body)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(source: str) -> ast.Expression | None:
+    """The parsed expression (cached: a block's expressions are read once per use)."""
+    try:
+        return ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
 
 
 def _lookup(name: str, env: Mapping[str, Any]) -> Any:
