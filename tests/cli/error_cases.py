@@ -139,6 +139,10 @@ CASES: list[Case] = [
          "layer; nested repeats multiply. Lower a repeat count.",
          spec=H + "layers:\n  - {seq: [{seq: [{seq: [], repeat: 10000}], repeat: 10000}], "
          "repeat: 10000}\n  - relu\n"),
+    Case("Limits", "A number past 2**128", "its receptive-field jump exceeds 2**128",
+         "Every number a layer keeps (output size, params, MACs, the field's size, jump and "
+         "start) is below 2**128; a thousand strides of 1,000,000 are not a network.",
+         spec="input: 1x1x1\nlayers: [{conv: {out: 1, k: 1, s: 1000000}, repeat: 1000}]\n"),
     Case("Limits", "Repeat count out of range", "repeat must be an integer from 0 to 10,000",
          "Use a count from 0 to 10,000.", spec=H + "layers: [{relu: , repeat: 20000}]\n"),
     Case("Limits", "Blocks nested too deep", "blocks nest deeper than 32",
