@@ -35,3 +35,12 @@ def has_control(text: str) -> str | None:
     """The first control character in `text` (newline and tab count too), or None."""
     m = _UNSAFE.search(text) or re.search(r"[\n\t]", text)
     return m.group(0) if m else None
+
+
+_DIGITS = re.compile(r"[0-9]{1,18}\Z")  # ASCII digits only ('²' and '٣' are not numbers here)
+
+
+def is_count(text: str) -> bool:
+    """`text` is a plain ASCII non-negative integer of at most 18 digits: the one rule for every
+    integer read from the command line (`int()` and `str.isdigit()` accept '٣٢' and '²')."""
+    return _DIGITS.match(text) is not None

@@ -10,6 +10,7 @@ from cnncalc.core import filters
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.filters import Applied, Cell
 from cnncalc.core.layers.common import pads, pair
+from cnncalc.core.text import is_count
 from cnncalc.frontends.stack import one_layer, pair_value
 
 OPS = {"conv": "conv", "max": "maxpool", "avg": "avgpool"}  # --op -> layer kind
@@ -28,7 +29,7 @@ def check_work(x: Any, out: tuple[int, ...], k: tuple[int, int]) -> None:
 
 def parse_cell(text: str, shape: tuple[int, ...]) -> tuple[int, int]:
     parts = text.replace(" ", "").split(",")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) != 2 or not all(is_count(p) for p in parts):
         raise CnncalcError(f"--at takes a cell as i,j (0-based), got {text!r}")
     i, j = int(parts[0]), int(parts[1])
     if i >= shape[0] or j >= shape[1]:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from cnncalc.core.engine import Graph
 from cnncalc.core.errors import ErrorList, Loc, SpecError, did_you_mean
 from cnncalc.core.layers.registry import Shape, all_names
-from cnncalc.core.text import has_control
+from cnncalc.core.text import has_control, is_count
 from cnncalc.frontends.lower import INPUT_REF, META, STRUCTURE, Block, Lowerer, Scope
 from cnncalc.frontends.source import YNode, load_yaml
 
@@ -145,10 +145,7 @@ def _dim(d: Any) -> bool:
 def parse_input(text: str, channels: int | None, loc: Loc | None = None) -> Shape:
     """'3x224x224', '224x224' (channels from the spec) or '224' (square)."""
     parts = re.split(r"[x×,*]", text.strip().lower())
-    try:
-        dims = [int(p) for p in parts]
-    except ValueError:
-        dims = []
+    dims = [int(p) for p in parts] if all(is_count(p.strip()) for p in parts) else []
     if len(dims) == 1:
         dims = dims * 2
     if len(dims) == 2 and channels is not None:

@@ -36,11 +36,31 @@ def parse_args(items: list[str] | None) -> dict[str, Any]:
         key = key.strip()
         if not eq or not key.isidentifier():
             raise SpecError(f"bad --arg {item!r}: write name=value, e.g. --arg num_classes=10")
-        try:
-            out[key] = ast.literal_eval(text.strip())
-        except (ValueError, SyntaxError):
-            out[key] = text.strip()
+        if key in out:
+            raise SpecError(f"--arg {key} given twice")
+        out[key] = _arg_value(key, text.strip())
     return out
+
+
+_LITERAL_START = re.compile(r"[-+0-9.(\[{'\"]")
+MAX_ARG_CHARS = 10_000
+
+
+def _arg_value(key: str, text: str) -> Any:
+    """A Python literal, or a bare word kept as text; text that starts like a literal (a digit,
+    a bracket, a quote) and is not a valid one is refused, never silently kept as a string."""
+    if len(text) > MAX_ARG_CHARS:
+        raise SpecError(f"--arg {key}: value longer than {MAX_ARG_CHARS:,} characters")
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
+        if not _LITERAL_START.match(text):
+            return text  # a bare word: relu, wide
+        raise SpecError(f"--arg {key}: {text[:40]!r}{'…' if len(text) > 40 else ''} is not a "
+                        f"Python literal ({type(e).__name__}: {str(e)[:80]})") from None
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        raise SpecError(f"--arg {key}: integer beyond 2**64")
+    return value
 
 
 def _run_file(path: Path) -> dict[str, Any]:

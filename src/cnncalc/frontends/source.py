@@ -10,6 +10,7 @@ We compose the tree ourselves from PyYAML's event stream (the C parser when pres
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,13 +60,31 @@ class YNode:
         return self.value
 
 
+MAX_DIGITS = 18  # digits of an integer literal (below 10**18: far from int-to-str limits)
+
+
 def _scalar(text: str, plain_style: bool) -> Any:
+    """A plain scalar is a number only when written as one, in ASCII and in range: an integer
+    of at most MAX_DIGITS digits without a leading zero, or a finite float."""
     if not plain_style:
         return text
     if _INT.match(text):
+        digits = text.lstrip("+-")
+        if len(digits) > MAX_DIGITS:
+            raise SpecError(f"number longer than {MAX_DIGITS} digits ({len(digits):,} digits)")
+        if len(digits) > 1 and digits[0] == "0":
+            sign = text[:-len(digits)]
+            octal = int(digits, 8) if set(digits) <= set("01234567") else int(digits)
+            raise SpecError(f"{text} has a leading zero; write {int(text)} (or {sign}{octal}: "
+                            "YAML 1.1 reads a leading 0 as octal)")
         return int(text)
     if _FLOAT.match(text):
-        return float(text)
+        if len(text) > 40:
+            raise SpecError(f"number longer than 40 characters ({len(text):,})")
+        value = float(text)
+        if not math.isfinite(value):
+            raise SpecError(f"{text} is beyond the largest float (about 1.8e308)")
+        return value
     if text in ("true", "True", "TRUE"):
         return True
     if text in ("false", "False", "FALSE"):
@@ -150,7 +169,10 @@ def load_yaml(text: str, filename: str = "<spec>") -> YNode:
                 loc = _loc(filename, ev.start_mark)
                 count(1, loc)
                 plain = bool(ev.implicit[0]) and not ev.style  # unquoted and untagged
-                node = YNode(_scalar(ev.value, plain), loc, quoted=not plain)
+                try:
+                    node = YNode(_scalar(ev.value, plain), loc, quoted=not plain)
+                except SpecError as e:
+                    raise SpecError(e.message, loc) from None
                 attach(node, ev.anchor)
             elif isinstance(ev, yaml.AliasEvent):
                 loc = _loc(filename, ev.start_mark)

@@ -14,6 +14,7 @@ from typing import Any
 
 from cnncalc.core.errors import BackendError
 from cnncalc.core.optional import require_torch
+from cnncalc.core.text import is_count
 
 DEVICES = ("cpu", "cuda")
 
@@ -22,7 +23,7 @@ def pick_device(name: str) -> Any:
     """A torch.device for 'cpu', 'cuda' or 'cuda:N', or one line saying why it cannot be had."""
     torch = require_torch()
     kind, _, index = name.partition(":")
-    if kind not in DEVICES or (index and not index.isdigit()):
+    if kind not in DEVICES or (index and not is_count(index)):
         raise BackendError(f"unknown device {name!r}; choose cpu, cuda or cuda:N")
     if kind == "cuda":
         if not torch.cuda.is_available():

@@ -25,6 +25,7 @@ from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import BackendError
 from cnncalc.core.layers.common import numel
 from cnncalc.core.optional import require_torch
+from cnncalc.core.text import is_count
 from cnncalc.core.timed import BatchResult, LatencyResult, LayerTime, Peak, Setup
 from cnncalc.measure.build import build_module
 from cnncalc.measure.device import is_out_of_memory, out_of_memory, pick_device
@@ -48,15 +49,16 @@ def check_dtype(name: str) -> None:
         raise BackendError(f"unknown dtype {name!r}; choose {', '.join(DTYPES)}")
 
 
+MAX_BATCH = 65_536
+
+
 def parse_batches(text: str) -> list[int]:
     """'1,8,32' -> [1, 8, 32]: positive integers, ascending, no repeats."""
-    try:
-        out = [int(p) for p in text.replace(" ", "").split(",")]
-    except ValueError:
-        out = []
-    if not out or any(b < 1 for b in out):
-        raise BackendError(f"--batches wants positive integers separated by commas, "
-                           f"got {text!r}")
+    parts = text.replace(" ", "").split(",")
+    out = [int(p) for p in parts] if all(is_count(p) for p in parts) else []
+    if not out or any(not 1 <= b <= MAX_BATCH for b in out):
+        raise BackendError(f"--batches wants integers from 1 to {MAX_BATCH:,} separated by "
+                           f"commas, got {text!r}")
     return sorted(set(out))
 
 
