@@ -13,15 +13,12 @@ import sys
 from types import FrameType
 
 from cnncalc.cli.app import app
+from cnncalc.core.errors import Interrupted
 from cnncalc.core.text import terminal_safe
 
 COMMANDS = ("analytic", "verify", "erf", "latency", "export", "zoo", "interview", "schema")
 for _module in COMMANDS:
     importlib.import_module(f"cnncalc.cli.{_module}")
-
-
-class Interrupted(BaseException):
-    """Ctrl-C. Not KeyboardInterrupt: click turns that into a silent exit code 130."""
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

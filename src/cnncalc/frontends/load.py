@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from cnncalc.core.errors import ErrorList, Loc, SpecError, did_you_mean
 from cnncalc.core.layers.registry import Shape, all_names
 from cnncalc.core.text import has_control, is_count
 from cnncalc.frontends.lower import INPUT_REF, META, STRUCTURE, Block, Lowerer, Scope
-from cnncalc.frontends.source import YNode, load_yaml
+from cnncalc.frontends.source import MAX_BYTES, YNode, load_yaml, read_user_file
 
 TOP_KEYS = ("name", "description", "info", "input", "blocks", "layers")
 ZOO = Path(__file__).resolve().parent.parent / "zoo"
@@ -39,7 +40,7 @@ def zoo_names() -> list[str]:
 def find_spec(arg: str) -> Path:
     """A path to a spec file, or a bare zoo name (`resnet50`) resolved to the shipped spec."""
     path = Path(arg)
-    if path.is_file():
+    if os.path.lexists(path):  # any kind of thing: read_user_file says what it is
         return path
     if not path.suffix and (ZOO / f"{arg}.yaml").is_file():
         return ZOO / f"{arg}.yaml"
@@ -50,10 +51,8 @@ def find_spec(arg: str) -> Path:
 
 def load_spec(arg: str | Path) -> Spec:
     path = find_spec(str(arg))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(f"cannot read {path}: {e}") from None
+    text = read_user_file(path, "spec file", MAX_BYTES)
+    assert isinstance(text, str)
     shown = str(path) if not path.is_relative_to(ZOO) else f"zoo/{path.name}"
     return parse_spec(text, shown)
 

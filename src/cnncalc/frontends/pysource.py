@@ -13,11 +13,15 @@ import importlib
 import re
 import runpy
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cnncalc.core.engine import Graph
-from cnncalc.core.errors import CnncalcError, SpecError
+from cnncalc.core.errors import CnncalcError, Interrupted, SpecError
+from cnncalc.frontends.source import MAX_BYTES, read_user_file
+
+T = TypeVar("T")
 
 _FILE_ATTR = re.compile(r"(?P<file>.+\.py):(?P<attr>[A-Za-z_][\w.]*)\Z")
 _MODULE_ATTR = re.compile(r"(?P<module>[A-Za-z_][\w.]*):(?P<attr>[A-Za-z_][\w.]*)\Z")
@@ -63,33 +67,42 @@ def _arg_value(key: str, text: str) -> Any:
     return value
 
 
+def run_user(fn: Callable[[], T], what: str) -> T:
+    """The one guard around user code (a spec file, a module, a factory): anything it raises
+    but Ctrl-C becomes one line naming `what` (SystemExit, RecursionError, MemoryError too)."""
+    try:
+        return fn()
+    except (CnncalcError, KeyboardInterrupt, Interrupted):
+        raise
+    except SystemExit as e:
+        raise SpecError(f"{what} exited (exit code {e.code})") from None
+    except RecursionError:
+        raise SpecError(f"{what} failed: it recursed too deep") from None
+    except MemoryError:
+        raise SpecError(f"{what} failed: out of memory") from None
+    except BaseException as e:  # noqa: BLE001 - user code: GeneratorExit and friends too
+        raise SpecError(f"{what} failed: {type(e).__name__}: {e}") from None
+
+
 def _run_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise SpecError(f"no Python file {str(path)!r}")
+    read_user_file(path, "Python file", MAX_BYTES)  # what it is and how big, before running it
     folder = str(path.resolve().parent)
     sys.path.insert(0, folder)  # so the file can import its neighbours
     try:
-        return runpy.run_path(str(path), run_name="__cnncalc_spec__")
-    except CnncalcError:
-        raise
-    except SystemExit as e:
-        raise SpecError(f"{path} exited while loading (exit code {e.code})") from None
-    except Exception as e:
-        raise SpecError(f"{path} failed while loading: {type(e).__name__}: {e}") from None
+        return run_user(lambda: runpy.run_path(str(path), run_name="__cnncalc_spec__"),
+                        f"{path} while loading")
     finally:
         if sys.path and sys.path[0] == folder:
             sys.path.pop(0)
 
 
 def _import(module: str) -> dict[str, Any]:
-    try:
-        return vars(importlib.import_module(module))
-    except ImportError as e:
-        raise SpecError(f"cannot import {module!r}: {e}") from None
-    except CnncalcError:
-        raise
-    except Exception as e:
-        raise SpecError(f"importing {module!r} failed: {type(e).__name__}: {e}") from None
+    def load() -> dict[str, Any]:
+        try:
+            return vars(importlib.import_module(module))
+        except ImportError as e:
+            raise SpecError(f"cannot import {module!r}: {e}") from None
+    return run_user(load, f"importing {module!r}")
 
 
 def _attr(namespace: dict[str, Any], dotted: str, where: str) -> Any:
@@ -142,13 +155,8 @@ def analyze_python(arg: str, input: str | None, batch: int, args: list[str] | No
     obj, where = load_object(arg)
     kwargs = parse_args(args)
     if not isinstance(obj, Net) and callable(obj) and not _is_module(obj):
-        try:
-            obj = obj(**kwargs)
-        except CnncalcError:
-            raise
-        except Exception as e:
-            raise SpecError(f"{where}({_show(kwargs)}) failed: {type(e).__name__}: {e}",
-                            hint="pass its arguments with --arg name=value") from None
+        factory, given = obj, kwargs
+        obj = run_user(lambda: factory(**given), f"{where}({_show(kwargs)})")
         kwargs = {}
     if kwargs:
         raise SpecError(f"{where} is not a class or function, so --arg has nothing to pass to")

@@ -11,8 +11,11 @@ We compose the tree ourselves from PyYAML's event stream (the C parser when pres
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -61,6 +64,45 @@ class YNode:
 
 
 MAX_DIGITS = 18  # digits of an integer literal (below 10**18: far from int-to-str limits)
+
+
+def read_user_file(path: str | Path, what: str, max_bytes: int, binary: bool = False
+                   ) -> str | bytes:
+    """The one way a user's file is read: stat first, say what a non-file is (a folder, a pipe,
+    a device), refuse a size over `max_bytes` before reading, read at most max_bytes + 1 bytes
+    (the file may grow meanwhile), and decode with a one-line error."""
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise SpecError(f"no {what} {str(path)!r}") from None
+    except OSError as e:
+        raise SpecError(f"cannot read {path}: {e.strerror or e}") from None
+    kind = _KINDS.get(stat.S_IFMT(st.st_mode))
+    if kind is not None:
+        raise SpecError(f"{path} is {kind}, not a {what}")
+    if st.st_size > max_bytes:
+        raise LimitError(f"{path} is {st.st_size:,} bytes; a {what} is at most {max_bytes:,}")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except OSError as e:
+        raise SpecError(f"cannot read {path}: {e.strerror or e}") from None
+    if len(data) > max_bytes:
+        raise LimitError(f"{path} is more than {max_bytes:,} bytes; a {what} is at most "
+                         f"{max_bytes:,}")
+    if binary:
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise SpecError(f"{path} is not UTF-8 text (byte {data[e.start]:#04x} at line {line})"
+                        ) from None
+
+
+_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a pipe (FIFO)", stat.S_IFCHR: "a device",
+          stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket", stat.S_IFLNK: "a link"}
 
 
 def _scalar(text: str, plain_style: bool) -> Any:
