@@ -92,7 +92,11 @@ CASES: list[Case] = [
     Case("Reading the file", "No such spec", "no spec file or zoo spec named 'resnet5'",
          "Check the path, or run `cnncalc zoo` for the names of the shipped specs.",
          args=("shapes", "resnet5")),
-    Case("Reading the file", "Not UTF-8 text", "cannot read spec.yaml: 'utf-8' codec",
+    Case("Reading the file", "A folder, a pipe or a device", "adir is a folder, not a spec file",
+         "Give the spec file itself. What a path is, and its size, are checked before reading: a "
+         "FIFO or /dev/zero never blocks, a 4 GiB file costs no memory.",
+         args=("shapes", "adir"), spec=None),
+    Case("Reading the file", "Not UTF-8 text", "spec.yaml is not UTF-8 text (byte 0xe9 at line 2)",
          "Save the file as UTF-8.", spec="input: 3x8x8\nlayers: [relu]  # caf\udce9\n",
          shown="input: 3x8x8\nlayers: [relu]  # caf<byte 0xe9, Latin-1>\n"),
     Case("Reading the file", "YAML syntax", "YAML syntax:",
@@ -440,6 +444,7 @@ def produce(case: Case) -> list[str]:
         try:
             if case.spec is not None:
                 Path(SPEC).write_text(case.spec, encoding="utf-8", errors="surrogateescape")
+            Path("adir").mkdir()  # a folder, for the case that names one
             r = cli(*case.args)
         finally:
             os.chdir(old)

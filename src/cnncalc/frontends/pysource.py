@@ -67,7 +67,7 @@ def _arg_value(key: str, text: str) -> Any:
     return value
 
 
-def run_user(fn: Callable[[], T], what: str) -> T:
+def run_user(fn: Callable[[], T], what: str, when: str = "") -> T:
     """The one guard around user code (a spec file, a module, a factory): anything it raises
     but Ctrl-C becomes one line naming `what` (SystemExit, RecursionError, MemoryError too)."""
     try:
@@ -75,13 +75,13 @@ def run_user(fn: Callable[[], T], what: str) -> T:
     except (CnncalcError, KeyboardInterrupt, Interrupted):
         raise
     except SystemExit as e:
-        raise SpecError(f"{what} exited (exit code {e.code})") from None
+        raise SpecError(f"{what} exited{when} (exit code {e.code})") from None
     except RecursionError:
-        raise SpecError(f"{what} failed: it recursed too deep") from None
+        raise SpecError(f"{what} failed{when}: it recursed too deep") from None
     except MemoryError:
-        raise SpecError(f"{what} failed: out of memory") from None
+        raise SpecError(f"{what} failed{when}: out of memory") from None
     except BaseException as e:  # noqa: BLE001 - user code: GeneratorExit and friends too
-        raise SpecError(f"{what} failed: {type(e).__name__}: {e}") from None
+        raise SpecError(f"{what} failed{when}: {type(e).__name__}: {e}") from None
 
 
 def _run_file(path: Path) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def _run_file(path: Path) -> dict[str, Any]:
     sys.path.insert(0, folder)  # so the file can import its neighbours
     try:
         return run_user(lambda: runpy.run_path(str(path), run_name="__cnncalc_spec__"),
-                        f"{path} while loading")
+                        str(path), " while loading")
     finally:
         if sys.path and sys.path[0] == folder:
             sys.path.pop(0)
