@@ -121,7 +121,7 @@ CASES: list[Case] = [
          "Define the anchor (`&stem`) before the alias (`*stem`) uses it.",
          spec=H + "layers: [*stem]\n"),
     # Limits ---------------------------------------------------------------------------------
-    Case("Limits", "File too large", "spec is larger than 2,000,000 bytes",
+    Case("Limits", "File too large", "spec.yaml is 2,000,002 bytes; a spec file is at most 2,000,000",
          "A spec is a page of text; generate repeated parts with `repeat:` and blocks.",
          spec="#" * 2_000_001 + "\n", shown="(a file of 2,000,001 bytes)\n"),
     Case("Limits", "Nesting too deep", "spec is nested deeper than 64 levels",
