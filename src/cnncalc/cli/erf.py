@@ -79,6 +79,9 @@ def erf(spec: Annotated[str | None, typer.Argument(
     check_format(format, report.FORMATS)
     check_request(spec, stack, depths, relu, png)
     if png:
+        from cnncalc.cli.output import check_target
+
+        check_target(png, ".png", "--png", "PNG image", [spec] if spec else [])
         report.check_png(png)
     options = dict(layer=layer, samples=samples, init=init, linear=linear, seed=seed,
                    device=pick_device(device), chunk=chunk, aggregate=aggregate, inputs=inputs)

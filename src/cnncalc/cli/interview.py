@@ -218,13 +218,17 @@ def apply(matrix: Annotated[str, typer.Option(
 
     Example: cnncalc apply -m "[[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]]" --op max -k 2
     """
-    from cnncalc.core import filters
+    from cnncalc.cli.output import check_target, write_file
     from cnncalc.frontends.apply import apply as run
+    from cnncalc.frontends.arrays import png_bytes
     from cnncalc.report.interview import apply_answer
 
     nt = _notation(format)
+    target = check_target(out, ".png", "-o", "PNG image", [matrix]) if out is not None else None
     applied = run(matrix, kernel, op, stride, padding, at, flip)
     ans = apply_answer(applied, explain, nt)
-    if out is not None:
-        ans.notes.append(f"wrote {out}: {filters.save_png(applied.output, str(out))}")
+    if target is not None:
+        data, how, (w, h) = png_bytes(applied.output)
+        write_file(target, data)
+        ans.notes.append(f"wrote {target} (PNG, {w}×{h}, {len(data):,} bytes): {how}")
     _out(ans, format)

@@ -11,6 +11,7 @@ from cnncalc.core.errors import CnncalcError
 from cnncalc.core.filters import Applied, Cell
 from cnncalc.core.layers.common import pads, pair
 from cnncalc.core.text import is_count
+from cnncalc.frontends import arrays
 from cnncalc.frontends.stack import one_layer, pair_value
 
 OPS = {"conv": "conv", "max": "maxpool", "avg": "avgpool"}  # --op -> layer kind
@@ -61,7 +62,7 @@ def apply(matrix: str, kernel: str | None = None, op: str = "conv", stride: str 
     """Run a conv or a pooling on a matrix (text, .csv, .npy or an image)."""
     if op not in OPS:
         raise CnncalcError(f"unknown --op {op!r}; choose conv, max or avg")
-    x = filters.load_input(matrix)
+    x = arrays.load_input(matrix)
     h, w = filters.dims(x)
     args, weights, name = layer_args(op, kernel, stride, padding, flip)
     g = one_layer(OPS[op], (1, h, w), args, op)
@@ -70,7 +71,7 @@ def apply(matrix: str, kernel: str | None = None, op: str = "conv", stride: str 
     lead = (pads(layer.args, 0)[0], pads(layer.args, 1)[0])
     out = (layer.out_shape[1], layer.out_shape[2])
     check_work(x, out, k)
-    result = filters.run(x, op, weights, k, s, lead, out)
+    result = arrays.run(x, op, weights, k, s, lead, out)
     cell = None
     if at is not None:
         i, j = parse_cell(at, layer.out_shape[1:])
