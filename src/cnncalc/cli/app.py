@@ -31,11 +31,11 @@ SpecArg = Annotated[str, typer.Argument(
          "would).")]
 InputOpt = Annotated[str | None, typer.Option(
     "--input", "-i", help="Input size CxHxW (3x224x224) or HxW; default: the spec's.")]
-BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size.")]
+BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, max=65_536, help="Batch size.")]
 FormatOpt = Annotated[str, typer.Option(
     "--format", "-f", help="Output format: table, md, json or csv.")]
 DepthOpt = Annotated[int | None, typer.Option(
-    "--depth", "-d", min=0, help="Collapse layers nested deeper than this into one row.")]
+    "--depth", "-d", min=0, max=64, help="Collapse layers nested deeper than this into one row.")]
 ArgOpt = Annotated[list[str] | None, typer.Option(
     "--arg", help="name=value keyword argument for a Python model class or factory "
                   "(model.py:Net, pkg.mod:fn); repeatable. Security: a Python spec or model runs "

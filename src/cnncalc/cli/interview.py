@@ -47,10 +47,13 @@ def conv(size: Annotated[str, typer.Argument(help="Input size: H (square), HxW o
          dilation: Annotated[str, typer.Option("--dilation", "-d", help="Dilation: D or DhxDw.")]
          = "1",
          cin: Annotated[int | None, typer.Option(
-             "--cin", min=1, help="Input channels (default: the C of CxHxW).")] = None,
+             "--cin", min=1, max=1_000_000,
+                 help="Input channels (default: the C of CxHxW).")] = None,
          cout: Annotated[int | None, typer.Option(
-             "--cout", min=1, help="Output channels (default: as many as in).")] = None,
-         groups: Annotated[int, typer.Option("--groups", "-g", min=1, help="Groups.")] = 1,
+             "--cout", min=1, max=1_000_000,
+                 help="Output channels (default: as many as in).")] = None,
+         groups: Annotated[int, typer.Option("--groups", "-g", min=1, max=1_000_000,
+             help="Groups.")] = 1,
          bias: Annotated[bool, typer.Option("--bias/--no-bias", help="Learnable bias.")] = True,
          explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
     """Output size of a convolution per axis, H_out = ⌊(H + 2·P − D·(K−1) − 1)/S⌋ + 1 filled in;
@@ -91,7 +94,8 @@ def pool(size: Annotated[str, typer.Argument(help="Input size: H, HxW or CxHxW."
              "--gap", help="Global average pooling on CxHxW against the flatten + FC layer "
                            "it replaces.")] = False,
          fc: Annotated[int, typer.Option(
-             "--fc", min=1, help="With --gap: outputs of the FC layer (classes).")] = 1000,
+             "--fc", min=1, max=1_000_000,
+                 help="With --gap: outputs of the FC layer (classes).")] = 1000,
          bias: WeightsOnlyOpt = False,
          explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
     """Output size of a max or average pooling; with --gap, global average pooling's zero
@@ -126,8 +130,9 @@ def pool(size: Annotated[str, typer.Argument(help="Input size: H, HxW or CxHxW."
 
 @app.command()
 @handle_errors
-def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, help="Input channels.")],
-           cout: Annotated[int, typer.Option("--cout", min=1, help="Output channels.")],
+def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, max=1_000_000, help="Input channels.")],
+           cout: Annotated[int, typer.Option("--cout", min=1, max=1_000_000,
+               help="Output channels.")],
            kernel: KernelOpt = "3",
            size: Annotated[str | None, typer.Option(
                "--size", help="Input H or HxW; without it, MACs are per output pixel.")] = None,
@@ -165,9 +170,10 @@ def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, help="Input channels
 def fc_vs_conv(size: Annotated[str, typer.Argument(
                    help="Image size CxHxW (HxW means 3 channels).")] = "3x224x224",
                hidden: Annotated[int, typer.Option(
-                   "--hidden", min=1, help="Units of the fully connected layer.")] = 1024,
+                   "--hidden", min=1, max=1_000_000,
+                       help="Units of the fully connected layer.")] = 1024,
                filters: Annotated[int, typer.Option(
-                   "--filters", min=1, help="Filters of the conv.")] = 64,
+                   "--filters", min=1, max=1_000_000, help="Filters of the conv.")] = 64,
                kernel: KernelOpt = "3", bias: WeightsOnlyOpt = False,
                explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
     """Why not an MLP: a fully connected layer on the flattened image against one conv layer
