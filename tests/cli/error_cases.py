@@ -408,9 +408,16 @@ CASES: list[Case] = [
     Case("The calculators", "Unknown kernel name", "unknown kernel 'sobl'",
          "Use a named kernel (the hint names the closest) or a matrix.",
          args=("apply", "-m", "[[1]]", "-k", "sobl")),
-    Case("The calculators", "No input file", "no file 'nofile.csv'",
+    Case("The calculators", "No input file", "no matrix file (.csv, .npy or an image) 'nofile.csv'",
          "Give a matrix inline, or the path of a .csv, .npy or image.",
          args=("apply", "-m", "nofile.csv", "-k", "blur")),
+    Case("The calculators", "-o that is not a PNG", "-o writes a PNG image: give a path ending "
+         "in .png, got 'notes.yaml'", "apply -o writes a PNG; it never overwrites its own input "
+         "or anything but a regular file, and it says what it wrote.",
+         args=("apply", "-m", "[[1, 2], [3, 4]]", "-k", "[[1]]", "-o", "notes.yaml")),
+    Case("The calculators", "A matrix nested too deep", "the input nests 3 levels",
+         "A matrix has rows of numbers; the nesting is measured before parsing.",
+         args=("apply", "-m", "[[[1]]]", "-k", "[[1]]")),
     Case("The calculators", "Unknown operation", "unknown --op 'min'; choose conv, max or avg",
          "Use conv, max or avg.", args=("apply", "-m", "[[1]]", "--op", "min")),
     Case("The calculators", "Conv without kernel", "give the kernel with -k",
