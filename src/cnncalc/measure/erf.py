@@ -20,7 +20,7 @@ from cnncalc.core.errors import BackendError, CnncalcError, did_you_mean
 from cnncalc.core.measured import THRESHOLDS, Area, Erf, ErfSeries
 from cnncalc.core.optional import require_torch
 from cnncalc.measure.build import GraphNet
-from cnncalc.measure.device import out_of_memory, synchronize
+from cnncalc.measure.device import out_of_memory, reserve, synchronize
 from cnncalc.measure.gradient import (
     averaging_weights,
     centre,
@@ -187,11 +187,13 @@ def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str
         raise CnncalcError(f"unknown inputs {inputs!r}; choose randn or ones")
     from cnncalc.measure.build import build_module
 
-    torch.manual_seed(seed)
-    net = init_weights(build_module(g, linear), init)
     dev = torch.device(device) if isinstance(device, str) else device
-    chunk = chunk or auto_chunk(g, samples, dev)
     dtype = torch.float64 if init == "constant" else torch.float32
+    reserve(g, 1, dev, "the ERF", backward=True, itemsize=8 if init == "constant" else 4)
+    with out_of_memory("building the network"):
+        torch.manual_seed(seed)
+        net = init_weights(build_module(g, linear), init)
+    chunk = chunk or auto_chunk(g, samples, dev)
     t0 = time.perf_counter()
     m = gradient_map(net, layer, g.input_shape, samples, chunk, dev, seed, aggregate, inputs,
                      dtype, progress)

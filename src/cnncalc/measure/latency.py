@@ -28,7 +28,7 @@ from cnncalc.core.optional import require_torch
 from cnncalc.core.text import is_count
 from cnncalc.core.timed import BatchResult, LatencyResult, LayerTime, Peak, Setup
 from cnncalc.measure.build import build_module
-from cnncalc.measure.device import is_out_of_memory, out_of_memory, pick_device
+from cnncalc.measure.device import is_out_of_memory, out_of_memory, pick_device, reserve
 from cnncalc.measure.peak import find_peak
 from cnncalc.measure.timing import (
     MIN_BLOCKS,
@@ -186,13 +186,17 @@ def measure_latency(graph: Graph, batches: list[int], setup: Setup,
     device = pick_device(setup.device)
     with threads(setup.threads), torch.inference_mode():
         env = environment(device, setup)  # before our own work raises the load average
-        net, runner = prepare(graph, device, setup)
+        itemsize = torch.empty((), dtype=getattr(torch, setup.dtype)).element_size()
+        reserve(graph, batches[0], device, f"latency at batch {batches[0]}", itemsize=itemsize)
+        with out_of_memory("building the network"):
+            net, runner = prepare(graph, device, setup)
         with unsupported(f"{setup.dtype} on {device.type}"):
             peak = find_peak(device, getattr(torch, setup.dtype), setup.peak_gflops,
                              setup.per_layer, progress)
         result = LatencyResult(graph.name, graph.input_shape, setup, env, peak)
         for b in batches:
             try:
+                reserve(graph, b, device, f"latency at batch {b}", itemsize=itemsize)
                 with out_of_memory(f"at batch {b}"):
                     result.batches.append(
                         measure_batch(graph, net, runner, b, device, setup, peak, progress))
