@@ -83,8 +83,8 @@ def erf(spec: Annotated[str | None, typer.Argument(
     if png:
         from cnncalc.cli.output import check_target
 
-        check_target(png, ".png", "--png", "PNG image", [spec] if spec else [])
         report.check_png(png)
+        check_target(png, ".png", "--png", "PNG image", [spec] if spec else [])
     options = dict(layer=layer, samples=samples, init=init, linear=linear, seed=seed,
                    device=pick_device(device), chunk=chunk, aggregate=aggregate, inputs=inputs)
     if stack is not None:
