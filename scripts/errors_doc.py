@@ -62,10 +62,11 @@ Measured runs (`python benchmarks/fuzz.py --cases N --seed S`, 2-core shared mac
 | seed 1 again, after the fix | 10,000 | 1,229 | 8,771 | 0 | 0 |
 | seed 2, fresh | 20,000 | 2,653 | 17,347 | 0 | 0 |
 | seed 11, final code (RF lattice, review fixes) | 10,000 | 1,314 | 8,686 | 0 | 0 |
-| seed 15, issue 15's values added (leading zeros, 40 digits, 1e999, costly expressions, empty repeats, escapes), 5 s hang limit | 5,000 | 628 | 4,372 | 0 | 0 |
+| seed 15, with issue 15's values, 5 s hang limit | 5,000 | 628 | 4,372 | 0 | 0 |
 | seed 16, final code of issue 15 | 5,000 | 679 | 4,321 | 0 | 0 |
 
-Peak resident memory of the whole fuzzing process: 58 MB (seed 15) and 56 MB (seed 16), run
+Issue 15's values: leading zeros, 40-digit numbers, 1e999, costly expressions, nested repeats
+of empty sequences, terminal escapes in names. Peak resident memory of the whole fuzzing process: 58 MB (seed 15) and 56 MB (seed 16), run
 under `ulimit -v 4000000`; the slowest case stayed under the 5 s hang limit.
 
 The evaluator has its own fuzzer (`python benchmarks/fuzz.py --target expr`,
@@ -73,7 +74,7 @@ The evaluator has its own fuzzer (`python benchmarks/fuzz.py --target expr`,
 every bound (1e308, 9 × 80 digits, 2**63, …), block arguments of every type and unknown calls;
 each must be a value in the evaluator's domain or one ExprError. CI runs 3,000.
 
-| run | cases | value | error | traceback | hang (> 5 s) | slowest | largest allocation peak | peak RSS |
+| run | cases | value | error | traceback | hang | slowest | alloc. peak | RSS |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|
 | expr, seed 1, final code | 200,000 | 99,926 | 100,074 | 0 | 0 | 23.5 ms | 64,201 bytes | 148 MB |
 
