@@ -62,6 +62,33 @@ Measured runs (`python benchmarks/fuzz.py --cases N --seed S`, 2-core shared mac
 | seed 1 again, after the fix | 10,000 | 1,229 | 8,771 | 0 | 0 |
 | seed 2, fresh | 20,000 | 2,653 | 17,347 | 0 | 0 |
 | seed 11, final code (RF lattice, review fixes) | 10,000 | 1,314 | 8,686 | 0 | 0 |
+| seed 15, with issue 15's values, 5 s hang limit | 5,000 | 628 | 4,372 | 0 | 0 |
+| seed 16, final code of issue 15 | 5,000 | 679 | 4,321 | 0 | 0 |
+
+Issue 15's values: leading zeros, 40-digit numbers, 1e999, costly expressions, nested repeats
+of empty sequences, terminal escapes in names. Peak resident memory of the whole fuzzing
+process: 58 MB (seed 15) and 56 MB (seed 16), run under `ulimit -v 4000000`; no case reached the
+5 s hang limit.
+
+The evaluator has its own fuzzer (`python benchmarks/fuzz.py --target expr`,
+`tests/fuzz/expr_fuzz.py`): random expressions over its whole grammar, with numbers at and past
+every bound (1e308, 9 × 80 digits, 2**63, …), block arguments of every type and unknown calls;
+each must be a value in the evaluator's domain or one ExprError. CI runs 3,000.
+
+| run | cases | value | error | traceback | hang | slowest | alloc. peak | RSS |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+| expr, seed 1, final code | 200,000 | 99,926 | 100,074 | 0 | 0 | 23.5 ms | 64,201 bytes | 148 MB |
+
+Coverage-guided (atheris 3.0 / libFuzzer, `benchmarks/atheris_fuzz.py`, optional, not in CI;
+`-rss_limit_mb=500 -timeout=5`, 90 s each): the evaluator, 1,577,209 runs, no crash, timeout or
+memory failure, 51 MB RSS; the spec reader and engine (`parse_spec` + `build`), 337,485 runs, no
+crash, timeout or memory failure, 46 MB RSS.
+
+Before issue 15's fixes, the hostile inputs it lists ended in tracebacks, hangs or unbounded
+memory (`round($c, -10**9)` hung in C; `((2**64)**64)**64…` took 13 s and 463 MB; three nested
+`repeat: 10000` of empty sequences, `{upsample: 1000000}` 41 s); `tests/cli/test_hostile_corpus.py`
+now runs each through `cnncalc shapes` in a fresh process capped at 500 MB and 5 s: every one
+exits 0 or 2 with one line, in about 0.3–1.5 s.
 
 Bugs the fuzzing found and fixed: `--explain` crashed on a `flatten` of a vector (the 2
 tracebacks above); a 10,000-copy `repeat` of a block built 90,135 layers in about 30 s (the layer
@@ -77,6 +104,84 @@ line and the memory).\
 """
 
 
+# Every limit, read from the constant that enforces it: (module, constant, what it bounds)
+LIMITS = [
+    ("cnncalc.frontends.source", "MAX_BYTES", "bytes in a spec file (or a Python spec file)"),
+    ("cnncalc.frontends.source", "MAX_DEPTH", "nesting of mappings and lists (YAML and Python)"),
+    ("cnncalc.frontends.source", "MAX_NODES", "values in a spec after aliases expand"),
+    ("cnncalc.frontends.source", "MAX_DIGITS", "digits of an integer literal (no leading zero)"),
+    ("cnncalc.frontends.load", "MAX_INPUT", "pixels per input axis, and channels"),
+    ("cnncalc.frontends.args", "MAX_DIM", "a kernel, stride, channel count or size"),
+    ("cnncalc.frontends.lower", "MAX_REPEAT", "copies of one `repeat`"),
+    ("cnncalc.frontends.lower", "MAX_BLOCK_DEPTH", "blocks using blocks"),
+    ("cnncalc.frontends.lower", "MAX_LAYERS", "layers a spec expands to"),
+    ("cnncalc.frontends.lower", "MAX_STEPS", "expansion work: items visited, repeat copies, "
+     "expressions (one per 8 characters)"),
+    ("cnncalc.frontends.expr", "MAX_LEN", "characters in one expression"),
+    ("cnncalc.frontends.expr", "MAX_BITS", "bits of any integer an expression makes"),
+    ("cnncalc.frontends.expr", "MAX_FLOAT", "magnitude of any float an expression makes"),
+    ("cnncalc.frontends.expr", "MAX_ROUND_DIGITS", "digits of round(x, n), either way"),
+    ("cnncalc.core.engine", "MAX_BITS", "bits of every number a layer keeps (sizes, params, "
+     "MACs, the field's size, jump and start)"),
+    ("cnncalc.core.rf", "MAX_PERIOD", "units per period of a field's lattice before it is "
+     "coarsened to an upper bound"),
+    ("cnncalc.core.rf", "MAX_RF_WORK", "unit-taps one layer's lattice may cost; past it the "
+     "field is an O(1) upper bound, with an rf-bound warning"),
+    ("cnncalc.core.errors", "MAX_ERRORS", "errors reported from one file"),
+    ("cnncalc.frontends.pysource", "MAX_ARG_CHARS", "characters of one --arg value"),
+    ("cnncalc.core.filters", "MAX_INLINE", "characters of an inline matrix (apply)"),
+    ("cnncalc.core.filters", "MAX_PIXELS", "values of an apply input (a .npy checked from its "
+     "header, before loading)"),
+    ("cnncalc.core.filters", "SMALL", "values computed exactly in pure Python (apply)"),
+    ("cnncalc.frontends.arrays", "MAX_CSV_BYTES", "bytes of a CSV matrix"),
+    ("cnncalc.frontends.arrays", "MAX_IMAGE_BYTES", "bytes of an image, before decoding"),
+    ("cnncalc.frontends.arrays", "MAX_NPY_BYTES", "bytes of a .npy file"),
+    ("cnncalc.frontends.arrays", "MAX_EXACT_WORK", "window cells of the exact path for a large "
+     "integer array that int64 cannot hold"),
+]
+
+
+def limits() -> str:
+    """The limits table and every numeric option's range (walked from the click tree)."""
+    import importlib
+    import types
+    import typing
+
+    import typer
+
+    from cnncalc.cli.main import app
+    from cnncalc.frontends.apply import MAX_WORK
+    from cnncalc.frontends.args import FLOAT_DEFAULT, FLOAT_RANGES
+
+    rows = ["## Limits", "", "Every limit, with the value the code enforces (read from the "
+            "constant; a refusal is one line that names it):", "", "| limit | value | bounds |",
+            "|---|---:|---|"]
+    for module, name, what in LIMITS:
+        v = getattr(importlib.import_module(module), name)
+        shown = f"{v:,}" if isinstance(v, int) else f"{v:g}"
+        rows.append(f"| `{module.split('.')[-1]}.{name}` | {shown} | {what} |")
+    rows.append(f"| `apply.MAX_WORK` | {MAX_WORK['list']:,} / {MAX_WORK['array']:,} | window "
+                "cells apply visits, exact / numpy |")
+    for arg, (lo, hi, open_lo) in {**FLOAT_RANGES, "(other float arguments)": FLOAT_DEFAULT
+                                   }.items():
+        rng = f"({lo:g}, {hi:g}]" if open_lo else f"[{lo:g}, {hi:g}]"
+        rows.append(f"| float argument `{arg}` | {rng} | finite, in range |")
+    rows += ["", "Numeric options (from the command-line parser itself):", "",
+             "| command | option | from | to |", "|---|---|---:|---:|"]
+    for cname, c in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        for p in c.params:
+            td = p.type_descriptor
+            ann = td.annotation
+            args = typing.get_args(ann) if isinstance(ann, types.UnionType) else (ann,)
+            if int in args or float in args:
+                info = td.parameter_info
+                lo, hi = info.min, info.max
+                rows.append(f"| {cname} | `{max(p.opts, key=len)}` | {lo:,} | {hi:,} |"
+                            if isinstance(hi, int) else
+                            f"| {cname} | `{max(p.opts, key=len)}` | {lo:g} | {hi:g} |")
+    return "\n".join(rows) + "\n"
+
+
 def entry(case: Case, lines: list[str]) -> str:
     out = [f"### {case.title}", ""]
     if case.call is None:
@@ -90,7 +195,7 @@ def entry(case: Case, lines: list[str]) -> str:
 
 
 def render() -> str:
-    parts = [INTRO.replace("FUZZ_RESULTS", FUZZ_RESULTS)]
+    parts = [INTRO.replace("FUZZ_RESULTS", FUZZ_RESULTS), limits()]
     section = None
     for case in CASES:
         if case.section != section:

@@ -39,9 +39,7 @@ ENTRY = {"cnncalc": "api", "cnncalc.api": "api", "cnncalc.__main__": "cli",
 KNOWN_WRONG_ARROWS: dict[str, str] = {
 }
 KNOWN_CYCLES: list[list[str]] = []
-KNOWN_NOT_STDLIB = {
-    "cnncalc.core.filters": "imports numpy and PIL (inside functions, for .npy files and images)",
-}
+KNOWN_NOT_STDLIB: dict[str, str] = {}
 TORCH_HOME = "cnncalc.core.optional"  # require_torch(): torch's import, inside the function
 KNOWN_TORCH_AT_IMPORT: dict[str, str] = {}
 

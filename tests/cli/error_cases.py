@@ -92,7 +92,11 @@ CASES: list[Case] = [
     Case("Reading the file", "No such spec", "no spec file or zoo spec named 'resnet5'",
          "Check the path, or run `cnncalc zoo` for the names of the shipped specs.",
          args=("shapes", "resnet5")),
-    Case("Reading the file", "Not UTF-8 text", "cannot read spec.yaml: 'utf-8' codec",
+    Case("Reading the file", "A folder, a pipe or a device", "adir is a folder, not a spec file",
+         "Give the spec file itself. What a path is, and its size, are checked before reading: a "
+         "FIFO or /dev/zero never blocks, a 4 GiB file costs no memory.",
+         args=("shapes", "adir"), spec=None),
+    Case("Reading the file", "Not UTF-8 text", "spec.yaml is not UTF-8 text (byte 0xe9 at line 2)",
          "Save the file as UTF-8.", spec="input: 3x8x8\nlayers: [relu]  # caf\udce9\n",
          shown="input: 3x8x8\nlayers: [relu]  # caf<byte 0xe9, Latin-1>\n"),
     Case("Reading the file", "YAML syntax", "YAML syntax:",
@@ -117,7 +121,7 @@ CASES: list[Case] = [
          "Define the anchor (`&stem`) before the alias (`*stem`) uses it.",
          spec=H + "layers: [*stem]\n"),
     # Limits ---------------------------------------------------------------------------------
-    Case("Limits", "File too large", "spec is larger than 2,000,000 bytes",
+    Case("Limits", "File too large", "spec.yaml is 2,000,002 bytes; a spec file is at most 2,000,000",
          "A spec is a page of text; generate repeated parts with `repeat:` and blocks.",
          spec="#" * 2_000_001 + "\n", shown="(a file of 2,000,001 bytes)\n"),
     Case("Limits", "Nesting too deep", "spec is nested deeper than 64 levels",
@@ -133,6 +137,16 @@ CASES: list[Case] = [
          "A `repeat` (or nested repeats) ran away: ResNet-1001 has about 3,300 layers.",
          spec=H + "layers: [{seq: [relu], repeat: 10000, name: a}, {seq: [relu], repeat: 10, "
          "name: b}]\n"),
+    Case("Limits", "Expansion does too much work", "spec expands to more than 200,000 items",
+         "Every item expansion visits costs one step (each repeat copy, each `if: false` item, "
+         "each block call; an expression one step per 8 characters), whether or not it makes a "
+         "layer; nested repeats multiply. Lower a repeat count.",
+         spec=H + "layers:\n  - {seq: [{seq: [{seq: [], repeat: 10000}], repeat: 10000}], "
+         "repeat: 10000}\n  - relu\n"),
+    Case("Limits", "A number past 2**128", "its receptive-field jump exceeds 2**128",
+         "Every number a layer keeps (output size, params, MACs, the field's size, jump and "
+         "start) is below 2**128; a thousand strides of 1,000,000 are not a network.",
+         spec="input: 1x1x1\nlayers: [{conv: {out: 1, k: 1, s: 1000000}, repeat: 1000}]\n"),
     Case("Limits", "Repeat count out of range", "repeat must be an integer from 0 to 10,000",
          "Use a count from 0 to 10,000.", spec=H + "layers: [{relu: , repeat: 20000}]\n"),
     Case("Limits", "Blocks nested too deep", "blocks nest deeper than 32",
@@ -292,10 +306,20 @@ CASES: list[Case] = [
     Case("Expressions", "Division by zero", "division by zero in '$c // 0'", "Fix the divisor.",
          spec=H + "blocks: {b: {args: {c: 8}, body: [{conv: {out: '$c // 0', k: 1}}]}}\n"
          "layers: [b]\n"),
-    Case("Expressions", "Exponent too large", "exponent too large",
-         "Exponents are at most 64.",
+    Case("Expressions", "Power too large", "**: the result exceeds 2**256",
+         "Every value an expression makes is below 2**256 (a finite float at most 1e300); a "
+         "power is refused before it is computed when its result would not be.",
          spec=H + "blocks: {b: {args: {c: 8}, body: [{conv: {out: '$c ** 99', k: 1}}]}}\n"
          "layers: [b]\n"),
+    Case("Expressions", "Round to too many digits",
+         "round: round's digits are an integer from -20 to 20",
+         "round(x, n) takes n from -20 to 20.",
+         spec=H + "blocks: {b: {args: {c: 8}, body: [{conv: {out: 'round($c, -10**9)', k: 1}}]}}\n"
+         "layers: [b]\n"),
+    Case("Expressions", "Ordering text", "arithmetic on a non-number ('same')",
+         "< <= > >= compare numbers; == and != compare anything.",
+         spec=H + "blocks: {b: {args: {p: same}, body: [{conv: {out: 8, k: 1, "
+         "if: '$p < 3'}}]}}\nlayers: [b]\n"),
     Case("Expressions", "Arithmetic on text", "arithmetic on a non-number ('same')",
          "Only numbers take part in arithmetic.",
          spec=H + "blocks: {b: {args: {p: same}, body: [{conv: {out: '$p * 2', k: 1}}]}}\n"
@@ -384,9 +408,16 @@ CASES: list[Case] = [
     Case("The calculators", "Unknown kernel name", "unknown kernel 'sobl'",
          "Use a named kernel (the hint names the closest) or a matrix.",
          args=("apply", "-m", "[[1]]", "-k", "sobl")),
-    Case("The calculators", "No input file", "no file 'nofile.csv'",
+    Case("The calculators", "No input file", "no matrix file (.csv, .npy or an image) 'nofile.csv'",
          "Give a matrix inline, or the path of a .csv, .npy or image.",
          args=("apply", "-m", "nofile.csv", "-k", "blur")),
+    Case("The calculators", "-o that is not a PNG", "-o writes a PNG image: give a path ending "
+         "in .png, got 'notes.yaml'", "apply -o writes a PNG; it never overwrites its own input "
+         "or anything but a regular file, and it says what it wrote.",
+         args=("apply", "-m", "[[1, 2], [3, 4]]", "-k", "[[1]]", "-o", "notes.yaml")),
+    Case("The calculators", "A matrix nested too deep", "the input nests 3 levels",
+         "A matrix has rows of numbers; the nesting is measured before parsing.",
+         args=("apply", "-m", "[[[1]]]", "-k", "[[1]]")),
     Case("The calculators", "Unknown operation", "unknown --op 'min'; choose conv, max or avg",
          "Use conv, max or avg.", args=("apply", "-m", "[[1]]", "--op", "min")),
     Case("The calculators", "Conv without kernel", "give the kernel with -k",
@@ -446,6 +477,7 @@ def produce(case: Case) -> list[str]:
         try:
             if case.spec is not None:
                 Path(SPEC).write_text(case.spec, encoding="utf-8", errors="surrogateescape")
+            Path("adir").mkdir()  # a folder, for the case that names one
             r = cli(*case.args)
         finally:
             os.chdir(old)

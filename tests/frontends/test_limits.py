@@ -130,4 +130,4 @@ def test_not_utf8_is_one_line(tmp_path):
     path = tmp_path / "l.yaml"
     path.write_bytes(b"input: 3x8x8\nlayers: [relu] # \xff\n")
     (line,) = error_lines("shapes", str(path))
-    assert line.startswith(f"cannot read {path}: 'utf-8' codec can't decode byte 0xff")
+    assert line == f"{path} is not UTF-8 text (byte 0xff at line 2)"

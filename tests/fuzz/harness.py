@@ -34,7 +34,11 @@ ARGV_SHARE = 0.2  # of the cases are calculator command lines; the rest are spec
 ODD_VALUES = ["0", "-1", "1e3", "0x10", "0o7", "1_000", "yes", "no", "on", "~", "null", "2.5",
               "999999999999", "1000001", "[]", "{}", "[1, 2, 3]", "''", "'$x'", "$in * 1000",
               "\"$in // 0\"", "\"2 ** 99\"", "\"$i\"", "same", ".inf", ".nan", "true", "*a", "&a 3",
-              "!!python/object:os.system", "\"__import__('os')\"", "-", "?", "|", ">", "%", "@"]
+              "!!python/object:os.system", "\"__import__('os')\"", "-", "?", "|", ">", "%", "@",
+              # issue 15: numbers past every bound, leading zeros, costly expressions
+              "010", "9" * 40, "1e999", "-1e999", "1000000", "\"round($in, -10**9)\"",
+              "\"((2**64)**64)**64\"", "\"divisible($in, 0)\"", "\"$in < 'a'\"",
+              "{seq: [{seq: [], repeat: 10000}], repeat: 10000}", "\"x\\e[2J\\e]0;t\\a\""]
 ODD_CHARS = list("[]{}:,-*&!|>'\"#%@`\t\n ?$\\") + ["\x00", "\u202e", "\ufeff", "é"]
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -220,8 +224,9 @@ def random_argv(rng: random.Random) -> list[str]:
 
 # Running a case ---------------------------------------------------------------------------
 
-class Hang(Exception):
-    """The case ran past its time."""
+class Hang(BaseException):
+    """The case ran past its time. A BaseException, so no `except Exception` in the code under
+    test can swallow it and make a hang look like an error."""
 
 
 @contextmanager

@@ -132,8 +132,8 @@ def test_table_and_markdown_show_the_header_and_the_slowest_layers():
 
 @pytest.mark.parametrize(("args", "message"), [
     (("--dtype", "float64"), "unknown dtype 'float64'; choose float32, float16, bfloat16"),
-    (("-b", "1,x"), "--batches wants positive integers separated by commas, got '1,x'"),
-    (("-b", "0"), "--batches wants positive integers separated by commas, got '0'"),
+    (("-b", "1,x"), "--batches wants integers from 1 to 65,536 separated by commas, got '1,x'"),
+    (("-b", "0"), "--batches wants integers from 1 to 65,536 separated by commas, got '0'"),
     (("-f", "xml"), "unknown format 'xml'; choose one of table, md, json, csv"),
     (("--device", "tpu"), "unknown device 'tpu'; choose cpu, cuda or cuda:N"),
 ])

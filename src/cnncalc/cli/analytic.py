@@ -82,8 +82,9 @@ def rf(spec: Annotated[str | None, typer.Argument(
        = None,
        explain_: ExplainOpt = False, layer: LayerOpt = None, arg: ArgOpt = None,
        target: Annotated[int | None, typer.Option(
-           "--target", min=1, help="Where the field first reaches this many pixels: the layer "
-                                   "and stage of a spec, or how many layers of a --stack.")]
+           "--target", min=1, max=100_000,
+           help="Where the field first reaches this many pixels: the layer "
+                "and stage of a spec, or how many layers of a --stack.")]
        = None) -> None:
     """Per layer: receptive field size, jump and start, smallest over paths, alignment.
 

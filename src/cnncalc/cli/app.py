@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from cnncalc.core.errors import CnncalcError
+from cnncalc.core.text import terminal_safe
 from cnncalc.report.terminal import encodable
 
 app = typer.Typer(
@@ -50,11 +51,11 @@ SpecArg = Annotated[str, typer.Argument(
          "would).")]
 InputOpt = Annotated[str | None, typer.Option(
     "--input", "-i", help="Input size CxHxW (3x224x224) or HxW; default: the spec's.")]
-BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size.")]
+BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, max=65_536, help="Batch size.")]
 FormatOpt = Annotated[str, typer.Option(
     "--format", "-f", help="Output format: table, md, json or csv.")]
 DepthOpt = Annotated[int | None, typer.Option(
-    "--depth", "-d", min=0, help="Collapse layers nested deeper than this into one row.")]
+    "--depth", "-d", min=0, max=64, help="Collapse layers nested deeper than this into one row.")]
 ArgOpt = Annotated[list[str] | None, typer.Option(
     "--arg", help="name=value keyword argument for a Python model class or factory "
                   "(model.py:Net, pkg.mod:fn); repeatable. Security: a Python spec or model runs "
@@ -68,8 +69,8 @@ DeviceOpt = Annotated[str, typer.Option(
 
 
 def fail(message: str, code: int = 2) -> None:
-    """One line on stderr, then exit."""
-    typer.echo(message, err=True)
+    """One line on stderr (control characters escaped), then exit."""
+    sys.stderr.write(terminal_safe(message.rstrip("\n")) + "\n")
     raise typer.Exit(code)
 
 
@@ -90,6 +91,9 @@ def check_format(format: str, allowed: tuple[str, ...]) -> None:
 
 
 def emit(text: str | None) -> None:
+    """The one writer of a command's output: control characters in it are escaped (the colour
+    sequences of a table drawn for a terminal kept)."""
     if text is not None:
-        text = encodable(text)  # ASCII stand-ins where the encoding has no ×, ✓ or box lines
+        # control characters escaped, then ASCII stand-ins where the encoding has no ×, ✓, box lines
+        text = encodable(terminal_safe(text, colours=sys.stdout.isatty()))
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

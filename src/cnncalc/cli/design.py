@@ -35,8 +35,9 @@ def sizes(spec: Annotated[str, typer.Argument(help="Spec file (.yaml) or zoo nam
                            "(default: the spec's size ×1, 1.5, 2, 3 among those that run).")]
           = None,
           tile: Annotated[int | None, typer.Option(
-              "--tile", min=1, help="Sliding-window inference with TxT tiles: the units per "
-                                    "tile with their full field, the step and the overlap.")]
+              "--tile", min=1, max=100_000,
+              help="Sliding-window inference with TxT tiles: the units per "
+                   "tile with their full field, the step and the overlap.")]
           = None,
           png: Annotated[Path | None, typer.Option(
               "--png", help="Also plot MACs and memory against the size (needs matplotlib).")]

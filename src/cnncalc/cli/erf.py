@@ -36,7 +36,7 @@ def erf(spec: Annotated[str | None, typer.Argument(
                                   "layer with spatial extent.")] = None,
         input: InputOpt = None,
         samples: Annotated[int, typer.Option(
-            "--samples", "-n", min=1, help="Random inputs averaged over.")] = 32,
+            "--samples", "-n", min=1, max=100_000, help="Random inputs averaged over.")] = 32,
         init: Annotated[str | None, typer.Option(
             "--init", help="Weights: default (torch's), uniform (each conv 1/fan_in: the "
                            "closed form's setting) or constant (every weight 1). Default: a "
@@ -44,7 +44,8 @@ def erf(spec: Annotated[str | None, typer.Argument(
         = None,
         linear: Annotated[bool, typer.Option(
             "--linear", help="No activations; max pools become average pools.")] = False,
-        seed: Annotated[int, typer.Option("--seed", help="Seed of weights and inputs.")] = 0,
+        seed: Annotated[int, typer.Option("--seed", min=0, max=2**63 - 1,
+                                          help="Seed of weights and inputs.")] = 0,
         device: DeviceOpt = "cpu",
         aggregate: Annotated[str, typer.Option(
             "--aggregate", help="Per pixel: abs (|gradient|) or positive (max(gradient, 0), "
@@ -52,7 +53,8 @@ def erf(spec: Annotated[str | None, typer.Argument(
         inputs: Annotated[str, typer.Option(
             "--inputs", help="Input images: randn (Gaussian noise) or ones.")] = "randn",
         chunk: Annotated[int | None, typer.Option(
-            "--chunk", min=1, help="Samples per backward pass; default: what fits 2 GiB "
+            "--chunk", min=1, max=65_536,
+                help="Samples per backward pass; default: what fits 2 GiB "
                                    "(half the free GPU memory on CUDA).")] = None,
         png: Annotated[str | None, typer.Option(
             "--png", help="Save a figure: heatmap, RF box, 1σ/2σ ellipses, centre row.")] = None,
@@ -96,7 +98,10 @@ def erf(spec: Annotated[str | None, typer.Argument(
     if stack is not None and images:
         raise CnncalcError("--images measures a spec or a model, not --stack")
     if png:
+        from cnncalc.cli.output import check_target
+
         report.check_png(png)
+        check_target(png, ".png", "--png", "PNG image", [spec] if spec else [])
     options = dict(layer=layer, samples=samples, init=init, linear=linear, seed=seed,
                    device=pick_device(device), chunk=chunk, aggregate=aggregate, inputs=inputs)
     if stack is not None:

@@ -48,15 +48,19 @@ def conv(size: Annotated[str, typer.Argument(help="Input size: H (square), HxW o
          dilation: Annotated[str, typer.Option("--dilation", "-d", help="Dilation: D or DhxDw.")]
          = "1",
          cin: Annotated[int | None, typer.Option(
-             "--cin", min=1, help="Input channels (default: the C of CxHxW).")] = None,
+             "--cin", min=1, max=1_000_000,
+                 help="Input channels (default: the C of CxHxW).")] = None,
          cout: Annotated[int | None, typer.Option(
-             "--cout", min=1, help="Output channels (default: as many as in).")] = None,
-         groups: Annotated[int, typer.Option("--groups", "-g", min=1, help="Groups.")] = 1,
+             "--cout", min=1, max=1_000_000,
+                 help="Output channels (default: as many as in).")] = None,
+         groups: Annotated[int, typer.Option("--groups", "-g", min=1, max=1_000_000,
+             help="Groups.")] = 1,
          bias: BiasOpt = True,
          explain: ExplainOpt = False, format: FormatOpt = "table",
          to: Annotated[int | None, typer.Option(
-             "--to", min=1, help="Instead: the (k, s, p, d) choices that map the size to this "
-                                 "one, most common first, with the working.")] = None) -> None:
+             "--to", min=1, max=100_000,
+             help="Instead: the (k, s, p, d) choices that map the size to this "
+                  "one, most common first, with the working.")] = None) -> None:
     """Output size of a convolution per axis, H_out = ⌊(H + 2·P − D·(K−1) − 1)/S⌋ + 1 filled in;
     with channels (CxHxW, --cin or --cout) also its params, MACs and FLOPs.
 
@@ -115,7 +119,8 @@ def pool(size: Annotated[str, typer.Argument(help="Input size: H, HxW or CxHxW."
              "--gap", help="Global average pooling on CxHxW against the flatten + FC layer "
                            "it replaces.")] = False,
          fc: Annotated[int, typer.Option(
-             "--fc", min=1, help="With --gap: outputs of the FC layer (classes).")] = 1000,
+             "--fc", min=1, max=1_000_000,
+                 help="With --gap: outputs of the FC layer (classes).")] = 1000,
          bias: BiasOpt = True,
          explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
     """Output size of a max or average pooling; with --gap, global average pooling's zero
@@ -150,8 +155,9 @@ def pool(size: Annotated[str, typer.Argument(help="Input size: H, HxW or CxHxW."
 
 @app.command()
 @handle_errors
-def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, help="Input channels.")],
-           cout: Annotated[int, typer.Option("--cout", min=1, help="Output channels.")],
+def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, max=1_000_000, help="Input channels.")],
+           cout: Annotated[int, typer.Option("--cout", min=1, max=1_000_000,
+               help="Output channels.")],
            kernel: KernelOpt = "3",
            size: Annotated[str | None, typer.Option(
                "--size", help="Input H or HxW; without it, MACs are per output pixel.")] = None,
@@ -189,9 +195,10 @@ def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, help="Input channels
 def fc_vs_conv(size: Annotated[str, typer.Argument(
                    help="Image size CxHxW (HxW means 3 channels).")] = "3x224x224",
                hidden: Annotated[int, typer.Option(
-                   "--hidden", min=1, help="Units of the fully connected layer.")] = 1024,
+                   "--hidden", min=1, max=1_000_000,
+                       help="Units of the fully connected layer.")] = 1024,
                filters: Annotated[int, typer.Option(
-                   "--filters", min=1, help="Filters of the conv.")] = 64,
+                   "--filters", min=1, max=1_000_000, help="Filters of the conv.")] = 64,
                kernel: KernelOpt = "3", bias: BiasOpt = True,
                explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
     """Why not an MLP: a fully connected layer on the flattened image against one conv layer
@@ -242,13 +249,17 @@ def apply(matrix: Annotated[str, typer.Option(
 
     Example: cnncalc apply -m "[[1,2,3,4],[5,6,7,8],[9,10,11,12],[13,14,15,16]]" --op max -k 2
     """
-    from cnncalc.core import filters
+    from cnncalc.cli.output import check_target, write_file
     from cnncalc.frontends.apply import apply as run
+    from cnncalc.frontends.arrays import png_bytes
     from cnncalc.report.interview import apply_answer
 
     nt = _notation(format)
+    target = check_target(out, ".png", "-o", "PNG image", [matrix]) if out is not None else None
     applied = run(matrix, kernel, op, stride, padding, at, flip)
     ans = apply_answer(applied, explain, nt)
-    if out is not None:
-        ans.notes.append(f"wrote {out}: {filters.save_png(applied.output, str(out))}")
+    if target is not None:
+        data, how, (w, h) = png_bytes(applied.output)
+        write_file(target, data)
+        ans.notes.append(f"wrote {target} (PNG, {w}×{h}, {len(data):,} bytes): {how}")
     _out(ans, format)

@@ -35,7 +35,7 @@ def latency(
         "--channels-last", help="Module and input in channels-last (NHWC) memory format.")]
     = False,
     threads: Annotated[int | None, typer.Option(
-        "--threads", min=1, help="torch CPU threads (default: torch's).")] = None,
+        "--threads", min=1, max=256, help="torch CPU threads (default: torch's).")] = None,
     compile_: Annotated[bool, typer.Option(
         "--compile", help="Time torch.compile(module); compilation happens in the warm-up.")]
     = False,
@@ -43,12 +43,13 @@ def latency(
         "--per-layer", help="Also time every layer: MACs, bytes moved, FLOP/byte and a "
                             "roofline verdict; the slowest highlighted.")] = False,
     peak_gflops: Annotated[float | None, typer.Option(
-        "--peak-gflops", min=0.001, help="Peak GFLOP/s to compare with (default: a CPU "
+        "--peak-gflops", min=0.001, max=1e9, help="Peak GFLOP/s to compare with (default: a CPU "
                                          "matmul measured once, or the GPU's datasheet).")]
     = None,
     min_time: Annotated[float, typer.Option(
-        "--min-time", min=0.0, help="Seconds of timed runs per batch size, after warm-up "
-                                    "(at least 7 blocks whatever the budget).")] = 1.0,
+        "--min-time", min=0.0, max=600.0,
+        help="Seconds of timed runs per batch size, after warm-up (at least 7 blocks whatever "
+             "the budget).")] = 1.0,
     format: FormatOpt = "table", arg: ArgOpt = None, weights: WeightsOpt = None,
 ) -> None:
     """Measured latency per batch size: median and p10–p90, images/s, achieved GMAC/s from the

@@ -7,11 +7,14 @@ order of `cnncalc --help`: the analytic tables, the measurements, then the calcu
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
-
-import typer
+from types import FrameType
 
 from cnncalc.cli.app import app
+from cnncalc.core.errors import Interrupted
+from cnncalc.core.text import terminal_safe
 
 COMMANDS = ("analytic", "design", "verify", "erf", "latency", "memory", "export", "zoo",
             "interview", "schema")
@@ -19,11 +22,42 @@ for _module in COMMANDS:
     importlib.import_module(f"cnncalc.cli.{_module}")
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted
+
+
+def _say(line: str) -> None:
+    try:
+        sys.stderr.write(terminal_safe(line) + "\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+
+
 def main() -> None:
-    """Entry point. Usage errors (a missing argument, a bad option) become one line too; a
-    bare `cnncalc` prints the help."""
+    """Entry point; it owns the process's streams and signals. Usage errors (a missing argument,
+    a bad option) become one line; Ctrl-C prints "interrupted" and exits 130; a closed pipe
+    (`| head -1`) ends the process quietly as it ends `cat`; an output that cannot be written
+    (`> /dev/full`) is one line and exit 2. A bare `cnncalc` prints the help."""
     if len(sys.argv) <= 1:
         sys.argv.append("--help")
+    signal.signal(signal.SIGINT, _interrupt)
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        code = _run()
+        sys.stdout.flush()
+    except Interrupted:
+        _say("interrupted")
+        code = 130
+    except OSError as e:  # writing the output failed: a full disk, a closed stream
+        sys.stdout = open(os.devnull, "w")  # the exit-time flush must not fail again
+        _say(f"cannot write the output: {e.strerror or e}")
+        code = 2
+    sys.exit(code)
+
+
+def _run() -> int:
     try:
         code = app(prog_name="cnncalc", standalone_mode=False)
     except Exception as e:  # click's UsageError/BadParameter carry format_message and exit_code
@@ -31,9 +65,6 @@ def main() -> None:
             raise
         ctx = getattr(e, "ctx", None)
         where = ctx.command_path if ctx is not None else "cnncalc"
-        typer.echo(f"{where}: {e.format_message()} (see '{where} --help')", err=True)
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+        _say(f"{where}: {e.format_message()} (see '{where} --help')")
+        return int(e.exit_code)
+    return code if isinstance(code, int) else 0

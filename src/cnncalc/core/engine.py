@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnncalc.core.errors import Loc, ShapeError
+from cnncalc.core.errors import LimitError, Loc, ShapeError
 from cnncalc.core.layers.common import fmt_shape, numel, pads, pair
 from cnncalc.core.layers.registry import Args, Kind, Shape, lookup
-from cnncalc.core.rf import RF, join
+from cnncalc.core.rf import MAX_RF_WORK, RF, join
 
 BYTES_PER_VALUE = 4  # float32, for the memory totals
 WARN_ACTIVATION_BYTES = 16 * 2**30  # above this, the layer outputs of one pass get a warning
@@ -138,7 +138,12 @@ class Graph:
                       kind.params(args, in_shapes, out), kind.buffers(args, in_shapes, out),
                       kind.macs(args, in_shapes, out), kind.other_ops(args, in_shapes, out),
                       loc)
+        _check_magnitudes(layer)
         self._floor_lint(kind, layer)
+        if not all(a.exact for f in (rf.max, rf.min) for a in f.axes()):
+            self.floor_warnings.append(Lint(
+                "rf-bound", name, f"{name}: the receptive field from here on is an upper bound "
+                f"(its lattice would cost more than {MAX_RF_WORK:,} unit-taps to build)"))
         self.layers.append(layer)
         self.nodes[name] = layer
         return layer
@@ -233,3 +238,23 @@ class Graph:
                     f"{x.name}: the receptive field ({f.h.size}×{f.w.size}) is larger than the "
                     f"{h}×{w} input from this layer on"))]
         return []
+
+
+MAX_BITS = 128  # every number the engine keeps is below 2**128 (about 3.4e38)
+
+
+def _check_magnitudes(x: Layer) -> None:
+    """Every number a layer records (its output dims, params, MACs, the numerators and
+    denominators of its field) stays below 2**MAX_BITS, so printing or comparing it is cheap.
+    Checked once, here, for every frontend."""
+    numbers: list[tuple[str, int]] = [("output size", d) for d in x.out_shape]
+    numbers += [("parameter count", x.params), ("MAC count", x.macs)]
+    for f in (x.rf.max, x.rf.min):
+        for a in f.axes():
+            for what, n in (("size", a.size), ("jump", a.jump), ("start", a.start)):
+                numbers += [(f"receptive-field {what}", n.numerator),
+                            (f"receptive-field {what}", n.denominator)]
+    for what, v in numbers:
+        if int(v).bit_length() > MAX_BITS:
+            raise LimitError(f"layer {x.name}: its {what} exceeds 2**{MAX_BITS} (about 3.4e38); "
+                             "cnncalc's numbers stop there", x.loc)

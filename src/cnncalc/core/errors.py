@@ -58,6 +58,12 @@ class LimitError(SpecError):
     Never collected with other errors: work stops at once."""
 
 
+class Interrupted(BaseException):
+    """Ctrl-C, raised by the CLI's own SIGINT handler. A BaseException that is not
+    KeyboardInterrupt, so neither click (which turns KeyboardInterrupt into a silent exit 130)
+    nor a guard around user code swallows it."""
+
+
 class SpecErrors(CnncalcError):
     """Several independent errors found in one file, reported together, one per line."""
 

@@ -4,19 +4,17 @@ Cross-correlation, as every framework computes it (the kernel is not flipped; `f
 the textbook convolution). The caller takes the output size from the engine (a one-layer graph),
 so the size formula lives in one place; this module only slides the window. Padding is zeros for
 conv and average pooling (counted in the average, torch's count_include_pad), and is skipped by
-max pooling. Pure Python on nested lists (exact: ints and Fractions stay exact); numpy, imported
-lazily, for arrays loaded from .npy files and images, with the same results.
+max pooling. Pure Python on nested lists (exact: ints and Fractions stay exact), standard library
+only; reading files and the numpy path for large arrays are in frontends/arrays.py.
 """
 
 from __future__ import annotations
 
 import ast
-import csv
 import json
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, cast
 
 from cnncalc.core.engine import Graph
@@ -68,9 +66,20 @@ def check_matrix(value: Any, what: str) -> Matrix:
 
 
 def parse_matrix(text: str, what: str) -> Matrix:
-    """An inline matrix: JSON, or a Python literal read with ast.literal_eval (never eval)."""
+    """An inline matrix: JSON, or a Python literal read with ast.literal_eval (never eval).
+    Its nesting is measured before parsing (a matrix has rows of numbers: depth 2)."""
     if len(text) > MAX_INLINE:
         raise CnncalcError(f"{what} is longer than {MAX_INLINE:,} characters; use a file")
+    depth = deepest = 0
+    for c in text:
+        if c in "[(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in ")]":
+            depth -= 1
+    if deepest > 2:
+        raise CnncalcError(f"{what} nests {deepest:,} levels; a matrix has rows of numbers, "
+                           "like [[1, 2], [3, 4]]")
     try:
         value = json.loads(text)
     except ValueError:
@@ -94,79 +103,6 @@ def kernel_arg(text: str) -> Matrix:
     hint = did_you_mean(name, KERNELS) or "names: " + ", ".join(KERNELS)
     raise CnncalcError(f"unknown kernel {text!r}; give a name or a matrix like "
                        "[[1, 0, -1], [1, 0, -1], [1, 0, -1]]", hint=hint)
-
-
-def load_input(arg: str) -> Any:
-    """An inline matrix, a CSV file, a .npy file or an image (grayscale): a Matrix or an array."""
-    if arg.lstrip()[:1] in "[(":
-        return parse_matrix(arg, "the input")
-    path = Path(arg)
-    if not path.is_file():
-        raise CnncalcError(f"no file {arg!r}; give a matrix like [[1, 2], [3, 4]], a .csv, "
-                           "a .npy or an image")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".npy":
-            return _npy(path)
-        if suffix in IMAGE_SUFFIXES:
-            return _image(path)
-        return _csv(path)
-    except OSError as e:
-        raise CnncalcError(f"cannot read {arg}: {e}") from None
-
-
-def _csv(path: Path) -> Matrix:
-    rows: Matrix = []
-    with path.open(newline="", encoding="utf-8") as f:
-        for line, row in enumerate(csv.reader(f), 1):
-            cells = [c.strip() for c in row if c.strip()]
-            if not cells:
-                continue
-            try:
-                rows.append([int(c) if c.lstrip("+-").isdigit() else float(c) for c in cells])
-            except ValueError:
-                raise CnncalcError(f"{path}:{line}: not a number in {row!r}") from None
-    return check_matrix(rows, str(path))
-
-
-def _npy(path: Path) -> Any:
-    np = _numpy("reading .npy files")
-    try:
-        a = np.load(path, allow_pickle=False)
-    except ValueError as e:
-        raise CnncalcError(f"cannot read {path}: {e}") from None
-    if a.ndim == 3 and 1 in (a.shape[0], a.shape[-1]):
-        a = a.reshape(a.shape[1:] if a.shape[0] == 1 else a.shape[:-1])
-    if a.ndim != 2 or a.size == 0 or a.dtype.kind not in "iuf":
-        raise CnncalcError(f"{path}: expected a 2-D array of numbers, got shape "
-                           f"{tuple(a.shape)} of {a.dtype}")
-    if a.dtype.kind == "f" and not np.isfinite(a).all():
-        raise CnncalcError(f"{path}: the array holds NaN or infinity")
-    return a.astype(np.int64 if a.dtype.kind in "iu" else np.float64)
-
-
-def _image(path: Path) -> Any:
-    np = _numpy("reading images")
-    try:
-        from PIL import Image
-    except ImportError:
-        raise CnncalcError("reading images needs Pillow: pip install pillow") from None
-    try:
-        with Image.open(path) as im:
-            if im.width * im.height > MAX_PIXELS:
-                raise CnncalcError(f"{path}: {im.width}×{im.height} is more than "
-                                   f"{MAX_PIXELS:,} pixels")
-            return np.asarray(im.convert("L"), dtype=np.int64)
-    except (OSError, Image.DecompressionBombError) as e:
-        raise CnncalcError(f"cannot read the image {path}: {e}") from None
-
-
-def _numpy(what: str) -> Any:
-    try:
-        import numpy
-    except ImportError:
-        raise CnncalcError(f"{what} needs numpy: pip install numpy") from None
-    return numpy
 
 
 def dims(x: Any) -> tuple[int, int]:
@@ -215,57 +151,20 @@ def flipped(kernel: Matrix) -> Matrix:
 def run(x: Any, op: str, kernel: Matrix | None, k: tuple[int, int], s: tuple[int, int],
         lead: tuple[int, int], out: tuple[int, int]) -> Any:
     """Slide the window over x; `out` (rows, columns) and `lead` (leading padding) come from
-    the engine. Lists and small arrays give exact lists (pure Python); a large numpy array
-    gives a float array."""
-    if not isinstance(x, list) and x.size > SMALL:
-        return _run_numpy(x, op, kernel, k, s, lead, out)
+    the engine. Exact: ints and Fractions stay exact (pure Python); frontends/arrays.py has
+    the numpy path for large arrays."""
     x = to_lists(x)
-    return [[reduce(op, window(x, i, j, k, s, lead), kernel) for j in range(out[1])]
-            for i in range(out[0])]
-
-
-def _run_numpy(x: Any, op: str, kernel: Matrix | None, k: tuple[int, int], s: tuple[int, int],
-               lead: tuple[int, int], out: tuple[int, int]) -> Any:
-    import numpy as np
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    h, w = x.shape
-    trail = [max(0, (out[a] - 1) * s[a] + k[a] - lead[a] - n) for a, n in enumerate((h, w))]
-    fill = -np.inf if op == "max" else 0
-    xp = np.pad(x.astype(np.float64), ((lead[0], trail[0]), (lead[1], trail[1])),
-                constant_values=fill)
-    views = sliding_window_view(xp, k)[:: s[0], :: s[1]][: out[0], : out[1]]
-    if op == "conv":
-        assert kernel is not None
-        return np.einsum("ijkl,kl->ij", views, np.array(kernel, dtype=np.float64))
-    if op == "max":
-        return views.max(axis=(2, 3))
-    return views.mean(axis=(2, 3))
+    result = [[reduce(op, window(x, i, j, k, s, lead), kernel) for j in range(out[1])]
+              for i in range(out[0])]
+    for i, row in enumerate(result):
+        for j, v in enumerate(row):
+            if isinstance(v, float) and not math.isfinite(v):
+                raise CnncalcError(f"the output overflows float64 at cell {i},{j}")
+    return result
 
 
 def to_lists(m: Any) -> Matrix:
     return m if isinstance(m, list) else m.tolist()
-
-
-def save_png(m: Any, path: str) -> str:
-    """Write the output as an 8-bit grayscale PNG; returns how values were mapped to 0..255."""
-    np = _numpy("writing images")
-    try:
-        from PIL import Image
-    except ImportError:
-        raise CnncalcError("writing images needs Pillow: pip install pillow") from None
-    a = np.array(to_lists(m), dtype=np.float64)
-    lo, hi = float(a.min()), float(a.max())
-    if lo >= 0 and hi <= 255:
-        how = "values written as they are (all within 0..255)"
-    else:
-        a = (a - lo) * (255 / (hi - lo)) if hi > lo else np.zeros_like(a)
-        how = f"values rescaled linearly from {lo:g}..{hi:g} to 0..255"
-    try:
-        Image.fromarray(np.rint(a).astype(np.uint8)).save(path, format="PNG")
-    except (OSError, ValueError) as e:
-        raise CnncalcError(f"cannot write {path}: {e}") from None
-    return how
 
 
 @dataclass(frozen=True)

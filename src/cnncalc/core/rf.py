@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
 Num = Fraction
 MAX_PERIOD = 4096  # units per period past which a lattice is coarsened (see `_coarsen`)
+MAX_RF_WORK = 1_000_000  # unit-taps one layer's lattice may cost; past it, `_envelope`
 Bound = tuple[Any, Any] | None  # (lo, hi) of one unit's field, None when it reads nothing
 
 
@@ -46,6 +47,7 @@ class Axis:
     lo: tuple[Any, ...]
     hi: tuple[Any, ...]
     period: Any  # P, input pixels between unit o and unit o + q (an int; see `_coarsen`)
+    exact: bool = field(default=True, compare=False)  # False: this layer's field is an envelope
 
     @staticmethod
     def pixel() -> Axis:
@@ -82,14 +84,19 @@ class Axis:
             return None
         return (self.lo[r] + m * self.period, self.hi[r] + m * self.period)
 
-    def gather(self, deps: Callable[[int], Iterable[int]], q_op: int, s_op: int) -> Axis:
+    def gather(self, deps: Callable[[int], Iterable[int]], q_op: int, s_op: int,
+               span: tuple[Any, Any] | None = None) -> Axis:
         """The next layer's axis: output unit o reads units deps(o) of this axis, and
-        deps(o + q_op) = deps(o) + s_op."""
+        deps(o + q_op) = deps(o) + s_op. `span` = (a, b): every unit o reads only units within
+        [x + a, x + b], x = o·s_op/q_op; when building the lattice would cost more than
+        MAX_RF_WORK unit-taps, the field is that envelope (O(1) whatever the layer's numbers)."""
         q, period = self.q, self.period
         g = math.gcd(s_op, q)
         big = q_op * (q // g)
+        if span is not None and big * _taps(span, s_op, q_op) > MAX_RF_WORK:
+            return _envelope(self if q == 1 else _coarsen(self), span, q_op, s_op)
         if big > MAX_PERIOD and q > 1:
-            return _coarsen(self).gather(deps, q_op, s_op)
+            return _coarsen(self).gather(deps, q_op, s_op, span)
         shift = s_op // g * period  # = (s_op·Q/q_op)/q · P
         lo, hi = [], []
         for o in range(big):
@@ -102,12 +109,14 @@ class Axis:
         if self.q == 1 and self.lo[0] is not None:  # the recurrence, fast: no lists
             lo, hi, period = self.lo[0] - p * self.period, self.hi[0], self.period
             return Axis((lo,), (hi + ((k - 1) * d - p) * period,), period * s)
-        return self.gather(lambda o: [o * s - p + t * d for t in range(k)], 1, s)
+        return self.gather(lambda o: [o * s - p + t * d for t in range(k)], 1, s,
+                           (-p, -p + (k - 1) * d))
 
     def transposed(self, k: int, s: int, p: int, d: int = 1) -> Axis:
         """Output o reads input i when o = i·s − p + t·d for a tap t < k."""
         return self.gather(lambda o: [(o + p - t * d) // s for t in range(k)
-                                      if (o + p - t * d) % s == 0], s, 1)
+                                      if (o + p - t * d) % s == 0], s, 1,
+                           (Fraction(p - (k - 1) * d, s), Fraction(p, s)))
 
     def upsample(self, f: int, bilinear: bool) -> Axis:
         """Nearest: output o copies input ⌊o/f⌋. Bilinear (align_corners=False): source
@@ -118,12 +127,32 @@ class Axis:
                 return [o // f]
             x = Fraction(2 * o + 1, 2 * f) - Fraction(1, 2)
             return [math.floor(x)] if x.denominator == 1 else [math.floor(x), math.floor(x) + 1]
-        return self.gather(deps, f, 1)
+        return self.gather(deps, f, 1, (-2, 1) if bilinear else (Fraction(1 - f, f), 0))
 
     def adaptive(self, n: int, o: int) -> Axis:
         """Bin i of o covers inputs [⌊i·n/o⌋, ⌈(i+1)·n/o⌉)."""
         g = math.gcd(n, o)
-        return self.gather(lambda i: range(i * n // o, -(-(i + 1) * n // o)), o // g, n // g)
+        return self.gather(lambda i: range(i * n // o, -(-(i + 1) * n // o)), o // g, n // g,
+                           (-1, Fraction(n, o)))
+
+
+def _taps(span: tuple[Any, Any], s_op: int, q_op: int) -> int:
+    """About how many units one output unit reads, from its span (at least 1)."""
+    width: int = math.ceil(span[1] - span[0])
+    return max(1, width + 1)
+
+
+def _envelope(ax: Axis, span: tuple[Any, Any], q_op: int, s_op: int) -> Axis:
+    """The O(1) upper bound used when a lattice would cost too much to build: on a q = 1 axis
+    (unit i covers [lo + i·P, hi + i·P]) output unit o reads units within [x + a, x + b],
+    x = o·s_op/q_op, so it covers at most [lo + (x + a)·P, hi + (x + b)·P]: a q = 1 lattice with
+    jump s_op·P/q_op. The size is an upper bound (marked `exact=False`); the jump is exact."""
+    a, b = span
+    lo, hi = ax.lo[0], ax.hi[0]
+    if lo is None:
+        return ax
+    return Axis((lo + a * ax.period,), (hi + b * ax.period,),
+                Fraction(s_op) * ax.period / q_op, exact=False)
 
 
 def _reduce(ax: Axis) -> Axis:
@@ -242,6 +271,8 @@ def hull(axes: list[Axis]) -> Axis:
     if len({a.jump for a in axes}) > 1:
         return max(axes, key=lambda a: a.size)
     q = math.lcm(*(a.q for a in axes))
+    if q > MAX_PERIOD:  # coprime long periods: O(1) envelopes instead of lcm residues
+        return hull([_coarsen(a) for a in axes])
     lo, hi = [], []
     for r in range(q):
         bs = [b for b in (a.bounds(r) for a in axes) if b is not None]

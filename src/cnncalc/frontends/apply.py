@@ -10,6 +10,8 @@ from cnncalc.core import filters
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.filters import Applied, Cell
 from cnncalc.core.layers.common import pads, pair
+from cnncalc.core.text import is_count
+from cnncalc.frontends import arrays
 from cnncalc.frontends.stack import one_layer, pair_value
 
 OPS = {"conv": "conv", "max": "maxpool", "avg": "avgpool"}  # --op -> layer kind
@@ -28,7 +30,7 @@ def check_work(x: Any, out: tuple[int, ...], k: tuple[int, int]) -> None:
 
 def parse_cell(text: str, shape: tuple[int, ...]) -> tuple[int, int]:
     parts = text.replace(" ", "").split(",")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) != 2 or not all(is_count(p) for p in parts):
         raise CnncalcError(f"--at takes a cell as i,j (0-based), got {text!r}")
     i, j = int(parts[0]), int(parts[1])
     if i >= shape[0] or j >= shape[1]:
@@ -60,7 +62,7 @@ def apply(matrix: str, kernel: str | None = None, op: str = "conv", stride: str 
     """Run a conv or a pooling on a matrix (text, .csv, .npy or an image)."""
     if op not in OPS:
         raise CnncalcError(f"unknown --op {op!r}; choose conv, max or avg")
-    x = filters.load_input(matrix)
+    x = arrays.load_input(matrix)
     h, w = filters.dims(x)
     args, weights, name = layer_args(op, kernel, stride, padding, flip)
     g = one_layer(OPS[op], (1, h, w), args, op)
@@ -69,7 +71,7 @@ def apply(matrix: str, kernel: str | None = None, op: str = "conv", stride: str 
     lead = (pads(layer.args, 0)[0], pads(layer.args, 1)[0])
     out = (layer.out_shape[1], layer.out_shape[2])
     check_work(x, out, k)
-    result = filters.run(x, op, weights, k, s, lead, out)
+    result = arrays.run(x, op, weights, k, s, lead, out)
     cell = None
     if at is not None:
         i, j = parse_cell(at, layer.out_shape[1:])

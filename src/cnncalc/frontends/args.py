@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -45,7 +46,11 @@ def _check(arg: Arg, v: Any) -> Any:
     if t == "bool" and isinstance(v, bool):
         return v
     if t == "float" and isinstance(v, (int, float)) and not isinstance(v, bool):
-        return float(v)
+        lo, hi, open_lo = FLOAT_RANGES.get(arg.name, FLOAT_DEFAULT)
+        if math.isfinite(v) and (lo < v if open_lo else lo <= v) and v <= hi:
+            return float(v)
+        bottom = f"above {lo:g}" if open_lo else f"from {lo:g}"
+        raise ValueError(f"expected a number {bottom} to {hi:g}, got {v!r}")
     if t == "choice" and v in arg.choices:
         return v
     if t == "ints" and isinstance(v, list) and v and all(_is_int(x, 1) for x in v):
@@ -54,6 +59,13 @@ def _check(arg: Arg, v: Any) -> Any:
     hint = _hint(v, t)
     raise ValueError(f"expected {expect}, got {v!r}" + (f" ({hint})" if hint else ""))
 
+
+# Every float argument has a finite range, by name (p of dropout, eps of a norm, ...); others
+# are within ±1e6. (lo, hi, lo excluded)
+FLOAT_RANGES: dict[str, tuple[float, float, bool]] = {
+    "p": (0.0, 1.0, False), "eps": (0.0, 1.0, True), "momentum": (0.0, 1.0, False),
+}
+FLOAT_DEFAULT = (-1e6, 1e6, False)
 
 _YAML11_BOOLS = ("yes", "no", "on", "off", "y", "n")
 _RADIX = re.compile(r"[-+]?0[xob][0-9a-f_]+\Z|[-+]?[0-9][0-9_]*\Z", re.IGNORECASE)

@@ -1,15 +1,25 @@
 """A small, safe evaluator for block-argument expressions such as `$out * 4`.
 
 Spec text is never given to `eval`. An expression is parsed with `ast` and only these nodes are
-walked: numbers, `$names` bound to block arguments, + - * / // % ** (small exponents), unary
-minus, parentheses, comparisons, `and`/`or`/`not`, `a if c else b`, and the calls min, max, int,
-round, ceil, floor and divisible(v, d) (round v to a multiple of d, never below 90% of v, as
-MobileNet's and EfficientNet's `_make_divisible` does).
+walked: numbers, `$names` bound to block arguments, + - * / // % **, unary minus, parentheses,
+comparisons, `and`/`or`/`not`, `a if c else b`, and the calls min, max, int, round, ceil, floor
+and divisible(v, d) (round v to a multiple of d, never below 90% of v, as MobileNet's and
+EfficientNet's `_make_divisible` does).
+
+Two rules bound its work whatever the text (docs/spec.md, "Expressions"):
+- every value it makes (a literal, an argument used in arithmetic, each intermediate, the result)
+  is checked by `_value`: a bool, an int of at most MAX_BITS bits, or a finite float of magnitude
+  at most MAX_FLOAT; a string or a list only as a bare `$name` or an operand of == and !=;
+- every operation runs in `_apply`, after its precondition (`_PRE`) bounds its cost: `**` only
+  when the result fits in MAX_BITS, `round`'s digits within MAX_ROUND_DIGITS, `divisible`'s
+  divisor an integer from 1, order comparisons between numbers only; any arithmetic error is an
+  ExprError.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 import re
@@ -17,7 +27,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 _NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-MAX_LEN = 200
+MAX_LEN = 200  # characters in one expression
+MAX_BITS = 256  # bits of any integer an expression makes (about 77 digits)
+MAX_FLOAT = 1e300  # magnitude of any float an expression makes
+MAX_ROUND_DIGITS = 20  # |ndigits| of round(x, ndigits)
 
 
 def divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -29,14 +42,14 @@ def divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
     return new_v
 
 
-_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
+_BINOPS: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
+    ast.Add: ("+", operator.add), ast.Sub: ("-", operator.sub), ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", operator.truediv), ast.FloorDiv: ("//", operator.floordiv),
+    ast.Mod: ("%", operator.mod), ast.Pow: ("**", operator.pow),
 }
-_CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge,
+_CMPOPS: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
+    ast.Eq: ("==", operator.eq), ast.NotEq: ("!=", operator.ne), ast.Lt: ("<", operator.lt),
+    ast.LtE: ("<=", operator.le), ast.Gt: (">", operator.gt), ast.GtE: (">=", operator.ge),
 }
 _CALLS: dict[str, Callable[..., Any]] = {
     "min": min, "max": max, "int": int, "round": round, "ceil": math.ceil, "floor": math.floor,
@@ -62,11 +75,19 @@ def evaluate(text: str, env: Mapping[str, Any]) -> Any:
     source = _NAME.sub(r"__arg_\1", text)
     if "$" in source:
         raise ExprError(f"bad reference in {text!r}: write $name")
+    tree = _parse(source.strip())
+    if tree is None:
+        raise ExprError(f"cannot parse expression {text!r}")
+    return _Eval(env, text).number(tree.body)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(source: str) -> ast.Expression | None:
+    """The parsed expression (cached: a block's expressions are read once per use)."""
     try:
-        tree = ast.parse(source.strip(), mode="eval")
-    except SyntaxError:
-        raise ExprError(f"cannot parse expression {text!r}") from None
-    return _eval(tree.body, env, text)
+        return ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
 
 
 def _lookup(name: str, env: Mapping[str, Any]) -> Any:
@@ -78,52 +99,125 @@ def _lookup(name: str, env: Mapping[str, Any]) -> Any:
     return env[name]
 
 
-def _eval(node: ast.AST, env: Mapping[str, Any], text: str) -> Any:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-        return node.value
-    if isinstance(node, ast.Name) and node.id.startswith("__arg_"):
-        return _lookup(node.id[len("__arg_"):], env)
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        left, right = _eval(node.left, env, text), _eval(node.right, env, text)
-        _numbers(text, left, right)
-        if isinstance(node.op, ast.Pow) and abs(right) > 64:
-            raise ExprError(f"exponent too large in {text!r}")
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float))  # bool is an int
+
+
+def _pow_ok(base: Any, exp: Any) -> str | None:
+    if isinstance(base, float) or isinstance(exp, float):
+        if base == 0 and exp < 0:
+            return "0 to a negative power"
+        if base < 0 and not float(exp).is_integer():
+            return "a negative number to a fractional power"
+        if abs(base) > 1 and exp * math.log2(abs(base)) > MAX_BITS:
+            return f"the result exceeds 2**{MAX_BITS}"
+        return None
+    if exp < 0:
+        return None if base != 0 else "0 to a negative power"
+    if abs(base) > 1 and exp * math.log2(abs(base)) >= MAX_BITS:
+        return f"the result exceeds 2**{MAX_BITS}"
+    return None
+
+
+def _round_ok(*args: Any) -> str | None:
+    if len(args) == 2 and (not isinstance(args[1], int) or abs(args[1]) > MAX_ROUND_DIGITS):
+        return f"round's digits are an integer from -{MAX_ROUND_DIGITS} to {MAX_ROUND_DIGITS}"
+    return None
+
+
+def _divisible_ok(*args: Any) -> str | None:
+    if len(args) >= 2 and (isinstance(args[1], float) or args[1] < 1):
+        return "the divisor is an integer from 1"
+    return None
+
+
+_PRE: dict[str, Callable[..., str | None]] = {
+    "**": _pow_ok, "round": _round_ok, "divisible": _divisible_ok,
+}
+
+
+class _Eval:
+    def __init__(self, env: Mapping[str, Any], text: str):
+        self.env, self.text = env, text
+
+    def error(self, what: str) -> ExprError:
+        return ExprError(f"{what} in {self.text!r}")
+
+    def value(self, v: Any) -> Any:
+        """The one check of every value: a bool, a bounded int or a finite bounded float."""
+        if isinstance(v, bool):
+            return v
+        if isinstance(v, int):
+            if v.bit_length() > MAX_BITS:
+                raise self.error(f"a number beyond 2**{MAX_BITS}")
+            return v
+        if isinstance(v, float):
+            if not math.isfinite(v) or abs(v) > MAX_FLOAT:
+                raise self.error(f"a number beyond {MAX_FLOAT:g}")
+            return v
+        raise self.error(f"arithmetic on a non-number ({v!r:.40})")
+
+    def apply(self, name: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """The one place an operation runs: numbers only, its precondition, then the value."""
+        for a in args:
+            self.value(a)
+        pre = _PRE.get(name)
+        why = pre(*args) if pre is not None else None
+        if why is not None:
+            raise self.error(f"{name}: {why}")
         try:
-            return _BINOPS[type(node.op)](left, right)
-        except ZeroDivisionError:
-            raise ExprError(f"division by zero in {text!r}") from None
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
-        value = _eval(node.operand, env, text)
-        if isinstance(node.op, ast.Not):
-            return not value
-        _numbers(text, value)
-        return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.BoolOp):
-        values = [_eval(v, env, text) for v in node.values]
-        return all(values) if isinstance(node.op, ast.And) else any(values)
-    if isinstance(node, ast.Compare) and all(type(op) in _CMPOPS for op in node.ops):
-        left = _eval(node.left, env, text)
+            return self.value(fn(*args))
+        except (ArithmeticError, TypeError, ValueError) as e:
+            if isinstance(e, ExprError):
+                raise
+            raise self.error(f"{name}: {e}") from None
+
+    def number(self, node: ast.AST) -> Any:
+        return self.value(self.node(node))
+
+    def node(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant) and _is_number(node.value):
+            return self.value(node.value)
+        if isinstance(node, ast.Name) and node.id.startswith("__arg_"):
+            return _lookup(node.id[len("__arg_"):], self.env)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            name, fn = _BINOPS[type(node.op)]
+            left, right = self.node(node.left), self.node(node.right)
+            if isinstance(node.op, ast.Div | ast.FloorDiv | ast.Mod) and right == 0:
+                raise self.error("division by zero")
+            return self.apply(name, fn, left, right)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
+            value = self.node(node.operand)
+            if isinstance(node.op, ast.Not):
+                return not value
+            return self.apply("-" if isinstance(node.op, ast.USub) else "+",
+                              operator.neg if isinstance(node.op, ast.USub) else operator.pos,
+                              value)
+        if isinstance(node, ast.BoolOp):
+            values = [self.node(v) for v in node.values]
+            return all(values) if isinstance(node.op, ast.And) else any(values)
+        if isinstance(node, ast.Compare) and all(type(op) in _CMPOPS for op in node.ops):
+            return self.compare(node)
+        if isinstance(node, ast.IfExp):
+            branch = node.body if self.node(node.test) else node.orelse
+            return self.node(branch)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in _CALLS and not node.keywords
+                and not any(isinstance(a, ast.Starred) for a in node.args)):
+            args = [self.node(a) for a in node.args]
+            return self.apply(node.func.id, _CALLS[node.func.id], *args)
+        raise self.error(f"not allowed in an expression: {ast.unparse(node)!r:.60}")
+
+    def compare(self, node: ast.Compare) -> bool:
+        left = self.node(node.left)
         for op, comp in zip(node.ops, node.comparators):
-            right = _eval(comp, env, text)
-            if not _CMPOPS[type(op)](left, right):
+            right = self.node(comp)
+            name, fn = _CMPOPS[type(op)]
+            if name in ("==", "!="):  # any two values, strings and lists too
+                result = bool(fn(left, right))
+            else:
+                result = bool(self.apply(name, fn, left, right))
+            if not result:
                 return False
             left = right
         return True
-    if isinstance(node, ast.IfExp):
-        branch = node.body if _eval(node.test, env, text) else node.orelse
-        return _eval(branch, env, text)
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id in _CALLS and not node.keywords):
-        args = [_eval(a, env, text) for a in node.args]
-        _numbers(text, *args)
-        try:
-            return _CALLS[node.func.id](*args)
-        except (TypeError, ValueError, OverflowError) as e:
-            raise ExprError(f"{node.func.id}() in {text!r}: {e}") from None
-    raise ExprError(f"not allowed in an expression: {ast.unparse(node)!r} in {text!r}")
-
-
-def _numbers(text: str, *values: Any) -> None:
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ExprError(f"arithmetic on a non-number ({v!r}) in {text!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,8 +14,9 @@ from cnncalc.core.budget import LIMITS, parse_amount
 from cnncalc.core.engine import Graph
 from cnncalc.core.errors import CnncalcError, ErrorList, Loc, SpecError, did_you_mean
 from cnncalc.core.layers.registry import Shape, all_names
+from cnncalc.core.text import has_control, is_count
 from cnncalc.frontends.lower import INPUT_REF, META, STRUCTURE, Block, Lowerer, Scope
-from cnncalc.frontends.source import YNode, load_yaml
+from cnncalc.frontends.source import MAX_BYTES, YNode, load_yaml, read_user_file
 
 TOP_KEYS = ("name", "description", "info", "input", "blocks", "layers", "budget")
 ZOO = Path(__file__).resolve().parent.parent / "zoo"
@@ -40,7 +42,7 @@ def zoo_names() -> list[str]:
 def find_spec(arg: str) -> Path:
     """A path to a spec file, or a bare zoo name (`resnet50`) resolved to the shipped spec."""
     path = Path(arg)
-    if path.is_file():
+    if os.path.lexists(path):  # any kind of thing: read_user_file says what it is
         return path
     if not path.suffix and (ZOO / f"{arg}.yaml").is_file():
         return ZOO / f"{arg}.yaml"
@@ -51,10 +53,8 @@ def find_spec(arg: str) -> Path:
 
 def load_spec(arg: str | Path) -> Spec:
     path = find_spec(str(arg))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(f"cannot read {path}: {e}") from None
+    text = read_user_file(path, "spec file", MAX_BYTES)
+    assert isinstance(text, str)
     shown = str(path) if not path.is_relative_to(ZOO) else f"zoo/{path.name}"
     return parse_spec(text, shown)
 
@@ -81,6 +81,11 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
                            or top[key].value is False):
             errors.add(SpecError(f"{key!r} is a line of text, got {top[key].plain()!r}",
                                  top[key].loc))
+        elif key in top and isinstance(top[key].value, str):
+            try:
+                line_of_text(key, top[key].value, top[key].loc)
+            except SpecError as e:
+                errors.add(e)
     info = top["info"].plain() if "info" in top else {}
     if not isinstance(info, dict):
         errors.add(SpecError("'info' is a mapping (paper, year, idea)", top["info"].loc))
@@ -94,6 +99,15 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
     name = top["name"].value if "name" in top else Path(filename).stem
     assert layers is not None and shape is not None and blocks is not None and budget is not None
     return Spec(str(name), shape, layers, blocks, info, filename, budget)
+
+
+def line_of_text(what: str, text: str, loc: Loc | None = None) -> str:
+    """`text` when it is one line of text: no line break, no control character."""
+    c = has_control(text)
+    if c is not None:
+        raise SpecError(f"{what!r} is a line of text: it holds {c!r} (line breaks and control "
+                        "characters are not allowed)", loc)
+    return text
 
 
 def _collect(errors: ErrorList, fn: Callable[[YNode], T], node: YNode) -> T | None:
@@ -133,10 +147,7 @@ def _dim(d: Any) -> bool:
 def parse_input(text: str, channels: int | None, loc: Loc | None = None) -> Shape:
     """'3x224x224', '224x224' (channels from the spec) or '224' (square)."""
     parts = re.split(r"[x×,*]", text.strip().lower())
-    try:
-        dims = [int(p) for p in parts]
-    except ValueError:
-        dims = []
+    dims = [int(p) for p in parts] if all(is_count(p.strip()) for p in parts) else []
     if len(dims) == 1:
         dims = dims * 2
     if len(dims) == 2 and channels is not None:

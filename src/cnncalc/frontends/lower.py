@@ -37,6 +37,7 @@ INPUT_REF = "in"  # `$in`, the channels entering the enclosing block
 MAX_REPEAT = 10_000
 MAX_BLOCK_DEPTH = 32
 MAX_LAYERS = 10_000  # ResNet-1001 has about 3,300; more is a runaway repeat
+MAX_STEPS = 200_000  # items visited while expanding (each repeat copy, each skipped item, ...)
 
 
 @dataclass
@@ -83,12 +84,41 @@ def resolve(node: YNode, env: dict[str, Any]) -> Any:
     return v
 
 
+def _expr_cost(node: YNode) -> int:
+    v = node.value
+    if isinstance(v, str):
+        return 1 + len(v) // 8 if has_ref(v) else 0
+    if isinstance(v, list):
+        return sum(_expr_cost(x) for x in v)
+    if isinstance(v, dict):
+        return sum(_expr_cost(x) for x in v.values())
+    return 0
+
+
 class Lowerer:
     def __init__(self, blocks: dict[str, Block], graph: Graph, errors: ErrorList | None = None):
         self.blocks = blocks
         self.g = graph
         self.stack: list[str] = []
         self.errors = errors  # when given, a bad item is recorded and skipped, not fatal
+        self.steps = 0
+
+    def step(self, node: YNode, cost: int = 1) -> None:
+        """The work budget of expansion: every item visited costs one step, whether or not it
+        makes a layer (an empty seq, an `if: false` item, a block whose body errs), so nested
+        repeats and blocks are bounded by the work they ask for, not by the layers produced.
+        An expression costs a step per 8 characters."""
+        self.steps += cost
+        if self.steps > MAX_STEPS:
+            raise LimitError(f"spec expands to more than {MAX_STEPS:,} items", node.loc,
+                             "nested repeats or blocks multiply; lower a repeat count")
+
+    def resolve(self, node: YNode, env: dict[str, Any]) -> Any:
+        """`resolve`, its expressions paid for from the work budget first."""
+        cost = _expr_cost(node)
+        if cost:
+            self.step(node, cost)
+        return resolve(node, env)
 
     # Sequences and items -----------------------------------------------------------------
 
@@ -112,23 +142,25 @@ class Lowerer:
         return cur
 
     def item(self, node: YNode, cur: str, scope: Scope, env: dict[str, Any]) -> str:
+        self.step(node)
         head, value, meta = self.split(node, env)
         if "if" in meta and not self.condition(meta["if"], env):
             return cur
         name = self.name(meta.get("name"), env)
         if "repeat" not in meta:
             return self.one(head, value, node, cur, scope, env, name)
-        n = resolve(meta["repeat"], env)
+        n = self.resolve(meta["repeat"], env)
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_REPEAT:
             raise SpecError(f"repeat must be an integer from 0 to {MAX_REPEAT:,}, got {n!r}",
                             meta["repeat"].loc)
         inner = scope.child(name or scope.auto(head))
         for i in range(n):
+            self.step(node)
             cur = self.one(head, value, node, cur, inner, {**env, "i": i}, str(i))
         return cur
 
     def condition(self, node: YNode, env: dict[str, Any]) -> bool:
-        value = resolve(node, env)
+        value = self.resolve(node, env)
         if not isinstance(value, bool):
             raise SpecError(f"'if' takes true, false or a condition such as \"$t != 1\", "
                             f"got {value!r}", node.loc)
@@ -137,7 +169,7 @@ class Lowerer:
     def split(self, node: YNode, env: dict[str, Any]) -> tuple[str, YNode | None, dict[str, YNode]]:
         """An item's head (kind, block or structure word), its value, and its meta keys."""
         if isinstance(node.value, str):
-            head = resolve(node, env) if has_ref(node.value) else node.value
+            head = self.resolve(node, env) if has_ref(node.value) else node.value
             if not isinstance(head, str):
                 raise SpecError(f"expected a layer kind, got {head!r}", node.loc)
             return head, None, {}
@@ -154,7 +186,7 @@ class Lowerer:
     def name(self, node: YNode | None, env: dict[str, Any]) -> str | None:
         if node is None:
             return None
-        name = resolve(node, env)
+        name = self.resolve(node, env)
         if not isinstance(name, (str, int)) or isinstance(name, bool) or not str(name) or \
                 not str(name).replace("_", "").replace("-", "").isalnum():
             raise SpecError(f"a layer name is letters, digits, _ and -, got {name!r}", node.loc)
@@ -194,9 +226,9 @@ class Lowerer:
         if value is None or value.value is None:
             pass
         elif value.is_map:
-            given = {k: (resolve(v, env), v.loc) for k, v in value.value.items()}
+            given = {k: (self.resolve(v, env), v.loc) for k, v in value.value.items()}
         elif kind.primary:
-            given = {kind.primary: (resolve(value, env), value.loc)}
+            given = {kind.primary: (self.resolve(value, env), value.loc)}
         else:
             raise SpecError(f"{kind.name} takes its arguments as a mapping, e.g. "
                             f"{{{kind.name}: {{...}}}}", value.loc)
@@ -237,7 +269,7 @@ class Lowerer:
         inner = scope.child(name) if name else scope
         out = self.seq(body, cur, inner, env)
         mode = "auto" if shortcut is None else (
-            resolve(shortcut, env) if not shortcut.is_seq else "path")
+            self.resolve(shortcut, env) if not shortcut.is_seq else "path")
         if mode not in (*SHORTCUTS, "path"):
             raise SpecError(f"shortcut must be one of {', '.join(SHORTCUTS)} or a list of layers, "
                             f"got {mode!r}", shortcut.loc if shortcut else node.loc)
@@ -302,11 +334,11 @@ class Lowerer:
             raise LimitError(f"blocks nest deeper than {MAX_BLOCK_DEPTH}", node.loc)
         given: dict[str, tuple[Any, Loc]] = {}
         if value is not None and value.is_map:
-            given = {k: (resolve(v, env), v.loc) for k, v in value.value.items()}
+            given = {k: (self.resolve(v, env), v.loc) for k, v in value.value.items()}
         elif value is not None and value.value is not None:
             if not b.args:
                 raise SpecError(f"block {b.name!r} takes no arguments", value.loc)
-            given = {next(iter(b.args)): (resolve(value, env), value.loc)}
+            given = {next(iter(b.args)): (self.resolve(value, env), value.loc)}
         for key, (_, loc) in given.items():
             if key not in b.args:
                 raise SpecError(f"block {b.name!r} has no argument {key!r}; it takes "
@@ -318,7 +350,7 @@ class Lowerer:
             elif default is None:
                 raise SpecError(f"block {b.name!r} needs argument {arg!r}", node.loc)
             else:
-                benv[arg] = resolve(default, benv)
+                benv[arg] = self.resolve(default, benv)
         self.stack.append(b.name)
         try:
             return self.seq(b.body, cur, scope.child(name or scope.auto(b.name)), benv)

@@ -13,12 +13,16 @@ import importlib
 import re
 import runpy
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FunctionType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cnncalc.core.engine import Graph
-from cnncalc.core.errors import CnncalcError, SpecError
+from cnncalc.core.errors import CnncalcError, Interrupted, SpecError
+from cnncalc.frontends.source import MAX_BYTES, read_user_file
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from cnncalc.core.model import Model
@@ -40,40 +44,69 @@ def parse_args(items: list[str] | None) -> dict[str, Any]:
         key = key.strip()
         if not eq or not key.isidentifier():
             raise SpecError(f"bad --arg {item!r}: write name=value, e.g. --arg num_classes=10")
-        try:
-            out[key] = ast.literal_eval(text.strip())
-        except (ValueError, SyntaxError):
-            out[key] = text.strip()
+        if key in out:
+            raise SpecError(f"--arg {key} given twice")
+        out[key] = _arg_value(key, text.strip())
     return out
 
 
+_LITERAL_START = re.compile(r"[-+0-9.(\[{'\"]")
+MAX_ARG_CHARS = 10_000
+
+
+def _arg_value(key: str, text: str) -> Any:
+    """A Python literal, or a bare word kept as text; text that starts like a literal (a digit,
+    a bracket, a quote) and is not a valid one is refused, never silently kept as a string."""
+    if len(text) > MAX_ARG_CHARS:
+        raise SpecError(f"--arg {key}: value longer than {MAX_ARG_CHARS:,} characters")
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
+        if not _LITERAL_START.match(text):
+            return text  # a bare word: relu, wide
+        raise SpecError(f"--arg {key}: {text[:40]!r}{'…' if len(text) > 40 else ''} is not a "
+                        f"Python literal ({type(e).__name__}: {str(e)[:80]})") from None
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        raise SpecError(f"--arg {key}: integer beyond 2**64")
+    return value
+
+
+def run_user(fn: Callable[[], T], what: str, when: str = "") -> T:
+    """The one guard around user code (a spec file, a module, a factory): anything it raises
+    but Ctrl-C becomes one line naming `what` (SystemExit, RecursionError, MemoryError too)."""
+    try:
+        return fn()
+    except (CnncalcError, KeyboardInterrupt, Interrupted):
+        raise
+    except SystemExit as e:
+        raise SpecError(f"{what} exited{when} (exit code {e.code})") from None
+    except RecursionError:
+        raise SpecError(f"{what} failed{when}: it recursed too deep") from None
+    except MemoryError:
+        raise SpecError(f"{what} failed{when}: out of memory") from None
+    except BaseException as e:  # noqa: BLE001 - user code: GeneratorExit and friends too
+        raise SpecError(f"{what} failed{when}: {type(e).__name__}: {e}") from None
+
+
 def _run_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise SpecError(f"no Python file {str(path)!r}")
+    read_user_file(path, "Python file", MAX_BYTES)  # what it is and how big, before running it
     folder = str(path.resolve().parent)
     sys.path.insert(0, folder)  # so the file can import its neighbours
     try:
-        return runpy.run_path(str(path), run_name="__cnncalc_spec__")
-    except CnncalcError:
-        raise
-    except SystemExit as e:
-        raise SpecError(f"{path} exited while loading (exit code {e.code})") from None
-    except Exception as e:
-        raise SpecError(f"{path} failed while loading: {type(e).__name__}: {e}") from None
+        return run_user(lambda: runpy.run_path(str(path), run_name="__cnncalc_spec__"),
+                        str(path), " while loading")
     finally:
         if sys.path and sys.path[0] == folder:
             sys.path.pop(0)
 
 
 def _import(module: str) -> dict[str, Any]:
-    try:
-        return vars(importlib.import_module(module))
-    except ImportError as e:
-        raise SpecError(f"cannot import {module!r}: {e}") from None
-    except CnncalcError:
-        raise
-    except Exception as e:
-        raise SpecError(f"importing {module!r} failed: {type(e).__name__}: {e}") from None
+    def load() -> dict[str, Any]:
+        try:
+            return vars(importlib.import_module(module))
+        except ImportError as e:
+            raise SpecError(f"cannot import {module!r}: {e}") from None
+    return run_user(load, f"importing {module!r}")
 
 
 def _attr(namespace: dict[str, Any], dotted: str, where: str) -> Any:
@@ -137,13 +170,8 @@ def load_python(arg: str, input: str | None, batch: int, args: list[str] | None)
     obj, where = load_object(arg)
     kwargs = parse_args(args)
     if not isinstance(obj, Net) and callable(obj) and not _is_module(obj):
-        try:
-            obj = obj(**kwargs)
-        except CnncalcError:
-            raise
-        except Exception as e:
-            raise SpecError(f"{where}({_show(kwargs)}) failed: {type(e).__name__}: {e}",
-                            hint="pass its arguments with --arg name=value") from None
+        factory, given = obj, kwargs
+        obj = run_user(lambda: factory(**given), f"{where}({_show(kwargs)})")
         kwargs = {}
     if kwargs:
         raise SpecError(f"{where} is not a class or function, so --arg has nothing to pass to")

@@ -28,16 +28,17 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnncalc.core.errors import Loc, SpecError, did_you_mean
+from cnncalc.core.errors import LimitError, Loc, SpecError, did_you_mean
 from cnncalc.core.layers.registry import Shape, all_names, lookup
 from cnncalc.frontends.lower import Block
-from cnncalc.frontends.source import YNode
+from cnncalc.frontends.source import MAX_DEPTH, MAX_DIGITS, MAX_NODES, YNode
 
 _HERE = str(Path(__file__).resolve())
 _OWN = ["Item", "Net", "add", "block", "concat", "layer", "mul", "net", "residual", "seq"]
@@ -157,9 +158,12 @@ def block(fn: Callable[..., Any]) -> Callable[..., Item]:
 def net(name: str, input: str | Shape, layers: list[Item] | Item,
         info: dict[str, Any] | None = None) -> Net:
     """The spec: a name, an input ('3x224x224' or (3, 224, 224)) and a list of items."""
-    from cnncalc.frontends.load import parse_input
+    from cnncalc.frontends.load import line_of_text, parse_input
 
     loc = _caller()
+    if not isinstance(name, str):
+        raise SpecError(f"the name is a line of text, got {name!r}", loc)
+    line_of_text("name", name, loc)
     shape = parse_input(input, None, loc) if isinstance(input, str) else tuple(input)
     if len(shape) != 3 or not all(isinstance(d, int) and d >= 1 for d in shape):
         raise SpecError(f"input is 'CxHxW' or (C, H, W), got {input!r}", loc)
@@ -195,7 +199,41 @@ def _item_node(item: Item) -> YNode:
     return node
 
 
+def _check(items: Any, loc: Loc) -> None:
+    """The bounds a YAML spec has, for a Python one, checked without recursion before the
+    (recursive) conversion: nesting depth, number of values, and plain values only (numbers as
+    the YAML reader allows them, text, booleans, None)."""
+    stack: list[tuple[Any, int]] = [(items, 0)]
+    count = 0
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise LimitError(f"spec has more than {MAX_NODES:,} values", loc)
+        if depth > MAX_DEPTH:
+            raise LimitError(f"spec is nested deeper than {MAX_DEPTH} levels", loc)
+        if isinstance(value, Item):
+            stack += [(value.value, depth + 1), (value.body, depth + 1),
+                      (value.repeat, depth + 1)]
+        elif isinstance(value, dict):
+            stack += [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, (list, tuple)):
+            stack += [(v, depth + 1) for v in value]
+        elif isinstance(value, bool) or value is None or isinstance(value, str):
+            continue
+        elif isinstance(value, int):
+            if abs(value) >= 10**MAX_DIGITS:
+                raise SpecError(f"number longer than {MAX_DIGITS} digits", loc)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise SpecError(f"{value} is not a finite number", loc)
+        else:
+            raise SpecError(f"a spec holds numbers, text, booleans and lists, got "
+                            f"{type(value).__name__}", loc)
+
+
 def _tree(items: list[Item]) -> YNode:
+    _check(items, items[0].loc if items else Loc("<python>", 1, 1))
     return YNode([_item_node(x) for x in items], items[0].loc if items else Loc("<python>", 1, 1))
 
 
@@ -219,6 +257,7 @@ def to_spec(n: Net, path: str) -> Any:
     """The `Spec` the YAML loader would have made (blocks, items with positions)."""
     from cnncalc.frontends.load import Spec
 
+    _check(n.layers, n.loc)
     return Spec(n.name, n.input, _tree(n.layers), _blocks(n.layers, {}), {**n.info}, path)
 
 

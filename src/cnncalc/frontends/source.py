@@ -10,8 +10,12 @@ We compose the tree ourselves from PyYAML's event stream (the C parser when pres
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -59,13 +63,70 @@ class YNode:
         return self.value
 
 
+MAX_DIGITS = 18  # digits of an integer literal (below 10**18: far from int-to-str limits)
+
+
+def read_user_file(path: str | Path, what: str, max_bytes: int, binary: bool = False
+                   ) -> str | bytes:
+    """The one way a user's file is read: stat first, say what a non-file is (a folder, a pipe,
+    a device), refuse a size over `max_bytes` before reading, read at most max_bytes + 1 bytes
+    (the file may grow meanwhile), and decode with a one-line error."""
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise SpecError(f"no {what} {str(path)!r}") from None
+    except OSError as e:
+        raise SpecError(f"cannot read {path}: {e.strerror or e}") from None
+    kind = _KINDS.get(stat.S_IFMT(st.st_mode))
+    if kind is not None:
+        raise SpecError(f"{path} is {kind}, not a {what}")
+    if st.st_size > max_bytes:
+        raise LimitError(f"{path} is {st.st_size:,} bytes; a {what} is at most {max_bytes:,}")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except OSError as e:
+        raise SpecError(f"cannot read {path}: {e.strerror or e}") from None
+    if len(data) > max_bytes:
+        raise LimitError(f"{path} is more than {max_bytes:,} bytes; a {what} is at most "
+                         f"{max_bytes:,}")
+    if binary:
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise SpecError(f"{path} is not UTF-8 text (byte {data[e.start]:#04x} at line {line})"
+                        ) from None
+
+
+_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a pipe (FIFO)", stat.S_IFCHR: "a device",
+          stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket", stat.S_IFLNK: "a link"}
+
+
 def _scalar(text: str, plain_style: bool) -> Any:
+    """A plain scalar is a number only when written as one, in ASCII and in range: an integer
+    of at most MAX_DIGITS digits without a leading zero, or a finite float."""
     if not plain_style:
         return text
     if _INT.match(text):
+        digits = text.lstrip("+-")
+        if len(digits) > MAX_DIGITS:
+            raise SpecError(f"number longer than {MAX_DIGITS} digits ({len(digits):,} digits)")
+        if len(digits) > 1 and digits[0] == "0":
+            sign = text[:-len(digits)]
+            octal = int(digits, 8) if set(digits) <= set("01234567") else int(digits)
+            raise SpecError(f"{text} has a leading zero; write {int(text)} (or {sign}{octal}: "
+                            "YAML 1.1 reads a leading 0 as octal)")
         return int(text)
     if _FLOAT.match(text):
-        return float(text)
+        if len(text) > 40:
+            raise SpecError(f"number longer than 40 characters ({len(text):,})")
+        value = float(text)
+        if not math.isfinite(value):
+            raise SpecError(f"{text} is beyond the largest float (about 1.8e308)")
+        return value
     if text in ("true", "True", "TRUE"):
         return True
     if text in ("false", "False", "FALSE"):
@@ -150,7 +211,10 @@ def load_yaml(text: str, filename: str = "<spec>") -> YNode:
                 loc = _loc(filename, ev.start_mark)
                 count(1, loc)
                 plain = bool(ev.implicit[0]) and not ev.style  # unquoted and untagged
-                node = YNode(_scalar(ev.value, plain), loc, quoted=not plain)
+                try:
+                    node = YNode(_scalar(ev.value, plain), loc, quoted=not plain)
+                except SpecError as e:
+                    raise SpecError(e.message, loc) from None
                 attach(node, ev.anchor)
             elif isinstance(ev, yaml.AliasEvent):
                 loc = _loc(filename, ev.start_mark)

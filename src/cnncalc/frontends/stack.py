@@ -23,6 +23,7 @@ from typing import Any
 from cnncalc.core.engine import Graph
 from cnncalc.core.errors import CnncalcError, Loc, SpecError
 from cnncalc.core.layers.registry import Shape
+from cnncalc.core.text import is_count
 from cnncalc.frontends.load import analyze, parse_input
 from cnncalc.frontends.lower import Lowerer, Scope
 from cnncalc.frontends.source import YNode
@@ -47,7 +48,7 @@ def pair_value(text: str, what: str, words: tuple[str, ...] = ()) -> Any:
     if t in words:
         return t
     parts = re.split(r"[x×,]", t)
-    if not 1 <= len(parts) <= 2 or not all(p.isdigit() for p in parts):
+    if not 1 <= len(parts) <= 2 or not all(is_count(p) for p in parts):
         allowed = "N or HxW" + "".join(f" or {w}" for w in words)
         raise SpecError(f"bad {what} {text!r}: write {allowed}")
     nums = [int(p) for p in parts]

@@ -20,7 +20,7 @@ from cnncalc.core.errors import BackendError, CnncalcError, did_you_mean
 from cnncalc.core.measured import THRESHOLDS, Area, Erf, ErfSeries
 from cnncalc.core.optional import require_torch
 from cnncalc.measure.build import GraphNet
-from cnncalc.measure.device import out_of_memory, synchronize
+from cnncalc.measure.device import out_of_memory, reserve, synchronize
 from cnncalc.measure.gradient import (
     averaging_weights,
     centre,
@@ -220,16 +220,18 @@ def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str
         raise CnncalcError(f"unknown inputs {inputs!r}; choose randn or ones")
     if images is not None:
         samples, inputs = len(images), "images"
+    dev = torch.device(device) if isinstance(device, str) else device
+    reserve(g, 1, dev, "the ERF", backward=True, itemsize=8 if init == "constant" else 4)
     torch.manual_seed(seed)
     if net is None:
         from cnncalc.measure.build import build_module
 
         init = init or "default"
-        net = init_weights(build_module(g, linear), init)
+        with out_of_memory("building the network"):
+            net = init_weights(build_module(g, linear), init)
     else:
         net = own_weights(net, init, linear, seed)
         init = init or "weights"
-    dev = torch.device(device) if isinstance(device, str) else device
     chunk = chunk or auto_chunk(g, samples, dev)
     dtype = torch.float64 if init == "constant" else torch.float32
     if init == "weights":

@@ -25,9 +25,10 @@ from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import BackendError
 from cnncalc.core.layers.common import numel
 from cnncalc.core.optional import require_torch
+from cnncalc.core.text import is_count
 from cnncalc.core.timed import BatchResult, LatencyResult, LayerTime, Peak, Setup
 from cnncalc.measure.build import build_module
-from cnncalc.measure.device import is_out_of_memory, out_of_memory, pick_device
+from cnncalc.measure.device import is_out_of_memory, out_of_memory, pick_device, reserve
 from cnncalc.measure.peak import find_peak
 from cnncalc.measure.timing import (
     MIN_BLOCKS,
@@ -48,15 +49,16 @@ def check_dtype(name: str) -> None:
         raise BackendError(f"unknown dtype {name!r}; choose {', '.join(DTYPES)}")
 
 
+MAX_BATCH = 65_536
+
+
 def parse_batches(text: str) -> list[int]:
     """'1,8,32' -> [1, 8, 32]: positive integers, ascending, no repeats."""
-    try:
-        out = [int(p) for p in text.replace(" ", "").split(",")]
-    except ValueError:
-        out = []
-    if not out or any(b < 1 for b in out):
-        raise BackendError(f"--batches wants positive integers separated by commas, "
-                           f"got {text!r}")
+    parts = text.replace(" ", "").split(",")
+    out = [int(p) for p in parts] if all(is_count(p) for p in parts) else []
+    if not out or any(not 1 <= b <= MAX_BATCH for b in out):
+        raise BackendError(f"--batches wants integers from 1 to {MAX_BATCH:,} separated by "
+                           f"commas, got {text!r}")
     return sorted(set(out))
 
 
@@ -190,13 +192,17 @@ def measure_latency(graph: Graph, batches: list[int], setup: Setup,
     device = pick_device(setup.device)
     with threads(setup.threads), torch.inference_mode():
         env = environment(device, setup)  # before our own work raises the load average
-        net, runner = prepare(graph, device, setup, net)
+        itemsize = torch.empty((), dtype=getattr(torch, setup.dtype)).element_size()
+        reserve(graph, batches[0], device, f"latency at batch {batches[0]}", itemsize=itemsize)
+        with out_of_memory("building the network"):
+            net, runner = prepare(graph, device, setup, net)
         with unsupported(f"{setup.dtype} on {device.type}"):
             peak = find_peak(device, getattr(torch, setup.dtype), setup.peak_gflops,
                              setup.per_layer, progress)
         result = LatencyResult(graph.name, graph.input_shape, setup, env, peak)
         for b in batches:
             try:
+                reserve(graph, b, device, f"latency at batch {b}", itemsize=itemsize)
                 with out_of_memory(f"at batch {b}"):
                     result.batches.append(
                         measure_batch(graph, net, runner, b, device, setup, peak, progress))

@@ -209,11 +209,32 @@ def graph_to_yaml(g: Graph) -> str:
            "layers": Writer().items(nodes, "", True)}
     text = yaml.dump(doc, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=100,
                      allow_unicode=True)
-    head = f"# {g.name}, written by cnncalc from {g.source if g.source is not None else g.name}\n"
+    source = g.source if g.source is not None else g.name
+    head = _comment(f"{g.name}, written by cnncalc from {source}")
     dropped = [x.name for x in g.layers if x.name not in written]
     if dropped:
-        head += f"# left out (not on the way to the last layer): {', '.join(dropped)}\n"
+        head += _comment(f"left out (not on the way to the last layer): {', '.join(dropped)}")
+    _check(head, text, _safe_name(g.name))
     return head + text
+
+
+def _comment(text: str) -> str:
+    """One comment line: user text with a line break or any other unprintable character is
+    written as its repr() escapes, so it cannot end the comment."""
+    if not text.isprintable():
+        text = repr(text)[1:-1]
+    return f"# {text}\n"
+
+
+def _check(head: str, text: str, name: str) -> None:
+    """Read the written text back before anyone prints it: comment lines, then one mapping with
+    the spec's keys. Anything else is a bug here, never printed."""
+    body = yaml.safe_load(head + text)
+    ok = (all(line.startswith("# ") and line.isprintable() for line in head.splitlines())
+          and head.count("\n") == len(head.splitlines()) and isinstance(body, dict)
+          and list(body) == ["name", "input", "layers"] and body["name"] == name)
+    if not ok:  # pragma: no cover - a bug, never the user's text
+        raise AssertionError("export --to yaml produced unexpected text; not printed")
 
 
 def _safe_name(name: str) -> str:

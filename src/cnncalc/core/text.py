@@ -1,0 +1,46 @@
+"""Text made safe for a terminal: the one rule for every character cnncalc writes.
+
+User text (a spec's name, a file name, a traced model's names, an exception's message) may hold
+control characters: `\\x1b[2J` clears the screen, `\\x1b]0;…\\a` retitles the window, U+202E
+reverses what follows. Every such character is written as its Python escape (`\\x1b`, `\\u202e`),
+so what is shown is what is there. Kept: newline and tab, and, only in output meant for a
+terminal, the SGR colour sequences (`\\x1b[1;31m`) the table writer adds.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 but newline and tab, DEL, C1, the bidi and format controls, the line/paragraph separators
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+                     r"\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]")
+_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = m.group(0)
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else (
+        f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
+
+
+def terminal_safe(text: str, colours: bool = False) -> str:
+    """`text` with every control character escaped; `colours` keeps SGR sequences."""
+    if not colours:
+        return _UNSAFE.sub(_escape, text)
+    parts = _SGR.split(text)  # odd items are SGR sequences
+    return "".join(p if i % 2 else _UNSAFE.sub(_escape, p) for i, p in enumerate(parts))
+
+
+def has_control(text: str) -> str | None:
+    """The first control character in `text` (newline and tab count too), or None."""
+    m = _UNSAFE.search(text) or re.search(r"[\n\t]", text)
+    return m.group(0) if m else None
+
+
+_DIGITS = re.compile(r"[0-9]{1,18}\Z")  # ASCII digits only ('²' and '٣' are not numbers here)
+
+
+def is_count(text: str) -> bool:
+    """`text` is a plain ASCII non-negative integer of at most 18 digits: the one rule for every
+    integer read from the command line (`int()` and `str.isdigit()` accept '٣٢' and '²')."""
+    return _DIGITS.match(text) is not None
