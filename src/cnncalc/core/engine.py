@@ -200,20 +200,40 @@ class Graph:
         return out
 
     def _collapse_lint(self) -> list[Lint]:
+        """A windowed layer that shrinks the map to 1×1 while a layer with a kernel larger than
+        1 later reads that 1×1 map. Only the path that carries it counts: a gating branch (a
+        squeeze-and-excitation's pool and 1×1 convs, broadcast back by a multiply) stops the
+        walk where its output is broadcast to a larger map."""
         def windowed(x: Layer) -> bool:
             kind = lookup(x.kind)
             return kind is not None and kind.window
 
-        for i, x in enumerate(self.layers):
-            if windowed(x) and len(x.out_shape) == 3 and x.out_shape[1:] == (1, 1):
-                later = [y.name for y in self.layers[i + 1:]
-                         if windowed(y) and pair(y.args["kernel_size"]) != (1, 1)]
-                if later:
-                    return [Lint("collapse", x.name, (
-                        f"{x.name}: the spatial size collapses to 1×1 here, yet {len(later)} "
-                        f"later layer(s) with kernels larger than 1 (first: {later[0]}) see "
-                        "mostly padding"))]
-                return []
+        def one(shape: Shape) -> bool:
+            return len(shape) == 3 and shape[1:] == (1, 1)
+
+        readers: dict[str, list[Layer]] = {}
+        for y in self.layers:
+            for i in dict.fromkeys(y.inputs):
+                readers.setdefault(i, []).append(y)
+        for x in self.layers:
+            if not (windowed(x) and one(x.out_shape) and not one(x.in_shapes[0])):
+                continue
+            later, seen, todo = [], {x.name}, [x]
+            while todo:
+                for y in readers.get(todo.pop(0).name, []):
+                    if y.name in seen:
+                        continue
+                    seen.add(y.name)
+                    if windowed(y) and pair(y.args["kernel_size"]) != (1, 1):
+                        later.append(y)
+                    if one(y.out_shape):
+                        todo.append(y)
+            if later:
+                later.sort(key=self.layers.index)
+                return [Lint("collapse", x.name, (
+                    f"{x.name}: the spatial size collapses to 1×1 here, yet {len(later)} "
+                    f"later layer(s) with kernels larger than 1 (first: {later[0].name}) see "
+                    "mostly padding"))]
         return []
 
     def _memory_lint(self) -> list[Lint]:
