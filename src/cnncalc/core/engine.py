@@ -48,7 +48,7 @@ class Layer:
 class Lint:
     """A warning about the network: printed after its table, listed in JSON's "warnings"."""
 
-    code: str  # floor-drop, collapse, memory, rf-exceeds-input, misaligned
+    code: str  # floor-drop, collapse, memory, rf-exceeds-input, misaligned, gate
     layer: str
     message: str
 
@@ -131,7 +131,8 @@ class Graph:
         if any(d < 1 for d in out):
             raise ShapeError(name, f"{kind.name} gives an empty output {fmt_shape(out)}", loc)
         if kind.join:
-            rf = join([n.rf for n in ins])
+            grid = (out[1], out[2]) if len(out) == 3 else None
+            rf = join([n.rf for n in ins], grid, (self.input_shape[1], self.input_shape[2]))
         else:
             rf = ins[0].rf.map(lambda f: kind.rf(args, in_shapes, out, f))
         layer = Layer(name, kind.name, args, tuple(inputs), in_shapes, out, rf,
@@ -193,6 +194,7 @@ class Graph:
         out += self._collapse_lint()
         out += self._memory_lint()
         out += self._rf_lint()
+        out += self._gate_lint()
         out += [Lint("misaligned", x.name, f"{x.name}: the paths joined here are misaligned "
                         "(different jump or centre)")
                 for x in self.layers if not x.rf.aligned
@@ -244,11 +246,27 @@ class Graph:
             f"activations take {size:,} bytes ({size / 2**30:,.1f} GiB, float32, batch "
             f"{self.batch}): more than {WARN_ACTIVATION_BYTES // 2**30} GiB for one pass"))]
 
+    def _gate_lint(self) -> list[Lint]:
+        """Once: a gate (squeeze-and-excitation, attention) broadcast over the map widens what
+        every unit depends on; the RF column shows the field of the path that carries the map."""
+        for x in self.layers:
+            if x.rf.local is not None:
+                f = x.rf.max
+                reach = ("the whole input" if f.is_global else
+                         f"the whole input along {'HW'[f.global_axes()[0]]}" if f.global_axes()
+                         else "a wider field")
+                return [Lint("gate", x.name, (
+                    f"{x.name}: a gate broadcast over the map here makes every later unit depend "
+                    f"on {reach}; RF shows the field of the path that carries the map (JSON: "
+                    "rf_local), the gate's reach is in JSON's rf"))]
+        return []
+
     def _rf_lint(self) -> list[Lint]:
         _, h, w = self.input_shape
         for x in self.layers:
-            f = x.rf.max
-            if not f.is_global and (f.h.size > h or f.w.size > w):
+            f = x.rf.shown
+            if any(not f.glob[a] and ax.period != 0 and ax.size > n
+                   for a, (ax, n) in enumerate(zip(f.axes(), (h, w)))):
                 return [Lint("rf-exceeds-input", x.name, (
                     f"{x.name}: the receptive field ({f.h.size}×{f.w.size}) is larger than the "
                     f"{h}×{w} input from this layer on"))]

@@ -3,8 +3,9 @@
 JSON (a stable contract, reused by every command):
   {"spec", "input", "batch", "conventions", "layers": [...], "totals": {...}, "warnings": [...]}
 Each layer: name, kind, inputs, in_shape, out_shape (no batch), params, buffers, macs, flops,
-other_ops, activations, rf {size, jump, start, global} (the largest field over paths),
-rf_min (the smallest), aligned, args.
+other_ops, activations, rf {size, jump, start, global, global_axes} (the largest field over
+paths: what a unit depends on), rf_local (the same over the paths that carry the map, gates
+left out: the RF column), rf_min (the smallest), aligned, args.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ RF_LINE = ("RF per axis: r ← r + (k−1)·d·j, j ← j·s, start ← start + 
 
 def field_json(f: Field) -> dict[str, Any]:
     return {"size": [num(f.h.size), num(f.w.size)], "jump": [num(f.h.jump), num(f.w.jump)],
-            "start": [num(f.h.start), num(f.w.start)], "global": f.is_global}
+            "start": [num(f.h.start), num(f.w.start)], "global": f.is_global,
+            "global_axes": list(f.glob)}
 
 
 def layer_json(x: Layer, batch: int = 1) -> dict[str, Any]:
@@ -43,7 +45,8 @@ def layer_json(x: Layer, batch: int = 1) -> dict[str, Any]:
         "params": x.params, "buffers": x.buffers, "macs": x.macs * batch,
         "flops": 2 * x.macs * batch, "other_ops": x.other_ops * batch,
         "activations": x.activations * batch,
-        "rf": field_json(x.rf.max), "rf_min": field_json(x.rf.min), "aligned": x.rf.aligned,
+        "rf": field_json(x.rf.max), "rf_local": field_json(x.rf.shown),
+        "rf_min": field_json(x.rf.min), "aligned": x.rf.aligned,
         "args": {k: list(v) if isinstance(v, tuple) else v for k, v in x.args.items()},
     }
 
@@ -92,16 +95,16 @@ def rows(g: Graph, depth: int | None = None) -> list[Row]:
                 r.params += x.params
                 r.macs += x.macs * g.batch
                 r.other_ops += x.other_ops * g.batch
-                r.out_shape, r.field, r.field_min = x.out_shape, x.rf.max, x.rf.min
+                r.out_shape, r.field, r.field_min = x.out_shape, x.rf.shown, x.rf.min
                 r.aligned = r.aligned and x.rf.aligned
                 r.layers += 1
                 continue
             out.append(Row(group, "group", depth, x.out_shape, x.params, x.macs * g.batch,
-                           x.other_ops * g.batch, x.rf.max, x.rf.min, x.rf.aligned,
+                           x.other_ops * g.batch, x.rf.shown, x.rf.min, x.rf.aligned,
                            grouped=True))
             continue
         out.append(Row(x.name, x.kind, x.depth, x.out_shape, x.params, x.macs * g.batch,
-                       x.other_ops * g.batch, x.rf.max, x.rf.min, x.rf.aligned))
+                       x.other_ops * g.batch, x.rf.shown, x.rf.min, x.rf.aligned))
     return out
 
 
@@ -111,9 +114,10 @@ def shape_str(shape: tuple[int, ...], batch: int | None = None) -> str:
 
 
 def size_str(f: Field) -> str:
-    """'15' for a square field, '15×13' otherwise; 'global' when every input pixel reaches."""
-    h, w = fmt_num(f.h.size), fmt_num(f.w.size)
-    return "global" if f.is_global else (h if h == w else f"{h}×{w}")
+    """'15' for a square field, '15×13' otherwise; 'global' when every input pixel reaches,
+    'global×3' when they all do along one axis only."""
+    h, w = ("global" if g else fmt_num(ax.size) for g, ax in zip(f.glob, f.axes()))
+    return h if h == w else f"{h}×{w}"
 
 
 def pair_str(a: Any, b: Any) -> str:

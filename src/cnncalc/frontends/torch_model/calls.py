@@ -303,7 +303,9 @@ def _interpolate(mp: OpMapper, node: Any, x: Val) -> Any:
     if None in vals or not all(float(v).is_integer() for v in vals) or \
             mode not in ("nearest", "bilinear"):
         return mp.unmapped(node, f"{_op_name(node)} (size=, mode {mode!r} or a fractional scale)")
-    return mp.add(node, "upsample", {"scale_factor": [int(v) for v in vals], "mode": mode}, [x])
+    corners = bool(_arg(node, 4, "align_corners", False))
+    return mp.add(node, "upsample", {"scale_factor": [int(v) for v in vals], "mode": mode,
+                                     "align_corners": corners}, [x])
 
 
 _FUNCTIONAL = {

@@ -251,7 +251,7 @@ class OpMapper:
         if len(src) != 3 or len(out) != 3 or any(o % i for o, i in zip(out[1:], src[1:])):
             return None
         return "upsample", {"scale_factor": [o // i for o, i in zip(out[1:], src[1:])],
-                            "mode": m.mode}
+                            "mode": m.mode, "align_corners": bool(m.align_corners)}
 
     def unmapped(self, node: Any, what: str) -> Any:
         """A row that keeps the node's parameters and traced shape, reported as partial."""
