@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnncalc.core import channels
 from cnncalc.core.errors import Loc, ShapeError
 from cnncalc.core.layers.common import fmt_shape, numel, pads, pair
 from cnncalc.core.layers.registry import Args, Kind, Shape, lookup
@@ -130,11 +131,14 @@ class Graph:
             raise ShapeError(name, f"{kind.name} on {fmt_shape(in_shapes[0])}: {e}", loc) from None
         if any(d < 1 for d in out):
             raise ShapeError(name, f"{kind.name} gives an empty output {fmt_shape(out)}", loc)
+        grid = (out[1], out[2]) if len(out) == 3 else None
+        hw = (self.input_shape[1], self.input_shape[2])
         if kind.join:
-            grid = (out[1], out[2]) if len(out) == 3 else None
-            rf = join([n.rf for n in ins], grid, (self.input_shape[1], self.input_shape[2]))
+            rf = join([n.rf for n in ins], grid, hw)
         else:
             rf = ins[0].rf.map(lambda f: kind.rf(args, in_shapes, out, f))
+        if kind.name == "concat" or any(n.rf.parts for n in ins):
+            rf = self._per_channel(kind, args, ins, out, rf, grid, hw)
         layer = Layer(name, kind.name, args, tuple(inputs), in_shapes, out, rf,
                       kind.params(args, in_shapes, out), kind.buffers(args, in_shapes, out),
                       kind.macs(args, in_shapes, out), kind.other_ops(args, in_shapes, out),
@@ -143,6 +147,29 @@ class Graph:
         self.layers.append(layer)
         self.nodes[name] = layer
         return layer
+
+    def _per_channel(self, kind: Kind, args: Args, ins: list[Layer], out: Shape, rf: RF,
+                     grid: tuple[int, int] | None, hw: tuple[int, int]) -> RF:
+        """Channel ranges keep their own fields (core/channels.py)."""
+        c, cs = out[0], [n.out_shape[0] for n in ins]
+        src = ins[0].rf
+        if kind.name == "concat":
+            return channels.whole(rf, tuple(s for n, x in zip(cs, ins)
+                                            for s in channels.segments(x.rf, n)))
+        if kind.name in ("add", "mul"):
+            return channels.whole(rf, channels.joined([x.rf for x in ins], cs, c, grid, hw))
+        if kind.name == "split":
+            sizes = args["sizes"] or [cs[0] // args["parts"]] * args["parts"]
+            start = sum(sizes[:args["index"]])
+            return channels.selected(src.parts, start, start + c, grid, hw)
+        if kind.name == "shuffle":
+            return channels.whole(rf, channels.shuffled(src.parts, c, args["groups"]))
+        depthwise = kind.name == "conv" and args["groups"] == cs[0] == c
+        if kind.category in channels.PER_CHANNEL or depthwise:
+            in_shapes = [x.out_shape for x in ins]
+            return channels.whole(rf, channels.mapped(
+                src.parts, lambda f: kind.rf(args, in_shapes, out, f)))
+        return rf
 
     @property
     def unmapped(self) -> list[Partial]:

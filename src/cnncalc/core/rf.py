@@ -240,6 +240,7 @@ class RF:
     min: Field
     aligned: bool = True
     local: Field | None = None
+    parts: Parts = ()  # per channel range, when they differ (core/channels.py)
 
     @staticmethod
     def input(h: int, w: int) -> RF:
@@ -257,6 +258,9 @@ class RF:
 
     def broadcast(self, grid: tuple[int, int], hw: tuple[int, int]) -> RF:
         return self.map(lambda f: f.broadcast(grid, hw))
+
+
+Parts = tuple[tuple[int, RF], ...]  # run-length encoded channel segments and their fields
 
 
 def join(fields: list[RF], grid: tuple[int, int] | None = None,
