@@ -18,6 +18,7 @@ from cnncalc.core.layers.registry import Args, Kind, Shape, lookup
 from cnncalc.core.rf import RF, join
 
 BYTES_PER_VALUE = 4  # float32, for the memory totals
+MAP_STATISTICS = frozenset({"groupnorm"})  # norms whose statistics span the whole map
 WARN_ACTIVATION_BYTES = 16 * 2**30  # above this, the layer outputs of one pass get a warning
 
 
@@ -49,7 +50,7 @@ class Layer:
 class Lint:
     """A warning about the network: printed after its table, listed in JSON's "warnings"."""
 
-    code: str  # floor-drop, collapse, memory, rf-exceeds-input, misaligned, gate
+    code: str  # floor-drop, collapse, memory, rf-exceeds-input, misaligned, gate, norm-stats
     layer: str
     message: str
 
@@ -222,6 +223,7 @@ class Graph:
         out += self._memory_lint()
         out += self._rf_lint()
         out += self._gate_lint()
+        out += self._norm_lint()
         out += [Lint("misaligned", x.name, f"{x.name}: the paths joined here are misaligned "
                         "(different jump or centre)")
                 for x in self.layers if not x.rf.aligned
@@ -286,6 +288,17 @@ class Graph:
                     f"{x.name}: a gate broadcast over the map here makes every later unit depend "
                     f"on {reach}; RF shows the field of the path that carries the map (JSON: "
                     "rf_local), the gate's reach is in JSON's rf"))]
+        return []
+
+    def _norm_lint(self) -> list[Lint]:
+        """Once: a norm whose statistics span the map (GroupNorm). Fields follow the data path
+        and count statistics as constants, as for BatchNorm in eval (docs/conventions.md)."""
+        for x in self.layers:
+            if x.kind in MAP_STATISTICS and len(x.out_shape) == 3 and x.out_shape[1:] != (1, 1):
+                return [Lint("norm-stats", x.name, (
+                    f"{x.name}: {x.kind} normalises with statistics over the whole map: in torch "
+                    "every later unit then depends on every input pixel; fields here follow the "
+                    "data path, statistics counted as constants (see conventions)"))]
         return []
 
     def _rf_lint(self) -> list[Lint]:
