@@ -57,7 +57,8 @@ class Axis:
 
     @property
     def size(self) -> Num:
-        return Fraction(max(h - lo + 1 for lo, h in zip(self.lo, self.hi) if lo is not None))
+        return Fraction(max((h - lo + 1 for lo, h in zip(self.lo, self.hi) if lo is not None),
+                            default=0))  # 0: no unit reads any pixel (convT k < s, then a skip)
 
     @property
     def jump(self) -> Num:
@@ -67,8 +68,11 @@ class Axis:
     def start(self) -> Num:
         if self.lo[0] is not None:
             return Fraction(self.lo[0] + self.hi[0]) / 2
-        r = next(r for r, lo in enumerate(self.lo) if lo is not None)  # unit 0 reads nothing:
-        return Fraction(self.lo[r] + self.hi[r]) / 2 - r * self.jump  # where it would sit
+        # unit 0 reads nothing: where it would sit (0 when no unit reads anything)
+        r = next((r for r, lo in enumerate(self.lo) if lo is not None), None)
+        if r is None:
+            return Fraction(0)
+        return Fraction(self.lo[r] + self.hi[r]) / 2 - r * self.jump
 
     @property
     def uniform(self) -> bool:
@@ -286,7 +290,8 @@ def join(fields: list[RF], grid: tuple[int, int] | None = None,
     aligned = all(f.aligned for f in fields)
     for a in (0, 1):
         grids = {(f.axes()[a].jump, f.axes()[a].start) for f in largest
-                 if not f.glob[a] and f.axes()[a].period != 0}
+                 if not f.glob[a] and f.axes()[a].period != 0
+                 and any(lo is not None for lo in f.axes()[a].lo)}  # a map no pixel reaches
         aligned = aligned and len(grids) <= 1
     out = RF(_largest(largest, hw), _smallest([f.min for f in fields]), aligned)
     if any(broadcast) or any(f.local is not None for f in fields):
