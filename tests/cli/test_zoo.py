@@ -74,7 +74,8 @@ def test_zoo_csv_has_exact_numbers():
     assert r.code == 0, r.err
     lines = r.out.splitlines()
     assert lines[0] == ("name,year,paper,idea,input,params,macs,flops,rf_size_h,rf_size_w,"
-                        "rf_jump_h,rf_jump_w,rf_start_h,rf_start_w,rf_global")  # the JSON's names
+                        "rf_jump_h,rf_jump_w,rf_start_h,rf_start_w,rf_global,rf_global_axes_h,"
+                        "rf_global_axes_w")  # the JSON's names
     assert ",3x224x224,138357544,15470264320,30940528640,212,212," in r.out
 
 

@@ -45,9 +45,12 @@ def test_squeeze_excitation_branch_is_global_but_local_field_is_kept(spec):
     mul = layers_of(path)[-1]
     assert mul["out_shape"] == [8, 16, 16]  # 8×16×16 times 8×1×1 broadcasts
     assert mul["rf"]["global"] is True  # the SE path sees the whole input
-    assert mul["rf_min"] == {"size": [3, 3], "jump": [1, 1], "start": [0, 0], "global": False}
+    assert mul["rf_min"] == {"size": [3, 3], "jump": [1, 1], "start": [0, 0], "global": False,
+                             "global_axes": [False, False]}
     table = cli("rf", path, "-f", "md").out
-    assert "| `mul1` | mul | 8×16×16 | global | 1 | 0 | 3 | yes |" in table
+    # the RF column shows the data path's field (issue 22), the gate's reach noted once
+    assert "| `mul1` | mul | 8×16×16 | 3 | 1 | 0 | 3 | yes |" in table
+    assert table.count("a gate broadcast over the map") == 1
 
 
 def test_strided_recurrence_jump_and_start(spec):
@@ -85,7 +88,8 @@ def test_json_contract(spec):
     first = data["layers"][0]
     assert set(first) >= {"name", "kind", "in_shape", "out_shape", "params", "macs", "rf",
                           "rf_min"}
-    assert first["rf"] == {"size": [7, 7], "jump": [2, 2], "start": [0, 0], "global": False}
+    assert first["rf"] == {"size": [7, 7], "jump": [2, 2], "start": [0, 0], "global": False,
+                           "global_axes": [False, False]}
     assert [x["name"] for x in data["layers"][4:8]] == [
         "layer1.0.conv1", "layer1.0.bn1", "layer1.0.relu1", "layer1.0.conv2"]
     down = next(x for x in data["layers"] if x["name"] == "layer2.0.shortcut.conv")

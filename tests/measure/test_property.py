@@ -176,3 +176,17 @@ def test_linear_on_a_map_then_concat():
     assert g.shape("cat") == (3 + 5, 4, 4)
     assert g.nodes["fc"].macs == 3 * 5 * 4 * 4  # in · out at each of the 16 positions = 240
     check(g)
+
+
+def test_a_map_no_pixel_reaches_joins_without_a_field():
+    # convT k1 s2 leaves odd units empty; conv k1 s2 p1 reads units 2o − 1, all odd: no unit of
+    # `c` reads any pixel (size 0; torch: a zero gradient everywhere); the join used to crash
+    t = {"out": 1, "kernel_size": 1, "stride": 2, "padding": 0, "output_padding": 0,
+         "dilation": 1, "groups": 1, "bias": False}
+    c = {"out": 1, "kernel_size": 1, "stride": 2, "padding": 1, "dilation": 1, "groups": 1,
+         "bias": False}
+    g = build((1, 4, 4), ("t", "convT", t, ["input"]), ("c", "conv", c, ["t"]),
+              ("a", "add", {}, ["c", "c"]))
+    assert g.shape("c") == (1, (7 + 2 - 1) // 2 + 1, 5)  # = 5×5
+    assert g.nodes["a"].rf.max.h.size == 0
+    check(g)

@@ -4,9 +4,11 @@ printable, or an ASCII identifier; the exporters parse their own output back bef
 from __future__ import annotations
 
 import ast
+import keyword
 import subprocess
 import sys
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -84,3 +86,12 @@ def test_any_name_exports_to_yaml_that_loads_with_a_one_line_header(name):
     assert len(head) == 1 and head[0].isprintable()
     doc = yaml.safe_load(text)
     assert list(doc) == ["name", "input", "layers"]
+
+
+@pytest.mark.parametrize("name", ["False", "None", "True", "false", "none"])
+def test_a_name_that_reads_as_a_keyword_gets_a_class_name_of_its_own(name):
+    # hypothesis found name='False': `class False(nn.Module)` does not parse
+    from cnncalc.report.export_torch import class_name
+
+    cls = class_name(name)
+    assert cls.isidentifier() and not keyword.iskeyword(cls), cls

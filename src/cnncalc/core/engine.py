@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnncalc.core import channels
 from cnncalc.core.errors import LimitError, Loc, ShapeError
 from cnncalc.core.layers.common import fmt_shape, numel, pads, pair
 from cnncalc.core.layers.registry import Args, Kind, Shape, lookup
 from cnncalc.core.rf import MAX_RF_WORK, RF, join
 
 BYTES_PER_VALUE = 4  # float32, for the memory totals
+MAP_STATISTICS = frozenset({"groupnorm"})  # norms whose statistics span the whole map
 WARN_ACTIVATION_BYTES = 16 * 2**30  # above this, the layer outputs of one pass get a warning
 
 
@@ -48,7 +50,7 @@ class Layer:
 class Lint:
     """A warning about the network: printed after its table, listed in JSON's "warnings"."""
 
-    code: str  # floor-drop, collapse, memory, rf-exceeds-input, misaligned
+    code: str  # floor-drop, collapse, memory, rf-exceeds-input, misaligned, gate, norm-stats
     layer: str
     message: str
 
@@ -130,10 +132,14 @@ class Graph:
             raise ShapeError(name, f"{kind.name} on {fmt_shape(in_shapes[0])}: {e}", loc) from None
         if any(d < 1 for d in out):
             raise ShapeError(name, f"{kind.name} gives an empty output {fmt_shape(out)}", loc)
+        grid = (out[1], out[2]) if len(out) == 3 else None
+        hw = (self.input_shape[1], self.input_shape[2])
         if kind.join:
-            rf = join([n.rf for n in ins])
+            rf = join([n.rf for n in ins], grid, hw)
         else:
             rf = ins[0].rf.map(lambda f: kind.rf(args, in_shapes, out, f))
+        if kind.name == "concat" or any(n.rf.parts for n in ins):
+            rf = self._per_channel(kind, args, ins, out, rf, grid, hw)
         layer = Layer(name, kind.name, args, tuple(inputs), in_shapes, out, rf,
                       kind.params(args, in_shapes, out), kind.buffers(args, in_shapes, out),
                       kind.macs(args, in_shapes, out), kind.other_ops(args, in_shapes, out),
@@ -147,6 +153,29 @@ class Graph:
         self.layers.append(layer)
         self.nodes[name] = layer
         return layer
+
+    def _per_channel(self, kind: Kind, args: Args, ins: list[Layer], out: Shape, rf: RF,
+                     grid: tuple[int, int] | None, hw: tuple[int, int]) -> RF:
+        """Channel ranges keep their own fields (core/channels.py)."""
+        c, cs = out[0], [n.out_shape[0] for n in ins]
+        src = ins[0].rf
+        if kind.name == "concat":
+            return channels.whole(rf, tuple(s for n, x in zip(cs, ins)
+                                            for s in channels.segments(x.rf, n)))
+        if kind.name in ("add", "mul"):
+            return channels.whole(rf, channels.joined([x.rf for x in ins], cs, c, grid, hw))
+        if kind.name == "split":
+            sizes = args["sizes"] or [cs[0] // args["parts"]] * args["parts"]
+            start = sum(sizes[:args["index"]])
+            return channels.selected(src.parts, start, start + c, grid, hw)
+        if kind.name == "shuffle":
+            return channels.whole(rf, channels.shuffled(src.parts, c, args["groups"]))
+        depthwise = kind.name == "conv" and args["groups"] == cs[0] == c
+        if kind.category in channels.PER_CHANNEL or depthwise:
+            in_shapes = [x.out_shape for x in ins]
+            return channels.whole(rf, channels.mapped(
+                src.parts, lambda f: kind.rf(args, in_shapes, out, f)))
+        return rf
 
     @property
     def unmapped(self) -> list[Partial]:
@@ -198,6 +227,8 @@ class Graph:
         out += self._collapse_lint()
         out += self._memory_lint()
         out += self._rf_lint()
+        out += self._gate_lint()
+        out += self._norm_lint()
         out += [Lint("misaligned", x.name, f"{x.name}: the paths joined here are misaligned "
                         "(different jump or centre)")
                 for x in self.layers if not x.rf.aligned
@@ -205,20 +236,40 @@ class Graph:
         return out
 
     def _collapse_lint(self) -> list[Lint]:
+        """A windowed layer that shrinks the map to 1×1 while a layer with a kernel larger than
+        1 later reads that 1×1 map. Only the path that carries it counts: a gating branch (a
+        squeeze-and-excitation's pool and 1×1 convs, broadcast back by a multiply) stops the
+        walk where its output is broadcast to a larger map."""
         def windowed(x: Layer) -> bool:
             kind = lookup(x.kind)
             return kind is not None and kind.window
 
-        for i, x in enumerate(self.layers):
-            if windowed(x) and len(x.out_shape) == 3 and x.out_shape[1:] == (1, 1):
-                later = [y.name for y in self.layers[i + 1:]
-                         if windowed(y) and pair(y.args["kernel_size"]) != (1, 1)]
-                if later:
-                    return [Lint("collapse", x.name, (
-                        f"{x.name}: the spatial size collapses to 1×1 here, yet {len(later)} "
-                        f"later layer(s) with kernels larger than 1 (first: {later[0]}) see "
-                        "mostly padding"))]
-                return []
+        def one(shape: Shape) -> bool:
+            return len(shape) == 3 and shape[1:] == (1, 1)
+
+        readers: dict[str, list[Layer]] = {}
+        for y in self.layers:
+            for i in dict.fromkeys(y.inputs):
+                readers.setdefault(i, []).append(y)
+        for x in self.layers:
+            if not (windowed(x) and one(x.out_shape) and not one(x.in_shapes[0])):
+                continue
+            later, seen, todo = [], {x.name}, [x]
+            while todo:
+                for y in readers.get(todo.pop(0).name, []):
+                    if y.name in seen:
+                        continue
+                    seen.add(y.name)
+                    if windowed(y) and pair(y.args["kernel_size"]) != (1, 1):
+                        later.append(y)
+                    if one(y.out_shape):
+                        todo.append(y)
+            if later:
+                later.sort(key=self.layers.index)
+                return [Lint("collapse", x.name, (
+                    f"{x.name}: the spatial size collapses to 1×1 here, yet {len(later)} "
+                    f"later layer(s) with kernels larger than 1 (first: {later[0].name}) see "
+                    "mostly padding"))]
         return []
 
     def _memory_lint(self) -> list[Lint]:
@@ -229,11 +280,38 @@ class Graph:
             f"activations take {size:,} bytes ({size / 2**30:,.1f} GiB, float32, batch "
             f"{self.batch}): more than {WARN_ACTIVATION_BYTES // 2**30} GiB for one pass"))]
 
+    def _gate_lint(self) -> list[Lint]:
+        """Once: a gate (squeeze-and-excitation, attention) broadcast over the map widens what
+        every unit depends on; the RF column shows the field of the path that carries the map."""
+        for x in self.layers:
+            if x.rf.local is not None:
+                f = x.rf.max
+                reach = ("the whole input" if f.is_global else
+                         f"the whole input along {'HW'[f.global_axes()[0]]}" if f.global_axes()
+                         else "a wider field")
+                return [Lint("gate", x.name, (
+                    f"{x.name}: a gate broadcast over the map here makes every later unit depend "
+                    f"on {reach}; RF shows the field of the path that carries the map (JSON: "
+                    "rf_local), the gate's reach is in JSON's rf"))]
+        return []
+
+    def _norm_lint(self) -> list[Lint]:
+        """Once: a norm whose statistics span the map (GroupNorm). Fields follow the data path
+        and count statistics as constants, as for BatchNorm in eval (docs/conventions.md)."""
+        for x in self.layers:
+            if x.kind in MAP_STATISTICS and len(x.out_shape) == 3 and x.out_shape[1:] != (1, 1):
+                return [Lint("norm-stats", x.name, (
+                    f"{x.name}: {x.kind} normalises with statistics over the whole map: in torch "
+                    "every later unit then depends on every input pixel; fields here follow the "
+                    "data path, statistics counted as constants (see conventions)"))]
+        return []
+
     def _rf_lint(self) -> list[Lint]:
         _, h, w = self.input_shape
         for x in self.layers:
-            f = x.rf.max
-            if not f.is_global and (f.h.size > h or f.w.size > w):
+            f = x.rf.shown
+            if any(not f.glob[a] and ax.period != 0 and ax.size > n
+                   for a, (ax, n) in enumerate(zip(f.axes(), (h, w)))):
                 return [Lint("rf-exceeds-input", x.name, (
                     f"{x.name}: the receptive field ({f.h.size}×{f.w.size}) is larger than the "
                     f"{h}×{w} input from this layer on"))]

@@ -42,7 +42,9 @@ class Measured:
 
 @dataclass
 class FieldResult:
-    """One layer's measured field. status: ok, global, empty (the engine expects a field, the
+    """One layer's measured field. status: ok, global, clipped (per unit, the support against
+    the engine's field clipped to the input: a field global or constant along one axis, or one
+    that never fits inside the input), empty (the engine expects a field, the
     gradient is zero everywhere: a disagreement), no-spatial, too-large, memory, border, period,
     nonfinite."""
 
@@ -63,9 +65,9 @@ class FieldResult:
         f = self.analytic
         if self.status == "empty":
             return False  # the engine gives the unit a field; no input pixel reaches it
-        if f is None or self.status not in ("ok", "global"):
+        if f is None or self.status not in ("ok", "global", "clipped"):
             return None
-        if f.is_global:
+        if f.is_global or self.status == "clipped":
             return self.span is not None and self.span == self.expected
         if self.jump != (f.h.jump, f.w.jump):
             return False

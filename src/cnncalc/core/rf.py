@@ -59,7 +59,8 @@ class Axis:
 
     @property
     def size(self) -> Num:
-        return Fraction(max(h - lo + 1 for lo, h in zip(self.lo, self.hi) if lo is not None))
+        return Fraction(max((h - lo + 1 for lo, h in zip(self.lo, self.hi) if lo is not None),
+                            default=0))  # 0: no unit reads any pixel (convT k < s, then a skip)
 
     @property
     def jump(self) -> Num:
@@ -69,8 +70,11 @@ class Axis:
     def start(self) -> Num:
         if self.lo[0] is not None:
             return Fraction(self.lo[0] + self.hi[0]) / 2
-        r = next(r for r, lo in enumerate(self.lo) if lo is not None)  # unit 0 reads nothing:
-        return Fraction(self.lo[r] + self.hi[r]) / 2 - r * self.jump  # where it would sit
+        # unit 0 reads nothing: where it would sit (0 when no unit reads anything)
+        r = next((r for r, lo in enumerate(self.lo) if lo is not None), None)
+        if r is None:
+            return Fraction(0)
+        return Fraction(self.lo[r] + self.hi[r]) / 2 - r * self.jump
 
     @property
     def uniform(self) -> bool:
@@ -118,16 +122,39 @@ class Axis:
                                       if (o + p - t * d) % s == 0], s, 1,
                            (Fraction(p - (k - 1) * d, s), Fraction(p, s)))
 
-    def upsample(self, f: int, bilinear: bool) -> Axis:
+    def upsample(self, f: int, bilinear: bool, align_corners: bool = False, n: int = 0) -> Axis:
         """Nearest: output o copies input ⌊o/f⌋. Bilinear (align_corners=False): source
         x = (o + ½)/f − ½ and its two neighbours, ⌊x⌋ alone when x is whole (the other weight
-        is exactly zero)."""
+        is exactly zero). Bilinear with align_corners on n inputs: x = o·(n − 1)/(f·n − 1), so
+        the lattice repeats every (f·n − 1)/g outputs with a shift of (n − 1)/g inputs
+        (g = gcd); on n = 1 every output copies input 0 (a constant axis, jump 0)."""
+        if bilinear and align_corners:
+            num, den = n - 1, f * n - 1
+            if den == 0:
+                return self
+            g = math.gcd(num, den)
+
+            def corner(o: int) -> list[int]:
+                a, r = divmod(o * num, den)
+                return [a] if r == 0 else [a, a + 1]
+            return self.gather(corner, den // g, num // g)
+
         def deps(o: int) -> list[int]:
             if not bilinear:
                 return [o // f]
             x = Fraction(2 * o + 1, 2 * f) - Fraction(1, 2)
             return [math.floor(x)] if x.denominator == 1 else [math.floor(x), math.floor(x) + 1]
         return self.gather(deps, f, 1, (-2, 1) if bilinear else (Fraction(1 - f, f), 0))
+
+    def constant(self) -> Axis:
+        """Every unit given unit 0's field (jump 0): a one-unit axis broadcast over a map."""
+        b = self.bounds(0)
+        return self if b is None else Axis((b[0],), (b[1],), 0)
+
+    def covers(self, n: int) -> bool:
+        """A constant axis whose one field spans all n input pixels."""
+        return self.period == 0 and self.lo[0] is not None and self.lo[0] <= 0 <= n - 1 <= \
+            self.hi[0]
 
     def adaptive(self, n: int, o: int) -> Axis:
         """Bin i of o covers inputs [⌊i·n/o⌋, ⌈(i+1)·n/o⌉)."""
@@ -190,11 +217,19 @@ class Field:
     h: Axis
     w: Axis
     grid: tuple[int, int]  # units per axis of the map this field belongs to
-    is_global: bool = False
+    glob: tuple[bool, bool] = (False, False)  # per axis: every input pixel along it reaches
 
     @staticmethod
     def input(h: int, w: int) -> Field:
         return Field(Axis.pixel(), Axis.pixel(), (h, w))
+
+    @property
+    def is_global(self) -> bool:
+        """Every input pixel reaches every unit (both axes global)."""
+        return self.glob[0] and self.glob[1]
+
+    def global_axes(self) -> tuple[int, ...]:
+        return tuple(a for a in (0, 1) if self.glob[a])
 
     def axes(self) -> tuple[Axis, Axis]:
         return (self.h, self.w)
@@ -207,7 +242,20 @@ class Field:
         if self.is_global:
             return self
         n_h, n_w = self.grid
-        return Field(self.h.window(n_h, n_h, 0), self.w.window(n_w, n_w, 0), (1, 1), True)
+        return Field(self.h.window(n_h, n_h, 0), self.w.window(n_w, n_w, 0), (1, 1), (True, True))
+
+    def broadcast(self, grid: tuple[int, int], hw: tuple[int, int]) -> Field:
+        """This map broadcast to `grid` units (a multiply by a C×1×1 or C×1×W gate): an axis of
+        one unit stretched to n > 1 gives every unit that one unit's field (a constant axis,
+        jump 0), global along that axis when the field spans the input there."""
+        if self.grid == grid:
+            return self
+        axes, glob = list(self.axes()), list(self.glob)
+        for a in (0, 1):
+            if self.grid[a] == 1 and grid[a] > 1:
+                axes[a] = axes[a].constant()
+                glob[a] = glob[a] or axes[a].covers(hw[a])
+        return Field(axes[0], axes[1], grid, (glob[0], glob[1]))
 
     def area(self) -> Num:
         return self.h.size * self.w.size
@@ -215,59 +263,111 @@ class Field:
 
 @dataclass(frozen=True)
 class RF:
-    """The largest and the smallest field over all paths that reach a unit, and alignment."""
+    """The largest and the smallest field over all paths that reach a unit, and alignment.
+
+    `local`: the largest field over the paths that carry the map, gates left out (a
+    squeeze-and-excitation or attention branch broadcast over the map by a multiply); None when
+    it is `max`. Tables show it; `max` is what the unit depends on (and what torch measures)."""
 
     max: Field
     min: Field
     aligned: bool = True
+    local: Field | None = None
+    parts: Parts = ()  # per channel range, when they differ (core/channels.py)
 
     @staticmethod
     def input(h: int, w: int) -> RF:
         f = Field.input(h, w)
         return RF(f, f)
 
+    @property
+    def shown(self) -> Field:
+        return self.max if self.local is None else self.local
+
     def map(self, fn: Callable[[Field], Field]) -> RF:
-        return RF(fn(self.max), fn(self.min), self.aligned)
+        if self.local is None:
+            return RF(fn(self.max), fn(self.min), self.aligned)
+        return RF(fn(self.max), fn(self.min), self.aligned, fn(self.local))
+
+    def broadcast(self, grid: tuple[int, int], hw: tuple[int, int]) -> RF:
+        return self.map(lambda f: f.broadcast(grid, hw))
 
 
-def join(fields: list[RF]) -> RF:
-    """Combine the fields arriving at an add / concat / multiply.
+Parts = tuple[tuple[int, RF], ...]  # run-length encoded channel segments and their fields
 
-    The largest field is, per axis, the union over paths (a 1×7 and a 7×1 branch give 7×7): a
-    unit after the join reads every path, so its field is the hull of the paths' fields for that
-    unit, taken residue by residue over a common period when the paths share a jump (otherwise
-    the largest path by size). It is global if any path is global. The smallest is the smallest
-    per axis over the local paths.
-    Paths are aligned when their local fields share jump and centre.
+
+def join(fields: list[RF], grid: tuple[int, int] | None = None,
+         hw: tuple[int, int] = (0, 0)) -> RF:
+    """Combine the fields arriving at an add / concat / multiply whose output has `grid` units
+    (None: not a map) on an input of `hw` pixels.
+
+    A path with one unit along an axis that the output has n > 1 of is broadcast first: every
+    output unit reads that one unit (`Field.broadcast`). The largest field is then, per axis,
+    the union over paths (a 1×7 and a 7×1 branch give 7×7): a unit after the join reads every
+    path, so its field is the hull of the paths' fields for that unit, taken residue by residue
+    over a common period when the paths share a jump (otherwise the largest path by size); with
+    a constant (broadcast) path, the constant envelope of all paths over the output's units. An
+    axis is global when a path is global along it or the envelope spans the input. The smallest
+    is the smallest per axis over the paths that are not global along it. Paths are aligned when
+    their local, non-constant axes share jump and centre. The local field joins the paths that
+    are not broadcast (every path when all are).
     """
+    broadcast = [grid is not None and f.max.grid != grid for f in fields]
+    if grid is not None and any(broadcast):
+        fields = [f.broadcast(grid, hw) for f in fields]
     largest = [f.max for f in fields]
-    smallest = [f.min for f in fields]
-    local = [(f.max.h.jump, f.max.w.jump, f.max.h.start, f.max.w.start)
-             for f in fields if not f.max.is_global]
-    aligned = all(f.aligned for f in fields) and len(set(local)) <= 1
-    return RF(_extreme(largest, max), _extreme(smallest, min), aligned)
+    aligned = all(f.aligned for f in fields)
+    for a in (0, 1):
+        grids = {(f.axes()[a].jump, f.axes()[a].start) for f in largest
+                 if not f.glob[a] and f.axes()[a].period != 0
+                 and any(lo is not None for lo in f.axes()[a].lo)}  # a map no pixel reaches
+        aligned = aligned and len(grids) <= 1
+    out = RF(_largest(largest, hw), _smallest([f.min for f in fields]), aligned)
+    if any(broadcast) or any(f.local is not None for f in fields):
+        carried = [f for f, b in zip(fields, broadcast) if not b] or fields
+        shown = _largest([f.shown for f in carried], hw)
+        if shown != out.max:
+            out = replace(out, local=shown)
+    return out
 
 
-def _extreme(fields: list[Field], pick: Any) -> Field:
-    """Per axis, the largest (pick=max) or smallest (pick=min) field. A global path wins the
-    largest; the smallest looks at local paths unless every path is global."""
-    glob = [f for f in fields if f.is_global]
-    if glob and (pick is max or len(glob) == len(fields)):
-        best: Field = pick(glob, key=lambda f: f.area())
-        return best
-    local = [f for f in fields if not f.is_global]
-    if pick is max:
-        return Field(hull([f.h for f in local]), hull([f.w for f in local]), local[0].grid)
-    h = pick((f.h for f in local), key=lambda a: a.size)
-    w = pick((f.w for f in local), key=lambda a: a.size)
-    return Field(h, w, local[0].grid)
+def _largest(fields: list[Field], hw: tuple[int, int]) -> Field:
+    """Per axis, the union over paths (see `join`)."""
+    if len(fields) == 1:
+        return fields[0]
+    grid = fields[0].grid
+    axes, glob = [], []
+    for a in (0, 1):
+        ax = hull([f.axes()[a] for f in fields], grid[a])
+        axes.append(ax)
+        glob.append(any(f.glob[a] for f in fields) or (ax.period == 0 and ax.covers(hw[a])))
+    return Field(axes[0], axes[1], grid, (glob[0], glob[1]))
 
 
-def hull(axes: list[Axis]) -> Axis:
-    """Per unit, the hull of the fields of several axes over the same map (the support of a sum
-    or a concatenation); the largest by size when their jumps differ."""
+def _smallest(fields: list[Field]) -> Field:
+    """Per axis, the smallest field over the paths not global along it (all when every path
+    is)."""
+    axes, glob = [], []
+    for a in (0, 1):
+        local = [f for f in fields if not f.glob[a]] or fields
+        axes.append(min((f.axes()[a] for f in local), key=lambda x: x.size))
+        glob.append(all(f.glob[a] for f in fields))
+    return Field(axes[0], axes[1], fields[0].grid, (glob[0], glob[1]))
+
+
+def hull(axes: list[Axis], n: int = 1) -> Axis:
+    """Per unit, the hull of the fields of several axes over the same map of n units (the
+    support of a sum or a concatenation); the largest by size when their jumps differ. With a
+    constant axis (jump 0), the constant envelope of every path's units 0..n−1: exact for units
+    inside the map when the constant field contains theirs (a gate that covers the input)."""
     if len(set(axes)) == 1:
         return axes[0]
+    if any(a.period == 0 for a in axes):
+        bs = [b for a in axes for b in map(a.bounds, range(min(n, a.q)) if a.period == 0 else
+                                           _ends(a, n)) if b is not None]
+        if not bs:
+            return axes[0]
+        return Axis((min(b[0] for b in bs),), (max(b[1] for b in bs),), 0)
     if len({a.jump for a in axes}) > 1:
         return max(axes, key=lambda a: a.size)
     q = math.lcm(*(a.q for a in axes))
@@ -279,6 +379,13 @@ def hull(axes: list[Axis]) -> Axis:
         lo.append(min((b[0] for b in bs), default=None))
         hi.append(max((b[1] for b in bs), default=None))
     return _reduce(Axis(tuple(lo), tuple(hi), axes[0].period * (q // axes[0].q)))
+
+
+def _ends(ax: Axis, n: int) -> list[int]:
+    """Units of a periodic axis whose fields reach furthest over n units: the first and the
+    last period (the fields of the units between lie inside theirs)."""
+    q = ax.q
+    return sorted({*range(min(q, n)), *range(max(0, n - q), n)})
 
 
 def num(x: Fraction) -> int | float:

@@ -15,6 +15,7 @@ from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import BackendError
+from cnncalc.core.layers.common import pair
 from cnncalc.core.layers.elementwise import split_sizes
 from cnncalc.core.layers.registry import Kind, lookup
 from cnncalc.core.optional import require_torch
@@ -118,6 +119,26 @@ class Mean(Module):
         return out / len(xs)
 
 
+class DilatedMean(Module):
+    """A dilated max pool linearised: the mean of its dilated window (nn.AvgPool2d has no
+    dilation), padded with zeros on the leading side and as far as ceil_mode reaches on the
+    trailing one, cut to the pool's output size."""
+
+    def __init__(self, args: dict[str, Any], out: tuple[int, ...]):
+        super().__init__()
+        self.k, self.s = pair(args["kernel_size"]), pair(args["stride"])
+        self.p, self.d, self.out = pair(args["padding"]), pair(args["dilation"]), out[1:]
+
+    def forward(self, x: Any) -> Any:
+        extra = [max(self.p[a], (self.out[a] - 1) * self.s[a] + self.d[a] * (self.k[a] - 1) + 1
+                     - x.shape[2 + a] - self.p[a]) for a in (0, 1)]
+        x = F.pad(x, (self.p[1], extra[1], self.p[0], extra[0]))
+        w = torch.full((x.shape[1], 1, *self.k), 1.0 / (self.k[0] * self.k[1]), dtype=x.dtype,
+                       device=x.device)
+        y = F.conv2d(x, w, stride=self.s, dilation=self.d, groups=x.shape[1])
+        return y[:, :, :self.out[0], :self.out[1]]
+
+
 class Concat(Module):
     def forward(self, *xs: Any) -> Any:
         return torch.cat(xs, dim=1)
@@ -167,6 +188,8 @@ def build_layer(layer: Layer, linear: bool = False,
                            f"{layer.kind!r}")
     if linear and kind.linearised == "identity":
         return nn.Identity()
+    if linear and kind.name == "maxpool" and pair(layer.args["dilation"]) != (1, 1):
+        return DilatedMean(layer.args, layer.out_shape)
     if linear and kind.linearised is not None:
         kind = lookup(kind.linearised)
         assert kind is not None

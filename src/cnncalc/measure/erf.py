@@ -180,7 +180,7 @@ def field_box(g: Graph, layer: str) -> tuple[tuple[float, float], tuple[float, f
     """Size and centre (input pixels) of the theoretical field of the layer's centre unit, and
     whether it reaches past the input."""
     x = g.nodes[layer]
-    f = x.rf.max
+    f = x.rf.shown  # the field `rf` reports: a gate's global reach is not a box
     size, mid, clipped = [], [], False
     for axis, ax in enumerate(f.axes()):
         b = ax.bounds(centre(x.out_shape[1 + axis]))

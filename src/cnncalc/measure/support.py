@@ -140,6 +140,8 @@ def period(g: Graph, name: str) -> int:
 def first_unit(ax: Axis, n: int, units: int, q: int) -> int:
     """The unit whose field (with the next q) is centred nearest the middle of n input pixels;
     the next one that has a field, when it has none (a transposed conv with k < s)."""
+    if ax.period == 0:  # a constant axis: every unit has the same field
+        return max(0, (units - 1) // 2)
     ideal = ((Fraction(n - 1, 2) - ax.start) / ax.jump) - Fraction(q, 2)
     u = max(0, min(units - 1 - q, round(ideal)))
     while ax.bounds(u) is None:
@@ -175,7 +177,7 @@ def plan(g: Graph, names: list[str], above: int = 0
     skipped: dict[str, FieldResult] = {}
     for x in (g.nodes[n] for n in names):
         f = x.rf.max
-        if f.is_global and not above:
+        if not above and (f.is_global or (clipped(f) and len(x.out_shape) == 3)):
             where[x.name] = (h, w)
             pending.remove(x.name)
         elif len(x.out_shape) != 3:
@@ -195,7 +197,11 @@ def plan(g: Graph, names: list[str], above: int = 0
                     skipped[name] = FieldResult("memory", input=hw)
                 else:
                     where[name] = hw
-    skipped.update({n: FieldResult("too-large") for n in pending})
+    for name in pending:  # never inside the ladder: per unit at the spec's input, clipped
+        if name in g.nodes and memory(g, name) <= MEMORY:
+            where[name] = (h, w)
+        else:
+            skipped[name] = FieldResult("too-large")
     groups: dict[tuple[int, int], list[str]] = {}
     for name in names:
         if name in where:
@@ -233,12 +239,85 @@ def measure_group(g: Graph, hw: tuple[int, int], names: list[str], device: Any
         outs = net.run(x, keep=names)
         for name in names:
             layer = sub.nodes[name]
+            f = layer.rf.max
+            if len(layer.out_shape) == 3 and not f.is_global and (
+                    clipped(f) or not fits(layer, hw, period(sub, name))):
+                results[name] = read_clipped(outs[name], x, layer, hw, reached[name])
+                continue
             q = period(sub, name)
             grads = [torch.autograd.grad(u, x, retain_graph=True)[0][0]
                      for u in units(outs[name], layer, hw, q)]
             results[name] = read_field(torch.stack(grads), layer, hw, q,
                                        bool(sub.floor_warnings), reached.get(name))
     return results
+
+
+def clipped(f: Field) -> bool:
+    """A field measured unit by unit, clipped to the input: global along one axis only, or
+    constant along one (a gate broadcast over the map, jump 0)."""
+    return not f.is_global and any(g or ax.period == 0 for g, ax in zip(f.glob, f.axes()))
+
+
+def clipped_span(layer: Layer, unit: tuple[int, int], hw: tuple[int, int], reached: Span
+                 ) -> Span:
+    """The engine's field of one unit, per axis clipped to the input and to the pixels that
+    reach the layer at all (the lattice extends into the padding); an axis global for the
+    layer spans what reaches it."""
+    f = layer.rf.max
+    out = []
+    for a, (ax, i, n) in enumerate(zip(f.axes(), unit, hw)):
+        lo_r, hi_r = reached[a]
+        if f.glob[a]:
+            out.append((lo_r, hi_r))
+            continue
+        b = ax.bounds(i)
+        if b is None:
+            return ((0, -1), (0, -1))
+        lo, hi = max(0, math.ceil(b[0]), lo_r), min(n - 1, math.floor(b[1]), hi_r)
+        if lo > hi:
+            return ((0, -1), (0, -1))
+        out.append((lo, hi))
+    return (out[0], out[1])
+
+
+def inside(layer: Layer, unit: tuple[int, int], hw: tuple[int, int]) -> bool:
+    """The unit's field lies inside the input on every local axis: its clipped field is then
+    exact. At the border it is the hull of what the unit reads, an upper bound: a dilated
+    window whose outer tap falls in the padding reads fewer pixels than its hull."""
+    f = layer.rf.max
+    for a, (ax, i, n) in enumerate(zip(f.axes(), unit, hw)):
+        b = ax.bounds(i)
+        if not f.glob[a] and b is not None and (b[0] < 0 or b[1] > n - 1):
+            return False
+    return True
+
+
+def span_agrees(measured: Span, want: Span, exact: bool) -> bool:
+    """Equal when `exact`; else the measured support within the engine's (both empty or not)."""
+    if exact or empty_span(measured) or empty_span(want):
+        return measured == want
+    return all(w[0] <= m[0] and m[1] <= w[1] for m, w in zip(measured, want))
+
+
+def read_clipped(out: Any, x: Any, layer: Layer, hw: tuple[int, int], reached: Span
+                 ) -> FieldResult:
+    """Corner, centre and last unit: each gradient support against `clipped_span`; the first
+    that differs (else the centre) is the result."""
+    torch = require_torch()
+    _, h, w = layer.out_shape
+    picks = list(dict.fromkeys([((h - 1) // 2, (w - 1) // 2), (0, 0), (h - 1, w - 1)]))
+    found = []
+    for unit in picks:
+        (grad,) = torch.autograd.grad(out[0, :, unit[0], unit[1]].sum(), x, retain_graph=True)
+        if not bool(grad.isfinite().all()):
+            return FieldResult("nonfinite", hw, layer.rf.max)
+        span = support(grad[0])
+        span = ((0, -1), (0, -1)) if empty_span(span) else span
+        found.append((span, clipped_span(layer, unit, hw, reached), inside(layer, unit, hw)))
+    span, want, _ = next((x for x in found if not span_agrees(*x)), found[0])
+    size = (span[0][1] - span[0][0] + 1, span[1][1] - span[1][0] + 1)
+    return FieldResult("clipped", hw, layer.rf.max, size, span=span,
+                       expected=span if all(span_agrees(*x) for x in found) else want)
 
 
 def units(out: Any, layer: Layer, hw: tuple[int, int], q: int) -> list[Any]:

@@ -53,6 +53,8 @@ def idents(g: Graph) -> dict[str, str]:
 def class_name(name: str) -> str:
     words = re.split(r"[^0-9A-Za-z]+", name)
     s = "".join(w[:1].upper() + w[1:] for w in words if w)
+    if keyword.iskeyword(s):  # False, None, True
+        return f"{s}Net"
     return s if s and not s[0].isdigit() else f"Net{s}"
 
 

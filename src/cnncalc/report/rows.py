@@ -3,9 +3,10 @@
 JSON (a stable contract, reused by every command):
   {"spec", "input", "batch", "conventions", "layers": [...], "totals": {...}, "warnings": [...]}
 Each layer: name, kind, inputs, in_shape, out_shape (no batch), params, buffers, macs, flops,
-other_ops, activations, rf {size, jump, start, global} (the largest field over paths),
-rf_min (the smallest), aligned, args. After an op no kind maps (a PARTIAL trace) the fields it
-feeds are unknown: rf, rf_min and aligned are null there.
+other_ops, activations, rf {size, jump, start, global, global_axes} (the largest field over
+paths: what a unit depends on), rf_local (the same over the paths that carry the map, gates
+left out: the RF column), rf_min (the smallest), aligned, args. After an op no kind maps (a
+PARTIAL trace) the fields it feeds are unknown: rf, rf_local, rf_min and aligned are null there.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ RF_LINE = ("RF per axis: r ← r + (k−1)·d·j, j ← j·s, start ← start + 
 
 def field_json(f: Field) -> dict[str, Any]:
     return {"size": [num(f.h.size), num(f.w.size)], "jump": [num(f.h.jump), num(f.w.jump)],
-            "start": [num(f.h.start), num(f.w.start)], "global": f.is_global}
+            "start": [num(f.h.start), num(f.w.start)], "global": f.is_global,
+            "global_axes": list(f.glob)}
 
 
 def _cached_field(f: Field, cache: dict[int, dict[str, Any]] | None) -> dict[str, Any]:
@@ -56,6 +58,7 @@ def layer_json(x: Layer, batch: int = 1, rf_known: bool = True,
         "flops": 2 * x.macs * batch, "other_ops": x.other_ops * batch,
         "activations": x.activations * batch,
         "rf": _cached_field(x.rf.max, cache) if rf_known else None,
+        "rf_local": _cached_field(x.rf.shown, cache) if rf_known else None,
         "rf_min": _cached_field(x.rf.min, cache) if rf_known else None,
         "aligned": x.rf.aligned if rf_known else None,
         "args": {k: list(v) if isinstance(v, tuple) else v for k, v in x.args.items()},
@@ -120,17 +123,17 @@ def rows(g: Graph, depth: int | None = None) -> list[Row]:
                 r.params += x.params
                 r.macs += x.macs * g.batch
                 r.other_ops += x.other_ops * g.batch
-                r.out_shape, r.field, r.field_min = x.out_shape, x.rf.max, x.rf.min
+                r.out_shape, r.field, r.field_min = x.out_shape, x.rf.shown, x.rf.min
                 r.aligned = r.aligned and x.rf.aligned
                 r.rf_known = x.name not in unknown
                 r.layers += 1
                 continue
             out.append(Row(group, "group", depth, x.out_shape, x.params, x.macs * g.batch,
-                           x.other_ops * g.batch, x.rf.max, x.rf.min, x.rf.aligned,
+                           x.other_ops * g.batch, x.rf.shown, x.rf.min, x.rf.aligned,
                            grouped=True, rf_known=x.name not in unknown))
             continue
         out.append(Row(x.name, x.kind, x.depth, x.out_shape, x.params, x.macs * g.batch,
-                       x.other_ops * g.batch, x.rf.max, x.rf.min, x.rf.aligned,
+                       x.other_ops * g.batch, x.rf.shown, x.rf.min, x.rf.aligned,
                        rf_known=x.name not in unknown))
     return out
 
@@ -141,9 +144,10 @@ def shape_str(shape: tuple[int, ...], batch: int | None = None) -> str:
 
 
 def size_str(f: Field) -> str:
-    """'15' for a square field, '15×13' otherwise; 'global' when every input pixel reaches."""
-    h, w = fmt_num(f.h.size), fmt_num(f.w.size)
-    return "global" if f.is_global else (h if h == w else f"{h}×{w}")
+    """'15' for a square field, '15×13' otherwise; 'global' when every input pixel reaches,
+    'global×3' when they all do along one axis only."""
+    h, w = ("global" if g else fmt_num(ax.size) for g, ax in zip(f.glob, f.axes()))
+    return h if h == w else f"{h}×{w}"
 
 
 def pair_str(a: Any, b: Any) -> str:

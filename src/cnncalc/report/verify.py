@@ -55,6 +55,8 @@ def rf_measured(c: RfCheck) -> str | None:
     assert r.size is not None
     if r.status == "global":
         return "global" if c.ok else f"{r.size[0]}×{r.size[1]} pixels"
+    if r.status == "clipped":
+        return f"{r.size[0]}×{r.size[1]} pixels"
     assert r.jump is not None
     size = str(r.size[0]) if r.size[0] == r.size[1] else f"{r.size[0]}×{r.size[1]}"
     return f"{size} j{pair_str(*r.jump)}"
@@ -82,6 +84,11 @@ def rf_note(row: VerifyRow) -> str:
         if not c.ok and r.expected is not None:
             (a, b), (c0, d) = r.expected
             notes.append(f"expected rows {a}–{b}, columns {c0}–{d} to reach it")
+    elif r.status == "clipped" and r.span is not None and r.expected is not None:
+        notes.append("per unit, clipped to the input" + ("" if c.ok else (
+            f": measured rows {r.span[0][0]}–{r.span[0][1]}, columns {r.span[1][0]}–"
+            f"{r.span[1][1]}; the engine's {r.expected[0][0]}–{r.expected[0][1]}, "
+            f"{r.expected[1][0]}–{r.expected[1][1]}")))
     elif not r.whole:
         notes.append("the engine's size is a fractional extent (jump below one pixel): "
                      "jump compared, size shown")

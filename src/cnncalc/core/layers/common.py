@@ -41,13 +41,15 @@ def pads(args: Args, axis: int) -> tuple[int, int]:
 
 
 def window_out(n: int, k: int, s: int, lo: int, hi: int, d: int, ceil: bool, what: str) -> int:
-    """H_out = ⌊(H + p_lo + p_hi − d·(k−1) − 1)/s⌋ + 1, or ⌈…⌉ with ceil_mode (torch's rule:
-    the last window must start inside the input or the leading padding)."""
+    """H_out = ⌊(H + p_lo + p_hi − d·(k−1) − 1)/s⌋ + 1, or ⌈…⌉ with ceil_mode (torch's rule,
+    `pooling_output_shape_pad_lr`: floor division also for a negative span, then the last window
+    must start inside the input or the leading padding; an output below one unit is refused).
+    So a ceil_mode pool whose window is larger than the padded input still gives one unit."""
     span = n + lo + hi - d * (k - 1) - 1
-    if span < 0:
-        raise ValueError(f"{what} kernel {d * (k - 1) + 1} (k={k}, d={d}) is larger than the "
-                         f"padded input {n + lo + hi} ({n} + {lo} + {hi})")
-    out = (-(-span // s) if ceil else span // s) + 1
+    out = (span + (s - 1 if ceil else 0)) // s + 1
     if ceil and (out - 1) * s >= n + lo:
         out -= 1
+    if out < 1:
+        raise ValueError(f"{what} kernel {d * (k - 1) + 1} (k={k}, d={d}) is larger than the "
+                         f"padded input {n + lo + hi} ({n} + {lo} + {hi})")
     return out

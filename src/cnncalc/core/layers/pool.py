@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from cnncalc.core.layers.common import numel, pads, pair, spatial, window_out
 from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, Torch, TorchArg, register
 from cnncalc.core.layers.saved import INPUT, Saved, keeps_input, nothing
@@ -91,7 +93,9 @@ def adaptive_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
     if out[1:] == (1, 1):
         return f.globalize()
     h, w = (ax.adaptive(ins[0][1 + a], out[1 + a]) for a, ax in enumerate(f.axes()))
-    return f.with_axes(h, w, (out[1], out[2]))
+    # pooled to one unit along an axis ([1, W]): global along it, as gap is on both
+    glob = (f.glob[0] or out[1] == 1, f.glob[1] or out[2] == 1)
+    return replace(f.with_axes(h, w, (out[1], out[2])), glob=glob)
 
 
 def adaptive_avg_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
@@ -132,6 +136,9 @@ register(Kind(
 
 def upsample_shape(args: Args, ins: list[Shape]) -> Shape:
     c, h, w = spatial(ins[0], "upsample")
+    if args.get("align_corners") and args["mode"] != "bilinear":
+        raise ValueError("align_corners applies to bilinear upsampling only (torch refuses it "
+                         f"with mode {args['mode']!r})")
     sh, sw = pair(args["scale_factor"])
     return (c, h * sh, w * sw)
 
@@ -139,12 +146,14 @@ def upsample_shape(args: Args, ins: list[Shape]) -> Shape:
 def upsample_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
     # nearest: output o copies input ⌊o/s⌋; bilinear: one or two neighbours (see Axis.upsample).
     s, bilinear = pair(args["scale_factor"]), args["mode"] == "bilinear"
-    h, w = (ax.upsample(s[a], bilinear) for a, ax in enumerate(f.axes()))
+    corners = bool(args.get("align_corners"))
+    h, w = (ax.upsample(s[a], bilinear, corners, ins[0][1 + a]) for a, ax in enumerate(f.axes()))
     return f.with_axes(h, w, (out[1], out[2]))
 
 
 def upsample_torch(a: Args, shape: Shape) -> list[TorchArg]:
-    bilinear = [TorchArg("align_corners", False)] if a["mode"] == "bilinear" else []
+    bilinear = ([TorchArg("align_corners", bool(a.get("align_corners")))]
+                if a["mode"] == "bilinear" else [])
     return [TorchArg("scale_factor", pair(a["scale_factor"])), TorchArg("mode", a["mode"]),
             *bilinear]
 
@@ -156,7 +165,8 @@ def upsample_ops(args: Args, ins: list[Shape], out: Shape) -> int:
 register(Kind(
     "upsample", "upsampling by an integer factor (nn.Upsample)", upsample_shape,
     args=(Arg("scale_factor", "pair", 2, aliases=("scale",)),
-          Arg("mode", "choice", "nearest", choices=("nearest", "bilinear"))),
+          Arg("mode", "choice", "nearest", choices=("nearest", "bilinear")),
+          Arg("align_corners", "bool", False, doc="bilinear: corner pixels map onto corners")),
     other_ops=upsample_ops, rf=upsample_field, saved=nothing,  # its backward needs sizes only
     primary="scale_factor", category="resample",
     resamples=True, torch=Torch("Upsample", upsample_torch),

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnncalc.frontends.torch_model.ops import Grouped, OpMapper, Parts, Val, _op_name, torch
+from cnncalc.frontends.torch_model.ops import (
+    FromParams,
+    Grouped,
+    OpMapper,
+    Parts,
+    Val,
+    _op_name,
+    torch,
+)
 from cnncalc.frontends.torch_model.table import (
     ACT_FUNCS,
     ACT_METHODS,
@@ -98,7 +106,7 @@ def _scalar(mp: OpMapper, node: Any) -> Any:
 def _scale(mp: OpMapper, node: Any, x: Val, target: str) -> Any:
     """x * gamma with one learnable gamma per channel (shaped to broadcast along the channel
     axis of x, as C, C×1×1 or 1×C×1×1): layer scale."""
-    p = mp.gm.get_parameter(target) if _is_param(mp, target) else None
+    p = mp.gm.get_parameter(target) if mp.is_param(target) else None
     c = mp.g.shape(x.src)[0]
     if p is not None and p.numel() == c:
         axis = p.dim() - len(x.perm) + x.perm.index(1)  # x's channel axis, right-aligned
@@ -107,14 +115,6 @@ def _scale(mp: OpMapper, node: Any, x: Val, target: str) -> Any:
             mp.settle(node, out.src, [p])
             return out
     return mp.unmapped(node, f"{_op_name(node)} by {target}")
-
-
-def _is_param(mp: OpMapper, target: str) -> bool:
-    try:
-        mp.gm.get_parameter(target)
-    except AttributeError:
-        return False
-    return True
 
 
 def _layout(mp: OpMapper, node: Any, x: Any) -> Any:
@@ -142,6 +142,8 @@ def _layout(mp: OpMapper, node: Any, x: Any) -> Any:
 
 def _cat(mp: OpMapper, node: Any) -> Any:
     parts = [mp.vals.get(v) for v in node.args[0]]
+    if len(parts) == 1 and isinstance(parts[0], Val):
+        return parts[0]  # a one-element cat is a copy (densenet's first dense layer), on any dim
     dim = _arg(node, 1, "dim", 0)
     if not all(isinstance(p, Val) for p in parts):
         return mp.unmapped(node, _op_name(node))
@@ -247,38 +249,50 @@ def _pl(v: Any) -> Any:
     return list(v) if isinstance(v, (list, tuple)) else v
 
 
+def _param(mp: OpMapper, arg: Any) -> tuple[bool, Any]:
+    """A weight or bias argument as (ok, the parameter it counts): a parameter as it is, or a
+    tensor computed from exactly one parameter of the same shape (a weight-standardised conv's
+    `standardize(self.weight)`); (True, None) when there is none."""
+    if arg is None:
+        return True, None
+    v = mp.vals.get(arg)
+    if isinstance(v, tuple) and v[0] == "param" and mp.is_param(v[1]):
+        return True, mp.gm.get_parameter(v[1])
+    if isinstance(v, FromParams) and len(v.names) == 1:
+        p = mp.gm.get_parameter(next(iter(v.names)))
+        if tuple(p.shape) == mp.shape(arg):
+            return True, p
+    return False, None
+
+
 def _channel_last(mp: OpMapper, node: Any, x: Val) -> Any:
     """F.linear / F.layer_norm with module parameters, acting on the channels."""
     linear = node.target is F.linear
-    weight = _arg(node, 1 if linear else 2, "weight")
-    bias = _arg(node, 2 if linear else 3, "bias")
-    w, b = mp.vals.get(weight), mp.vals.get(bias)
-    if x.perm[-1] != 1 or not (isinstance(w, tuple) and _is_param(mp, w[1])):
+    (ok_w, p), (ok_b, b) = (_param(mp, _arg(node, i, key)) for i, key in (
+        (1 if linear else 2, "weight"), (2 if linear else 3, "bias")))
+    if x.perm[-1] != 1 or p is None or not (ok_w and ok_b):
         return mp.unmapped(node, f"{_op_name(node)} on a non-channel axis or without a weight")
-    p = mp.gm.get_parameter(w[1])
-    params = [p] + ([mp.gm.get_parameter(b[1])] if isinstance(b, tuple) and _is_param(mp, b[1])
-                    else [])
     if linear:
         out = mp.add(node, "linear", {"out": p.shape[0], "bias": b is not None}, [x])
     else:
         out = mp.add(node, "layernorm", {"eps": float(_arg(node, 4, "eps", 1e-5))}, [x])
-    mp.settle(node, out.src, params)
+    mp.settle(node, out.src, [t for t in (p, b) if t is not None])
     return out
 
 
 def _conv2d(mp: OpMapper, node: Any, x: Val) -> Any:
-    """F.conv2d with a module's weight (and bias) as they are, not computed."""
-    w, b = mp.vals.get(_arg(node, 1, "weight")), mp.vals.get(_arg(node, 2, "bias"))
-    if not (isinstance(w, tuple) and _is_param(mp, w[1])) or \
-            (b is not None and not (isinstance(b, tuple) and _is_param(mp, b[1]))):
-        return mp.unmapped(node, f"{_op_name(node)} with a computed weight")
-    weight = mp.gm.get_parameter(w[1])
+    """F.conv2d with a module's weight (and bias), as they are or computed from one parameter
+    each (a weight-standardised conv counts the parameter it standardises)."""
+    (ok_w, weight), (ok_b, b) = (_param(mp, _arg(node, i, key)) for i, key in ((1, "weight"),
+                                                                              (2, "bias")))
+    if weight is None or not (ok_w and ok_b):
+        return mp.unmapped(node, f"{_op_name(node)} with a weight computed from several tensors")
     args = {"out": weight.shape[0], "kernel_size": list(weight.shape[2:]),
             "stride": _pl(_arg(node, 3, "stride", 1)), "padding": _pl(_arg(node, 4, "padding", 0)),
             "dilation": _pl(_arg(node, 5, "dilation", 1)), "groups": _arg(node, 6, "groups", 1),
             "bias": b is not None}
     out = mp.add(node, "conv", args, [x])
-    mp.settle(node, out.src, [mp.gm.get_parameter(t[1]) for t in (w, b) if t is not None])
+    mp.settle(node, out.src, [t for t in (weight, b) if t is not None])
     return out
 
 
@@ -289,7 +303,9 @@ def _interpolate(mp: OpMapper, node: Any, x: Val) -> Any:
     if None in vals or not all(float(v).is_integer() for v in vals) or \
             mode not in ("nearest", "bilinear"):
         return mp.unmapped(node, f"{_op_name(node)} (size=, mode {mode!r} or a fractional scale)")
-    return mp.add(node, "upsample", {"scale_factor": [int(v) for v in vals], "mode": mode}, [x])
+    corners = bool(_arg(node, 4, "align_corners", False))
+    return mp.add(node, "upsample", {"scale_factor": [int(v) for v in vals], "mode": mode,
+                                     "align_corners": corners}, [x])
 
 
 _FUNCTIONAL = {

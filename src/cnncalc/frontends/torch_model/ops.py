@@ -53,6 +53,14 @@ class Grouped:
     swapped: bool = False
 
 
+@dataclass(frozen=True)
+class FromParams:
+    """A tensor computed from parameters alone (a standardised weight, `W + A @ B`): the names
+    of the learnable parameters it was made from, so the op that uses it counts them."""
+
+    names: frozenset[str]
+
+
 @dataclass
 class Many:
     """The tuple an unmapped op returned: each [i] becomes an unmapped row (the first one
@@ -72,6 +80,10 @@ class OpMapper:
         self.gm, self.g = gm, g
         self.vals: dict[Any, Any] = {}
         self.used: set[int] = set()  # ids of the parameter tensors counted so far
+        self.first: dict[int, str] = {}  # a counted tensor's id -> the row that counted it
+        self.names: dict[int, str] = {}  # a parameter tensor's id -> its first qualified name
+        for n, p in gm.named_parameters(remove_duplicate=False):
+            self.names.setdefault(id(p), n)
         self.counts: dict[str, int] = {}
         self.modules = dict(gm.named_modules())
 
@@ -120,27 +132,58 @@ class OpMapper:
         where = node.meta.get("cnncalc_scope") or node.name
         self.g.partial.append(Partial(where, source_loc(node), op, mismatch))
 
-    def params_of(self, target: str) -> int:
-        """The parameters of module `target`, claimed (for rows that are not mapped)."""
-        ps = list(self.modules[target].parameters())
-        fresh = [p for p in ps if id(p) not in self.used]
-        self.used |= {id(p) for p in ps}
-        return sum(p.numel() for p in fresh)
+    def claim(self, params: list[Any], src: str) -> int:
+        """Mark tensors as counted at row `src`; the number of values of the fresh ones."""
+        fresh = {id(p): p for p in params if id(p) not in self.used}
+        self.used |= set(fresh)
+        for i in fresh:
+            self.first[i] = src
+        return sum(p.numel() for p in fresh.values())
+
+    def params_of(self, node: Any) -> list[Any]:
+        """The parameters an unmapped node holds: its module's, or those its arguments refer to
+        (`x + self.pos`, an op on a weight computed from parameters)."""
+        if node.op == "call_module":
+            return list(self.modules[node.target].parameters())
+        return [self.gm.get_parameter(n)
+                for n in sorted(self.param_names(_flat(node.args, node.kwargs)))]
+
+    def param_names(self, nodes: list[Any]) -> set[str]:
+        """The learnable parameters among these nodes' values (buffers left out)."""
+        names: set[str] = set()
+        for v in (self.vals.get(a) for a in nodes):
+            if isinstance(v, FromParams):
+                names |= v.names
+            elif isinstance(v, tuple) and v[0] == "param" and self.is_param(v[1]):
+                names.add(v[1])
+        return names
+
+    def is_param(self, target: str) -> bool:
+        try:
+            self.gm.get_parameter(target)
+        except AttributeError:
+            return False
+        return True
 
     def settle(self, node: Any, src: str, params: list[Any]) -> None:
         """A mapped row against the tensors it uses: its formula must count what they hold.
-        Tensors used before (a module called twice, tied weights) count once, at first use."""
+        Each tensor counts once, at its first use, whatever shares it (a module called twice,
+        tied weights); the row then holds only its fresh tensors, and a note says so."""
         layer = self.g.nodes[src]
-        if params and all(id(p) in self.used for p in params):
-            layer.params = 0
-            self.g.notes.append(Note("shared-params",
-                                     f"{src} reuses parameters counted at their first use"))
-            return
-        self.used |= {id(p) for p in params}
         held = sum(p.numel() for p in params)
         if layer.params != held:
             self.partial(node, mismatch=f"{layer.kind} formula gives {layer.params:,} params, "
                                         f"the model holds {held:,}")
+        shared = [p for p in dict.fromkeys(params) if id(p) in self.used]
+        layer.params -= held - self.claim(params, src)
+        if shared and len(shared) == len(params):
+            self.g.notes.append(Note("shared-params",
+                                     f"{src} reuses parameters counted at their first use"))
+        elif shared:
+            what = ", ".join(f"{self.names.get(id(p), '?')} ({p.numel():,})" for p in shared)
+            where = ", ".join(dict.fromkeys(self.first[id(p)] for p in shared))
+            self.g.notes.append(Note("shared-params",
+                                     f"{src} shares {what}, counted at {where}"))
 
     # The walk ------------------------------------------------------------------------------
 
@@ -164,7 +207,8 @@ class OpMapper:
             return None  # sizes, shapes and other plain values
         vals = [self.vals.get(a) for a in _flat(node.args, node.kwargs)]
         if not any(isinstance(v, (Val, Parts, Many, Grouped)) for v in vals):
-            return None  # a constant tensor made from nothing traced (torch.zeros(...))
+            names = self.param_names(_flat(node.args, node.kwargs))  # w.mean(), (w - m) / s
+            return FromParams(frozenset(names)) if names else None  # or a constant tensor
         if node.target is operator.getitem and isinstance(vals[0], Many):
             many, params = vals[0], vals[0].params
             many.params = 0
@@ -207,17 +251,19 @@ class OpMapper:
         if len(src) != 3 or len(out) != 3 or any(o % i for o, i in zip(out[1:], src[1:])):
             return None
         return "upsample", {"scale_factor": [o // i for o, i in zip(out[1:], src[1:])],
-                            "mode": m.mode}
+                            "mode": m.mode, "align_corners": bool(m.align_corners)}
 
     def unmapped(self, node: Any, what: str) -> Any:
         """A row that keeps the node's parameters and traced shape, reported as partial."""
         srcs = [v.src for v in (self.vals.get(a) for a in _flat(node.args, node.kwargs))
                 if isinstance(v, (Val, Parts, Grouped))]
         self.partial(node, op=what)
-        params = self.params_of(node.target) if node.op == "call_module" else 0
+        held = self.params_of(node)
         if self.shape(node) is None:  # a tuple of tensors: rows come at each [i]
-            return Many(tuple(srcs), params)
-        return self.opaque_from(node, srcs, _op_name(node).split(".")[-1].lower(), params)
+            return Many(tuple(srcs), self.claim(held, srcs[0] if srcs else "input"))
+        out = self.opaque_from(node, srcs, _op_name(node).split(".")[-1].lower(), 0)
+        self.g.nodes[out.src].params = self.claim(held, out.src)
+        return out
 
     def opaque_from(self, node: Any, srcs: list[str], word: str, params: int) -> Val:
         s = self.shape(node)

@@ -86,7 +86,8 @@ MODULES: dict[type, Any] = {
     nn.Identity: lambda m: ("identity", {}),
     nn.ChannelShuffle: lambda m: ("shuffle", {"groups": m.groups}),
     nn.Upsample: lambda m: ("upsample", {"scale_factor": _scale(m.scale_factor),
-                                         "mode": m.mode}),
+                                         "mode": m.mode,
+                                         "align_corners": bool(m.align_corners)}),
     **{cls: _plain(k) for cls, k in ACT_MODULES.items()},
 }
 # cnncalc's own modules (measure/build.py builds them; a built network traces back), named by
