@@ -15,7 +15,7 @@ from cnncalc.core import channels
 from cnncalc.core.errors import LimitError, Loc, ShapeError
 from cnncalc.core.layers.common import fmt_shape, numel, pads, pair
 from cnncalc.core.layers.registry import Args, Kind, Shape, lookup
-from cnncalc.core.rf import MAX_RF_WORK, RF, join
+from cnncalc.core.rf import MAX_RF_WORK, RF, Field, join
 
 BYTES_PER_VALUE = 4  # float32, for the memory totals
 MAP_STATISTICS = frozenset({"groupnorm"})  # norms whose statistics span the whole map
@@ -327,7 +327,11 @@ def _check_magnitudes(x: Layer) -> None:
     Checked once, here, for every frontend."""
     numbers: list[tuple[str, int]] = [("output size", d) for d in x.out_shape]
     numbers += [("parameter count", x.params), ("MAC count", x.macs)]
-    for f in (x.rf.max, x.rf.min):
+    if all(_small(f) for f in (x.rf.max, x.rf.min)):  # the common case, without the Fractions
+        fields: tuple[Field, ...] = ()
+    else:
+        fields = (x.rf.max, x.rf.min)
+    for f in fields:
         for a in f.axes():
             for what, n in (("size", a.size), ("jump", a.jump), ("start", a.start)):
                 numbers += [(f"receptive-field {what}", n.numerator),
@@ -336,3 +340,16 @@ def _check_magnitudes(x: Layer) -> None:
         if int(v).bit_length() > MAX_BITS:
             raise LimitError(f"layer {x.name}: its {what} exceeds 2**{MAX_BITS} (about 3.4e38); "
                              "cnncalc's numbers stop there", x.loc)
+
+
+def _small(f: Field) -> bool:
+    """Every bound and period of f is an int well below 2**MAX_BITS, so its sizes, jumps and
+    starts (differences, halves and ratios of them by a period count, q < 2**16) are too:
+    a start's numerator is at most about 2**(MAX_BITS - 40) · 2**17."""
+    for a in f.axes():
+        for v in (*a.lo, *a.hi, a.period):
+            if v is not None and (type(v) is not int or v.bit_length() > MAX_BITS - 40):
+                return False
+        if a.q.bit_length() > 16:
+            return False
+    return True

@@ -64,12 +64,15 @@ class Axis:
 
     @property
     def jump(self) -> Num:
+        if type(self.period) is int:
+            return Fraction(self.period, self.q)
         return Fraction(self.period) / self.q
 
     @property
     def start(self) -> Num:
         if self.lo[0] is not None:
-            return Fraction(self.lo[0] + self.hi[0]) / 2
+            centre = self.lo[0] + self.hi[0]
+            return Fraction(centre, 2) if type(centre) is int else Fraction(centre) / 2
         # unit 0 reads nothing: where it would sit (0 when no unit reads anything)
         r = next((r for r, lo in enumerate(self.lo) if lo is not None), None)
         if r is None:
