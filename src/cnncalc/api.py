@@ -419,7 +419,8 @@ def export_names(g: Graph, net: Any) -> dict[str, str]:
 
 
 def verify(source: Any, input_size: InputSize = None, *, device: str | None = None,
-           rf: str = "stages", fvcore: bool = True, args: Args = None) -> Verified:
+           rf: str = "stages", fvcore: bool = True, args: Args = None,
+           progress: Callable[[int, int], None] | None = None) -> Verified:
     """Analytic beside measured, per layer: output shape, params, MACs (FlopCounterMode / 2,
     fvcore beside) and receptive field by gradient support. For a torch module the measured
     side is the module's own forward, parameters and FlopCounterMode; receptive fields are
@@ -438,7 +439,7 @@ def verify(source: Any, input_size: InputSize = None, *, device: str | None = No
     with out_of_memory(f"measuring {g.name} on {dev}"):
         m = measure_module_counts(model, dev, fvcore) if model.is_module else \
             measure_counts(g, dev, fvcore)
-        v = compare(g, m, measure_fields(g, measurable(g, select(g, rf)), dev))
+        v = compare(g, m, measure_fields(g, measurable(g, select(g, rf)), dev, progress))
     return Verified(v, str(dev))
 
 

@@ -42,11 +42,15 @@ def verify(spec: SpecArg, input: InputOpt = None, device: DeviceOpt = "cpu",
     Example: cnncalc verify resnet18 --input 3x64x64 --rf all
     """
     from cnncalc.api import verify as measure
+    from cnncalc.report.progress import progress
 
     check_format(format, ("table", "md", "json", "csv"))
     if rf not in ("stages", "all", "none"):
         raise CnncalcError(f"unknown --rf {rf!r}; choose stages, all or none")
-    v = measure(spec, input, device=device, rf=rf, fvcore=fvcore, args=arg)
+    with progress() as update:  # on stderr, on a terminal only
+        fields = None if update is None else \
+            (lambda done, total: update("receptive fields", done, total))
+        v = measure(spec, input, device=device, rf=rf, fvcore=fvcore, args=arg, progress=fields)
     emit(v.render(format))
     if not v.agrees:
         raise typer.Exit(1)

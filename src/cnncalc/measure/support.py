@@ -33,6 +33,7 @@ is a measured disagreement (status "empty"), never a field touching the border.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -363,8 +364,10 @@ def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int, floor_drop:
     return FieldResult("ok", hw, f, size, jump)  # type: ignore[arg-type]
 
 
-def measure_fields(g: Graph, names: list[str], device: Any) -> dict[str, FieldResult]:
-    """The measured field of each named layer (or why it was not measured)."""
+def measure_fields(g: Graph, names: list[str], device: Any,
+                   progress: Callable[[int, int], None] | None = None) -> dict[str, FieldResult]:
+    """The measured field of each named layer (or why it was not measured); `progress(done,
+    total)` after each group of layers measured together (a forward and a backward each)."""
     results: dict[str, FieldResult] = {}
     todo, above = list(names), 0
     while todo:
@@ -374,6 +377,8 @@ def measure_fields(g: Graph, names: list[str], device: Any) -> dict[str, FieldRe
         for hw, group in sorted(groups.items(), key=lambda kv: max(kv[0])):
             measured = measure_group(g, hw, group, device)
             results.update(measured)
+            if progress is not None:
+                progress(len([n for n in names if n in results]), len(names))
             todo += [n for n, r in measured.items() if r.status == "border"]
         above = max((min(hw) for hw, grp in groups.items() if set(grp) & set(todo)), default=0)
     return results
