@@ -648,3 +648,50 @@ def test_upsample_to_a_size_maps_when_it_is_an_integer_scale():
     assert "unmapped module Upsample (size= that is not an integer multiple" in \
         str(odd.partial[0])
     assert "NoneType" not in str(odd.partial[0])
+
+
+MODELS = '''
+import torch
+from torch import nn
+
+
+class NoneOut(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        self.c(x)
+        return None
+
+
+class Mismatch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3)
+        self.l = nn.Linear(10, 2)
+
+    def forward(self, x):
+        return self.l(self.c(x).flatten(1))
+'''
+
+
+def test_forward_returning_none_is_said_as_such(tmp_path):
+    (tmp_path / "m.py").write_text(MODELS)
+    r = cli("shapes", f"{tmp_path / 'm.py'}:NoneOut", "--input", "3x8x8", "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["notes"] == ["forward returns None; the last row is the last layer traced"]
+
+
+def test_a_shape_error_in_the_model_is_one_line_without_torchs_log(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "m.py").write_text(MODELS)
+    r = subprocess.run([sys.executable, "-m", "cnncalc", "shapes", f"{tmp_path / 'm.py'}:Mismatch",
+                        "--input", "3x8x8"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stdout == ""
+    # 1×3×8×8 → conv 3×3 → 4×6×6 = 144 features, but the linear takes 10
+    assert r.stderr.splitlines() == [
+        f"{tmp_path / 'm.py'}:Mismatch fails on a 1×3×8×8 input: RuntimeError: a and b must have "
+        "same reduction dim, but got [1, 144] X [10, 2]."]

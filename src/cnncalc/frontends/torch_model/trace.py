@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 from typing import Any
 
 from cnncalc.core.engine import Graph, Note
@@ -86,13 +87,26 @@ def propagate(gm: Any, shape: Shape, where: str) -> None:
         with contextlib.nullcontext() if mode is None else mode:
             x = torch.empty((1, *shape), device="meta" if mode is None else
                             (tensors[0].device if tensors else "cpu"))
-        with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints
-            ShapeProp(gm, mode).propagate(x)
+        with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()), quiet_fake_tensors():
+            ShapeProp(gm, mode).propagate(x)  # ShapeProp prints; fake tensors log a traceback
     except Exception as e:
         cause = e.__cause__ or e  # ShapeProp wraps the model's own error
         first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         raise BackendError(f"{where} fails on a 1×{fmt_shape(shape)} input: "
                            f"{type(cause).__name__}: {first[:300]}") from None
+
+
+@contextlib.contextmanager
+def quiet_fake_tensors() -> Any:
+    """Fake-tensor mode logs the model's own shape error as a 19-line traceback (on a handler
+    made before any redirect) before it raises it; we say it in one line, so silence the log."""
+    log = logging.getLogger("torch._subclasses.fake_tensor")
+    level = log.level
+    log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def trace_graph(model: Any, shape: Shape, batch: int = 1, where: str = "model") -> Graph:
@@ -126,7 +140,10 @@ def _output_note(gm: Any, mapper: Any, g: Graph) -> None:
     """Say so when what forward returns is not the last row."""
     out = next(n for n in gm.graph.nodes if n.op == "output").args[0]
     val = mapper.vals.get(out) if isinstance(out, fx.Node) else None
-    if val is None or not hasattr(val, "src"):
+    if out is None:
+        g.notes.append(Note("no-output", "forward returns None; the last row is the last layer "
+                                         "traced"))
+    elif val is None or not hasattr(val, "src"):
         g.notes.append(Note("several-outputs", "forward returns several values; the last row "
                                                "is the last layer traced"))
     elif g.layers and val.src != g.layers[-1].name:
