@@ -116,6 +116,8 @@ MEASURED = """
 - **Optimizer state**: one real step, the bytes of `optimizer.state`.
 - **CUDA** (`--device cuda`): `torch.cuda.max_memory_allocated` around a full training step
   (after a first step, so the optimizer state exists) and around an inference pass.
+- **In `cnncalc verify`**: on CPU, every spec's saved bytes per layer and in all, beside this
+  model (a disagreement is a disagreement: exit 1); a torch model's are not measured there.
 
 ## The zoo, analytic beside measured
 """

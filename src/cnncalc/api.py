@@ -439,8 +439,28 @@ def verify(source: Any, input_size: InputSize = None, *, device: str | None = No
     with out_of_memory(f"measuring {g.name} on {dev}"):
         m = measure_module_counts(model, dev, fvcore) if model.is_module else \
             measure_counts(g, dev, fvcore)
-        v = compare(g, m, measure_fields(g, measurable(g, select(g, rf)), dev, progress))
+        fields = measure_fields(g, measurable(g, select(g, rf)), dev, progress)
+        v = compare(g, m, fields, None if model.is_module else _saved(g, dev))
     return Verified(v, str(dev))
+
+
+def _saved(g: Any, device: Any) -> dict[str, int] | None:
+    """Bytes autograd keeps per layer in one training forward of the spec's net (batch 1,
+    float32), the storage charged to the first layer that keeps it. On CPU only: the analytic
+    model states torch's CPU rules (on CUDA dropout keeps a 1-byte mask); None elsewhere, or
+    when the net cannot train at batch 1 (batchnorm on one value per channel)."""
+    if str(device) != "cpu":
+        return None
+    from cnncalc.core.optional import require_torch
+    from cnncalc.measure.build import build_module
+    from cnncalc.measure.memory import measure_saved
+
+    torch = require_torch()
+    torch.manual_seed(0)
+    try:
+        return measure_saved(build_module(g), torch.randn(1, *g.input_shape))[1]
+    except (RuntimeError, ValueError):  # e.g. "Expected more than 1 value per channel"
+        return None
 
 
 def erf(source: Any, input_size: InputSize = None, *, layer: str | None = None,

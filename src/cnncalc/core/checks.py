@@ -17,6 +17,7 @@ from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.measured import UNMEASURED, FieldResult, Measured
+from cnncalc.core.memory import MemorySetup, memory
 from cnncalc.core.rf import Field
 
 MAC_OPS = frozenset({"conv", "linear", "matmul", "addmm", "einsum", "bmm"})
@@ -71,10 +72,12 @@ class VerifyRow:
     fvcore: FvcoreCheck
     torch_skipped: tuple[str, ...]  # arithmetic ops FlopCounterMode does not count
     rf: RfCheck
+    saved: Check = Check(None, None, None)  # bytes autograd keeps, first kept by this layer
 
     @property
     def agrees(self) -> bool:
-        checks = (self.shape.ok, self.params.ok, self.macs.ok, self.rf.ok, self.fvcore.ok)
+        checks = (self.shape.ok, self.params.ok, self.macs.ok, self.rf.ok, self.fvcore.ok,
+                  self.saved.ok)
         return all(c is not False for c in checks)
 
     @property
@@ -100,6 +103,16 @@ class Verification:
     @property
     def rf_measured(self) -> int:
         return sum(r.rf.ok is not None for r in self.rows)
+
+    @property
+    def saved(self) -> Check:
+        """The bytes autograd keeps for backward in one training step (batch 1), in all; not
+        measured (None) where verify did not measure them (a torch model, a GPU)."""
+        if any(r.saved.measured is None for r in self.rows):
+            return Check(None, None, None)
+        analytic = sum(r.saved.analytic for r in self.rows)
+        measured = sum(r.saved.measured for r in self.rows)
+        return Check(analytic, measured, analytic == measured)
 
 
 def fvcore_check(x: Layer, m: Measured) -> FvcoreCheck:
@@ -131,8 +144,14 @@ def rf_check(x: Layer, r: FieldResult | None) -> RfCheck:
     return RfCheck(r.analytic, r, r.agrees, not same_numbers(r.analytic, spec_field))
 
 
-def compare(g: Graph, m: Measured, fields: dict[str, FieldResult]) -> Verification:
-    """Every layer's analytic numbers against the measured ones, in graph order."""
+def compare(g: Graph, m: Measured, fields: dict[str, FieldResult],
+            saved: dict[str, int] | None = None) -> Verification:
+    """Every layer's analytic numbers against the measured ones, in graph order. `saved`: the
+    bytes autograd kept per layer in one training forward (batch 1, float32, CPU), measured;
+    the analytic side is core.memory's model (each storage charged to the first layer that
+    keeps it)."""
+    kept = {} if saved is None else \
+        {x.name: x.saved_bytes for x in memory(g, MemorySetup()).layers}
     rows = []
     for x in g.layers:
         shape, params, macs = (m.shapes.get(x.name), m.params.get(x.name), m.macs.get(x.name))
@@ -141,5 +160,7 @@ def compare(g: Graph, m: Measured, fields: dict[str, FieldResult]) -> Verificati
             Check(x.params, params, None if params is None else params == x.params),
             Check(x.macs, macs, None if macs is None else macs == x.macs),
             fvcore_check(x, m), tuple(m.torch_skipped.get(x.name, [])),
-            rf_check(x, fields.get(x.name))))
+            rf_check(x, fields.get(x.name)),
+            Check(None, None, None) if saved is None else
+            Check(kept[x.name], saved.get(x.name, 0), kept[x.name] == saved.get(x.name, 0))))
     return Verification(g, rows)

@@ -112,7 +112,19 @@ def notes(r: VerifyRow) -> str:
     else:
         parts = [rf_note(r), fvcore_note(r.fvcore),
                  f"FlopCounterMode skips {both}" if both else ""]
+    if r.saved.ok is False:
+        parts.append(f"saved for backward {r.saved.analytic:,} B ≠ measured {r.saved.measured:,} B")
     return "; ".join(p for p in parts if p)
+
+
+def saved_line(v: Verification) -> str | None:
+    """The memory check in one line, when it was measured."""
+    c = v.saved
+    if c.measured is None:
+        return None
+    verdict = "= measured ✓" if c.ok else f"≠ measured {c.measured:,} B ✗"
+    return (f"Saved for backward (one training forward, batch 1, float32, CPU; "
+            f"cnncalc memory): analytic {c.analytic:,} B {verdict}")
 
 
 def rf_cells(r: VerifyRow) -> Check:
@@ -158,11 +170,15 @@ def render(v: Verification, format: str, device: str, width: int | None | bool =
         t = table.Table(summary(v), [Col(h or "ok", right=i in RIGHT)
                                      for i, h in enumerate(HEADERS)], [cells(r) for r in rows])
         lines = [f"**{summary(v)}**", "", *table.markdown(t)]
+        saved = saved_line(v)
+        lines += ["", saved] if saved else []
         return "\n".join(lines + ["", f"_{LEGEND} {FVCORE_LINE}._"]) + "\n"
     w = terminal.width() if width is True else (width or None)
     t = table.Table(summary(v), COMPACT, [compact_cells(r) for r in rows],
                     [not r.agrees for r in rows])
     lines = table.text_table(t, w, terminal.colour() if width is True else False)
+    saved = saved_line(v)
+    lines += table.wrap(saved, w) if saved else []
     lines += table.wrap(f"{LEGEND} {FVCORE_LINE}.", w)
     return "\n".join(lines) + "\n"
 
@@ -224,6 +240,7 @@ def to_json(v: Verification, rows: list[VerifyRow], device: str) -> dict[str, An
     return {
         "spec": g.name, "input": list(g.input_shape), "device": device,
         "agree": v.agrees, "disagreements": v.disagreements,
+        "saved_bytes": check_json(v.saved),
         "layers": [{
             "name": r.layer.name, "kind": r.layer.kind, "agrees": r.agrees,
             "in_shape": list(r.layer.in_shapes[0]),
@@ -237,5 +254,6 @@ def to_json(v: Verification, rows: list[VerifyRow], device: str) -> dict[str, An
             "rf": {"analytic": field_json(r.layer.rf.max),
                    "measured": measured_json(r.rf.measured), "ok": r.rf.ok,
                    "note": rf_note(r)},
+            "saved_bytes": check_json(r.saved),
         } for r in rows],
     }
