@@ -108,3 +108,19 @@ def test_cuda_peaks_beside_the_model():
     # the allocator rounds and keeps workspaces: within 25% of the model, never far below it
     assert 0.75 * train <= ours.peak_train_bytes <= 1.25 * train
     assert 0.5 * infer <= ours.peak_infer_bytes <= 1.5 * infer
+
+
+def test_layers_no_gradient_reaches_keep_nothing(spec):
+    # found by verify's saved-bytes check: a gate read straight off the input. The input needs
+    # no gradient, so the pool on it keeps nothing (torch makes no backward node), and the
+    # multiply keeps the input only for the gate's gradient (8×20×24 floats, 15,360 B a sample)
+    path = spec("""
+        - mul: [[], [{adaptive_avgpool: [1, 24]}, {conv: {out: 8, k: 1}}, sigmoid]]
+        - {maxpool: 2}
+        """, input="8x20x24")
+    g = analyze(path)
+    ours = {x.name: x.saved_bytes for x in memory(g, MemorySetup(batch=2)).layers}
+    total, per_layer = measured(g)
+    assert {k: v for k, v in ours.items() if v} == per_layer
+    assert ours["adaptive_avgpool1"] == 0
+    assert per_layer["mul1"] == 2 * 8 * 20 * 24 * 4  # = 30,720: the input, for the gate's grad

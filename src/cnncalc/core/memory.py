@@ -50,6 +50,7 @@ class MemorySetup:
     optimizer: str = "adam"
     mode: str = "train"
     checkpoint: str = "none"
+    input_grad: bool = False  # the input needs a gradient (as a layer's input inside a net)
 
     def check(self) -> None:
         for value, known, what in ((self.dtype, DTYPES, "dtype"),
@@ -173,6 +174,9 @@ def _walk(g: Graph, setup: MemorySetup) -> _Walk:
     w.sizes["input"], w.created["input"], w.last["input"] = numel(g.input_shape) * b * in_bytes, \
         -1, len(g.layers)
     values = {"input": _Value("input", "nchw")}
+    # autograd keeps nothing for a value no gradient flows to: the input, and what layers
+    # without parameters make from it alone (a pool or a gate reading the input directly)
+    needs_grad = {"input": setup.input_grad}
     for i, x in enumerate(g.layers):
         kind = lookup(x.kind)
         assert kind is not None
@@ -190,7 +194,17 @@ def _walk(g: Graph, setup: MemorySetup) -> _Walk:
         values[x.name] = out
         w.storage_of[x.name] = out.storage
         w.grads[i] = (numel(x.out_shape) + sum(numel(s) for s in x.in_shapes)) * b * act
+        grads_in = [needs_grad[n] for n in x.inputs]
+        needs_grad[x.name] = x.params > 0 or any(grads_in)
         for s in kind.saved(x.args, x.in_shapes, x.out_shape):
+            # an input is kept for the gradient of the layer's parameters or of its other
+            # inputs (a multiply keeps a only when b needs a gradient), the rest only when
+            # the output needs one
+            other = any(d for j, d in enumerate(grads_in) if j != s.index)
+            if s.what == "input" and kind.join and not (other or x.params > 0):
+                continue
+            if not needs_grad[x.name]:
+                continue
             _save(w, i, x, s, ins, out, setup)
         if setup.amp and kind.category in ("conv", "linear"):
             weight = x.params - (x.out_shape[0] if x.args.get("bias") else 0)
