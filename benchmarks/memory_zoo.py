@@ -79,7 +79,9 @@ is analytic (no torch; as fast as `cnncalc shapes`); `--measure` puts torch's nu
   input (to 1×1 none: torch takes a mean); layer scale its input; multiply every factor; dropout
   on CPU a noise tensor of the input's size and dtype (CUDA keeps a bool mask, 1 byte a value);
   stochastic depth a bool per sample; add, concat, split, shuffle, flatten, identity and
-  upsampling nothing. A tensor is a **storage**: a view (flatten, split, identity, dropout with
+  upsampling nothing. Nothing is kept where no gradient flows: the input needs none, nor what
+  layers without parameters make from it alone, and a multiply keeps a factor only for the
+  other factor's gradient. A tensor is a **storage**: a view (flatten, split, identity, dropout with
   p = 0) shares its input's, and a storage kept by several layers (a ReLU's output kept by the
   ReLU and by the conv after it) is counted once, charged to the first layer that keeps it.
   nn.Linear on a map (ConvNeXt's pointwise MLP) reads N·H·W × C rows: when its input is a plain
