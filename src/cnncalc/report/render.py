@@ -81,12 +81,17 @@ def rf_columns() -> list[Column]:
     ]
 
 
+def exact_and_short(n: int) -> str:
+    """'25,557,032 (25.56M)'; below a thousand the short form says nothing more: '224'."""
+    return f"{n:,}" if abs(n) < 1000 else f"{n:,} ({human(n)})"
+
+
 def totals_lines(g: Graph) -> list[tuple[str, str]]:
     t = g.totals()
     return [
-        ("Params", f"{t.params:,} ({human(t.params)})"),
-        ("MACs", f"{t.macs:,} ({human(t.macs)})"),
-        ("FLOPs", f"{t.flops:,} ({human(t.flops)})"),
+        ("Params", exact_and_short(t.params)),
+        ("MACs", exact_and_short(t.macs)),
+        ("FLOPs", exact_and_short(t.flops)),
         ("Activation memory", f"{human_bytes(t.activation_bytes)} (float32, batch {g.batch})"),
         ("Parameter memory", f"{human_bytes(t.param_bytes)} (float32)"),
     ]
