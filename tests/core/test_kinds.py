@@ -33,6 +33,11 @@ SAMPLES: dict[str, tuple[dict, tuple[int, ...]]] = {
     "shuffle": ({"groups": 2}, (4, 5, 4)),
     "dwconv": ({"kernel_size": 3}, (2, 5, 4)),
     "sepconv": ({"out": 4, "kernel_size": 3}, (2, 5, 4)),
+    "to_tokens": ({}, (4, 3, 2)),
+    "class_token": ({}, (4, 6)),  # C×N tokens
+    "pos_embed": ({}, (4, 6)),
+    "take_token": ({"index": 2}, (4, 6)),
+    "attention": ({"heads": 2}, (8, 6)),
 }
 DEFAULT_INPUT = (4, 5, 4)
 BUILT = [name for name, k in all_kinds().items() if k.category != "macro"]
@@ -46,8 +51,13 @@ def sample(name: str) -> Graph:
     args = {a.name: given.get(a.name, a.default) for a in kind.args}
     assert REQUIRED not in args.values(), f"{name}: the sample misses a required argument"
     args = kind.normalize(args) if kind.normalize else args
-    g = Graph(shape, name=f"sample_{name}")
-    inputs = ("input", "input") if kind.join else ("input",)
+    source = "input"
+    if len(shape) == 2:  # C×N tokens: a C×N×1 map, to_tokens first
+        g = Graph((*shape, 1), name=f"sample_{name}")
+        source = g.add("tokens", "to_tokens", {}, ("input",)).name
+    else:
+        g = Graph(shape, name=f"sample_{name}")
+    inputs = (source, source) if kind.join else (source,)
     g.add(name, name, args, inputs)
     return g
 

@@ -23,6 +23,8 @@ from cnncalc.frontends.torch_model.table import LAST_DIM, module_rule
 torch = require_torch()
 TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
 HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep  # the tracer's own frames
+# the kinds whose output has a layout of its own (N×F, N×C×T), whatever the input's
+NEW_LAYOUT = {"flatten": (0, 1), "take_token": (0, 1), "to_tokens": (0, 1, 2)}
 nn = torch.nn
 
 
@@ -237,7 +239,7 @@ class OpMapper:
         if kind_args is None or not ins:
             return self.unmapped(node, f"module {type(m).__name__}")
         kind, args = kind_args
-        out = self.add(node, kind, args, ins, perm=None if kind != "flatten" else (0, 1))
+        out = self.add(node, kind, args, ins, perm=NEW_LAYOUT.get(kind))
         self.settle(node, out.src, list(m.parameters()))
         return out
 
