@@ -208,6 +208,9 @@ class OpMapper:
         if node.meta.get("tensor_meta") is None:
             return None  # sizes, shapes and other plain values
         vals = [self.vals.get(a) for a in _flat(node.args, node.kwargs)]
+        if node.target is operator.getitem and hasattr(vals[0], "items") and \
+                type(vals[0]).__name__ == "Tupled":
+            return vals[0].items[node.args[1]]  # a mapped module's tuple (attention)
         if not any(isinstance(v, (Val, Parts, Many, Grouped)) for v in vals):
             names = self.param_names(_flat(node.args, node.kwargs))  # w.mean(), (w - m) / s
             return FromParams(frozenset(names)) if names else None  # or a constant tensor
@@ -229,6 +232,10 @@ class OpMapper:
             if kind_args is None:
                 return self.unmapped(node, "module Upsample (size= that is not an integer "
                                            "multiple of the input's height and width)")
+        elif type(m) is nn.MultiheadAttention:
+            from cnncalc.frontends.torch_model.tokens import attention
+
+            return attention(self, node, m)
         elif module_rule(m) is not None:
             kind_args = module_rule(m)(m)
         elif type(m) in LAST_DIM and isinstance(x, Val) and x.perm[-1] == 1:

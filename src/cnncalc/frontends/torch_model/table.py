@@ -130,4 +130,5 @@ def _scale(s: Any) -> Any:
 
 def is_leaf(m: Any) -> bool:
     """A module mapped whole: the tracer does not look inside it."""
-    return type(m) in LAST_DIM or type(m) is nn.Flatten or module_rule(m) is not None
+    return type(m) in LAST_DIM or type(m) in (nn.Flatten, nn.MultiheadAttention) or \
+        module_rule(m) is not None
