@@ -64,6 +64,13 @@ class FromParams:
 
 
 @dataclass
+class Tupled:
+    """The tuple a mapped module returned (nn.MultiheadAttention: the output, the weights)."""
+
+    items: tuple[Any, ...]
+
+
+@dataclass
 class Many:
     """The tuple an unmapped op returned: each [i] becomes an unmapped row (the first one
     holding the op's parameters)."""
@@ -208,8 +215,7 @@ class OpMapper:
         if node.meta.get("tensor_meta") is None:
             return None  # sizes, shapes and other plain values
         vals = [self.vals.get(a) for a in _flat(node.args, node.kwargs)]
-        if node.target is operator.getitem and hasattr(vals[0], "items") and \
-                type(vals[0]).__name__ == "Tupled":
+        if node.target is operator.getitem and isinstance(vals[0], Tupled):
             return vals[0].items[node.args[1]]  # a mapped module's tuple (attention)
         if not any(isinstance(v, (Val, Parts, Many, Grouped)) for v in vals):
             names = self.param_names(_flat(node.args, node.kwargs))  # w.mean(), (w - m) / s

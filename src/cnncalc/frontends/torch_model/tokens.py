@@ -9,19 +9,18 @@ tokens 2), so B×N×C tokens (batch_first) are perm (0, 2, 1)."""
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
 from typing import Any
 
-from cnncalc.frontends.torch_model.ops import FromParams, OpMapper, Val, _op_name, torch
+from cnncalc.frontends.torch_model.ops import (
+    FromParams,
+    OpMapper,
+    Tupled,
+    Val,
+    _op_name,
+    torch,
+)
 
 nn = torch.nn
-
-
-@dataclass
-class Tupled:
-    """The tuple a mapped module returned (nn.MultiheadAttention: the output, the weights)."""
-
-    items: tuple[Any, ...]
 
 
 def to_tokens(mp: OpMapper, node: Any, x: Val, out: tuple[int, ...]) -> Any:
@@ -97,8 +96,6 @@ def attention(mp: OpMapper, node: Any, m: Any) -> Any:
 
 
 def getitem(mp: OpMapper, node: Any, x: Any) -> Any:
-    if isinstance(x, Tupled):
-        return x.items[node.args[1]]
     if isinstance(x, Val):
         mapped = take_token(mp, node, x)
         if mapped is not None:
