@@ -75,7 +75,7 @@ class VerifyRow:
 
     @property
     def agrees(self) -> bool:
-        macs = self.macs.ok or (self.macs.ok is False and bool(self.shortfall))
+        macs = True if self.macs.ok is False and self.shortfall else self.macs.ok
         checks = (self.shape.ok, self.params.ok, macs, self.rf.ok, self.fvcore.ok)
         return all(c is not False for c in checks)
 
