@@ -243,7 +243,7 @@ def to_json(v: Verification, rows: list[VerifyRow], device: str) -> dict[str, An
                           "measured": list(r.shape.measured) if r.shape.measured else None,
                           "ok": r.shape.ok},
             "params": check_json(r.params),
-            "macs": {**check_json(r.macs), "shortfall": r.shortfall or None},
+            "macs": {**check_json(r.macs), **({"shortfall": r.shortfall} if r.shortfall else {})},
             "fvcore": {"value": r.fvcore.value, "ok": r.fvcore.ok,
                        "note": fvcore_note(r.fvcore)},
             "flop_counter_skipped": list(r.torch_skipped),
