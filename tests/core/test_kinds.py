@@ -131,7 +131,7 @@ def test_the_builder_and_the_export_agree_with_the_engine(name):
     assert [v.shape for v in mine.values()] == [v.shape for v in theirs.values()]
     exported.load_state_dict(dict(zip(theirs, mine.values())), strict=True)
     with torch.no_grad():
-        assert torch.allclose(exported(x), y)
+        assert torch.allclose(exported(x), y, atol=1e-6)  # fused attention kernels round apart
 
 
 @pytest.mark.parametrize("name", BUILT)
