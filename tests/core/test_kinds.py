@@ -171,3 +171,21 @@ def test_every_kind_saves_what_torch_saves(name):
     x = torch.randn(2, *g.input_shape, requires_grad=True)
     theirs, _ = measure_saved(build_module(g), x)
     assert ours == theirs
+
+
+def test_layer_scale_on_tokens_scales_the_channels():
+    """`scale` after attention (CaiT's layer scale): one gamma per channel of C×N tokens."""
+    torch = pytest.importorskip("torch")
+    from cnncalc.measure.build import build_module
+
+    g = Graph((8, 6, 1), name="tokens_scale")
+    g.add("tokens", "to_tokens", {}, ("input",))
+    g.add("gamma", "scale", {"init": 0.5}, ("tokens",))
+    assert g.totals().params == 8  # C
+    net = build_module(g)
+    x = torch.randn(2, 8, 6, 1)
+    assert torch.allclose(net(x), 0.5 * x.flatten(2))
+    namespace: dict = {}
+    exec(compile(export_torch(g), "<export tokens_scale>", "exec"), namespace)
+    cls = next(v for k, v in namespace.items() if isinstance(v, type) and k != "nn")
+    assert torch.allclose(cls()(x), 0.5 * x.flatten(2))

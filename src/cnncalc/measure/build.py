@@ -48,9 +48,9 @@ ChannelLayerNorm = channels_last(nn.LayerNorm)  # ConvNeXt's LayerNorm2d
 class Scale(Module):
     """Learnable per-channel scale gamma·x (ConvNeXt's layer scale)."""
 
-    def __init__(self, channels: int, spatial: bool, init: float = 1e-6):
+    def __init__(self, channels: int, axes: int, init: float = 1e-6):
         super().__init__()
-        shape = (channels, 1, 1) if spatial else (channels,)
+        shape = (channels, *[1] * axes)  # C×1×1 on a map, C×1 on tokens, C on a vector
         self.gamma = nn.Parameter(torch.full(shape, float(init)))
 
     def forward(self, x: Any) -> Any:
@@ -211,7 +211,7 @@ OPS: dict[str, Callable[[Layer], Any]] = {
     "product": lambda x: Mul(),
     "cat": lambda x: Concat(),
     "split": lambda x: Split(split_sizes(x.args, x.in_shapes[0][0]), x.args["index"]),
-    "scale": lambda x: Scale(x.in_shapes[0][0], len(x.in_shapes[0]) == 3, x.args["init"]),
+    "scale": lambda x: Scale(x.in_shapes[0][0], len(x.in_shapes[0]) - 1, x.args["init"]),
     "shuffle": lambda x: ChannelShuffle(x.args["groups"]),
     "drop_path": lambda x: DropPath(x.args["p"]),
     "to_tokens": lambda x: ToTokens(),

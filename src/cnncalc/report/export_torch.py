@@ -119,8 +119,8 @@ def _attention_call(x: str, attr: str) -> str:
 
 
 def _vector(x: Layer) -> str:
-    c = x.in_shapes[0][0]
-    return f"({c}, 1, 1)" if len(x.in_shapes[0]) == 3 else f"({c},)"
+    c, axes = x.in_shapes[0][0], len(x.in_shapes[0]) - 1
+    return f"({c},)" if axes == 0 else f"({c}, {', '.join(['1'] * axes)})"
 
 
 def _torch(x: Layer) -> Torch:
