@@ -84,13 +84,44 @@ UNET = (
     + _double_macs(32, 16, 128) + 16 * 2 * 128**2,  # = 753,664,000
 )
 
-EXPECTED = {**TORCHVISION, "lenet5": LENET5, "mobilenet_v1": MOBILENET_V1, "unet": UNET}
+
+
+def _vit(patch: int, c: int = 768, depth: int = 12, mlp: int = 3072, classes: int = 1000
+         ) -> tuple[int, int]:
+    """ViT-B/patch at 224×224 by hand: n patches, t = n + 1 tokens (the class token)."""
+    n = (224 // patch) ** 2
+    t = n + 1
+    block_params = (2 * c  # ln_1
+                    + 4 * c * c + 4 * c  # Q, K, V, output projections with biases
+                    + 2 * c  # ln_2
+                    + c * mlp + mlp + mlp * c + c)  # the MLP
+    params = (c * 3 * patch * patch + c  # conv_proj
+              + c + t * c  # class token, position embedding
+              + depth * block_params + 2 * c  # blocks, final ln
+              + c * classes + classes)  # head
+    block_macs = (4 * t * c * c  # the projections
+                  + t * t * c  # Q·Kᵀ: heads · t · t · (c/heads)
+                  + t * t * c  # A·V
+                  + 2 * t * c * mlp)  # the MLP
+    macs = c * 3 * patch * patch * n + depth * block_macs + c * classes
+    return params, macs
+
+
+VIT_B_16 = _vit(16)  # t = 197: 2·197²·768 = 59,610,624 attention-matmul MACs a block
+VIT_B_32 = _vit(32)  # t = 50: 2·50²·768 = 3,840,000 a block
+EXPECTED = {**TORCHVISION, "lenet5": LENET5, "mobilenet_v1": MOBILENET_V1, "unet": UNET,
+            "vit_b_16": VIT_B_16, "vit_b_32": VIT_B_32}
 
 
 def test_the_arithmetic_is_what_the_comments_say():
     assert LENET5 == (61_706, 416_520)
     assert MOBILENET_V1 == (4_231_976, 568_740_352)
     assert UNET == (1_940_834, 753_664_000)
+    # torchvision's vit_b_16 and vit_b_32 (params in torch; MACs = FlopCounterMode / 2 where
+    # it sees the attention matmuls: 16,848,500,736 without them + 12 · 59,610,624)
+    assert VIT_B_16 == (86_567_656, 17_563_828_224)
+    assert VIT_B_32 == (88_224_232, 4_409_186_304)
+    assert 17_563_828_224 - 12 * 2 * 197**2 * 768 == 16_848_500_736
 
 
 def test_every_zoo_spec_has_expected_numbers():

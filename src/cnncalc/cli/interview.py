@@ -223,6 +223,31 @@ def fc_vs_conv(size: Annotated[str, typer.Argument(
 
 @app.command()
 @handle_errors
+def attention(tokens: Annotated[int, typer.Option(
+                  "--tokens", "-n", min=1, max=1_000_000, help="Tokens N (ViT-B/16: 197).")],
+              dim: Annotated[int, typer.Option(
+                  "--dim", "-c", min=1, max=1_000_000, help="Features per token C.")],
+              heads: Annotated[int, typer.Option(
+                  "--heads", min=1, max=100_000, help="Attention heads (divide C).")] = 1,
+              bias: BiasOpt = True,
+              explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
+    """Multi-head self-attention's params and MACs: the Q, K, V and output projections
+    (4·N·C²) plus Q·Kᵀ and A·V (2·N²·C, quadratic in the tokens).
+
+    Example: cnncalc attention --tokens 197 --dim 768 --heads 12
+    """
+    from cnncalc.frontends.stack import build_items
+    from cnncalc.report.interview import attention_answer
+
+    nt = _notation(format)
+    g = build_items((dim, tokens, 1), [
+        ("to_tokens", {}, None, "tokens"),
+        ("attention", {"heads": heads, "bias": bias}, None, "attention")], "attention")
+    _out(attention_answer(g, explain, nt), format)
+
+
+@app.command()
+@handle_errors
 def apply(matrix: Annotated[str, typer.Option(
               "--matrix", "-m", "--input", "-i",
               help="A matrix like [[1,2],[3,4]], a .csv or .npy file, or an image (read as "

@@ -48,9 +48,9 @@ ChannelLayerNorm = channels_last(nn.LayerNorm)  # ConvNeXt's LayerNorm2d
 class Scale(Module):
     """Learnable per-channel scale gamma·x (ConvNeXt's layer scale)."""
 
-    def __init__(self, channels: int, spatial: bool, init: float = 1e-6):
+    def __init__(self, channels: int, axes: int, init: float = 1e-6):
         super().__init__()
-        shape = (channels, 1, 1) if spatial else (channels,)
+        shape = (channels, *[1] * axes)  # C×1×1 on a map, C×1 on tokens, C on a vector
         self.gamma = nn.Parameter(torch.full(shape, float(init)))
 
     def forward(self, x: Any) -> Any:
@@ -90,6 +90,63 @@ class ChannelShuffle(Module):
     def forward(self, x: Any) -> Any:
         n, c, h, w = x.shape
         return x.view(n, self.groups, c // self.groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+class ToTokens(Module):
+    """N×C×H×W -> N×C×(H·W): tokens, channels first."""
+
+    def forward(self, x: Any) -> Any:
+        return x.flatten(2)
+
+
+class ClassToken(Module):
+    """A learned class token before the tokens (torchvision's ViT `class_token`)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.token = nn.Parameter(torch.zeros(1, channels, 1))
+
+    def forward(self, x: Any) -> Any:
+        return torch.cat([self.token.expand(x.shape[0], -1, -1), x], dim=2)
+
+
+class PosEmbed(Module):
+    """A learned position embedding added to the tokens."""
+
+    def __init__(self, channels: int, tokens: int):
+        super().__init__()
+        self.pos = nn.Parameter(torch.zeros(1, channels, tokens))
+
+    def forward(self, x: Any) -> Any:
+        return x + self.pos
+
+
+class TakeToken(Module):
+    def __init__(self, index: int):
+        super().__init__()
+        self.index = index
+
+    def forward(self, x: Any) -> Any:
+        return x[:, :, self.index]
+
+
+class SelfAttention(Module):
+    """Multi-head self-attention on N×C×T tokens, the matmuls written out (so that
+    FlopCounterMode sees Q·Kᵀ and A·V on every device); the parameters of
+    nn.MultiheadAttention, in its order."""
+
+    def __init__(self, channels: int, heads: int, bias: bool = True):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(channels, 3 * channels, bias=bias)
+        self.proj = nn.Linear(channels, channels, bias=bias)
+
+    def forward(self, x: Any) -> Any:
+        b, c, n = x.shape
+        h = self.heads
+        q, k, v = self.qkv(x.transpose(1, 2)).reshape(b, n, 3, h, c // h).permute(2, 0, 3, 1, 4)
+        a = ((q * (c // h) ** -0.5) @ k.transpose(-2, -1)).softmax(-1)
+        return self.proj((a @ v).transpose(1, 2).reshape(b, n, c)).transpose(1, 2)
 
 
 class Add(Module):
@@ -154,9 +211,14 @@ OPS: dict[str, Callable[[Layer], Any]] = {
     "product": lambda x: Mul(),
     "cat": lambda x: Concat(),
     "split": lambda x: Split(split_sizes(x.args, x.in_shapes[0][0]), x.args["index"]),
-    "scale": lambda x: Scale(x.in_shapes[0][0], len(x.in_shapes[0]) == 3, x.args["init"]),
+    "scale": lambda x: Scale(x.in_shapes[0][0], len(x.in_shapes[0]) - 1, x.args["init"]),
     "shuffle": lambda x: ChannelShuffle(x.args["groups"]),
     "drop_path": lambda x: DropPath(x.args["p"]),
+    "to_tokens": lambda x: ToTokens(),
+    "class_token": lambda x: ClassToken(x.in_shapes[0][0]),
+    "pos_embed": lambda x: PosEmbed(*x.in_shapes[0]),
+    "take_token": lambda x: TakeToken(x.args["index"]),
+    "attention": lambda x: SelfAttention(x.in_shapes[0][0], x.args["heads"], x.args["bias"]),
 }
 
 

@@ -232,10 +232,17 @@ class _End:
 
 
 def _consumer(net: ModuleNet, n: Any) -> str | None:
-    """The row a node without a value of its own works for: its first user's row."""
-    for user in getattr(n, "users", ()):
+    """The row a node without a value of its own works for: its first user's row, through
+    users that have none either (`self.class_token.expand(n, -1, -1)` then a cat)."""
+    todo: list[Any] = list(getattr(n, "users", ()))
+    seen: set[str] = set()
+    while todo:
+        user = todo.pop(0)
         if user.name in net.rows:
             return net.rows[user.name][0]
+        if user.name not in seen and len(seen) < 8:
+            seen.add(user.name)
+            todo.extend(user.users)
     return None
 
 
@@ -248,6 +255,8 @@ def node_params(net: ModuleNet, g: Graph) -> dict[str, int]:
     for n in net.traced.graph.nodes:
         row = net.rows[n.name][0] if n.name in net.rows else None
         if n.op == "call_module":
+            # a module returning a tuple (nn.MultiheadAttention) works for its [0]'s row
+            row = row if row is not None else _consumer(net, n)
             tensors = list(modules[n.target].parameters())
         elif n.op == "get_attr":
             row = _consumer(net, n)

@@ -231,6 +231,12 @@ def params_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[S
                                  (f"{name}_out", nt.num(cout), cout)]
         bias = (f"{name}_out", nt.num(cout), cout) if a["bias"] else None
         return [product_step(nt, "params", factors, layer.params, full, bias)]
+    if layer.kind == "attention":
+        c = layer.in_shapes[0][0]
+        bias = ("4·C" if not nt.latex else r"4 \cdot C", f"4{nt.mul}{nt.num(c)}", 4 * c) \
+            if a["bias"] else None
+        factors = [("4", "4", 4), ("C", nt.num(c), c), ("C", nt.num(c), c)]
+        return [product_step(nt, "params", factors, layer.params, full, bias)]
     if layer.params:  # norms and scales: per-channel vectors
         c = layer.in_shapes[0][0]
         n = layer.params // c
@@ -256,13 +262,36 @@ def macs_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[Ste
                    (f"{name}_out", nt.num(out[0]), out[0])]
         if len(out) == 3:
             factors += [("H", str(out[1]), out[1]), ("W", str(out[2]), out[2])]
+    elif layer.kind == "attention":
+        c, n = layer.in_shapes[0]
+        return [*attention_steps(nt, c, n, full), _flops(nt, layer.macs, full)]
     else:
         return []
     macs = product_step(nt, "MACs", factors, layer.macs, full)
-    flops = Step(nt.sym("FLOPs"), (*((f"2{nt.mul}{nt.sym('MACs')}",) if full else ()),
-                                   f"2{nt.mul}{nt.num(layer.macs)}", nt.num(2 * layer.macs)),
-                 2 * layer.macs)
-    return [macs, flops]
+    return [macs, _flops(nt, layer.macs, full)]
+
+
+def _flops(nt: Notation, macs: int, full: bool) -> Step:
+    return Step(nt.sym("FLOPs"), (*((f"2{nt.mul}{nt.sym('MACs')}",) if full else ()),
+                                  f"2{nt.mul}{nt.num(macs)}", nt.num(2 * macs)), 2 * macs)
+
+
+def attention_steps(nt: Notation, c: int, n: int, full: bool = True) -> list[Step]:
+    """Self-attention over N tokens of C features: the four projections, 4·N·C², then Q·Kᵀ and
+    A·V, N²·C each (heads · N · N · C/heads): the term quadratic in N."""
+    proj, quad = 4 * n * c * c, 2 * n * n * c
+    sq = "^2" if nt.latex else "²"
+    steps = [
+        Step(nt.sym("MACs_proj"), (*((f"4{nt.mul}N{nt.mul}C{sq}",) if full else ()),
+                                   f"4{nt.mul}{n}{nt.mul}{c}{sq}", nt.num(proj)), proj,
+             what="Q, K, V and output projections"),
+        Step(nt.sym("MACs_attn"), (*((f"2{nt.mul}N{sq}{nt.mul}C",) if full else ()),
+                                   f"2{nt.mul}{n}{sq}{nt.mul}{c}", nt.num(quad)), quad,
+             what="Q·Kᵀ and A·V, quadratic in the tokens"),
+    ]
+    total = proj + quad
+    steps.append(Step(nt.sym("MACs"), (f"{nt.num(proj)} + {nt.num(quad)}", nt.num(total)), total))
+    return steps
 
 
 def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[Step]:
@@ -282,6 +311,14 @@ def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[St
         c, h, w = ins[0]
         return [product_step(nt, "F", [("C", nt.num(c), c), ("H", str(h), h),
                                        ("W", str(w), w)], out[0], full)]
+    if layer.kind == "to_tokens":
+        return [product_step(nt, "N", [("H", str(ins[0][1]), ins[0][1]),
+                                       ("W", str(ins[0][2]), ins[0][2])], out[1], full)]
+    if layer.kind == "class_token":
+        return [Step(nt.sym("N_out"), (f"{ins[0][1]} + 1", nt.num(out[1])), out[1])]
+    if layer.kind == "take_token":
+        return [Step(nt.sym("F"), (nt.sym("C"), nt.num(out[0])), out[0],
+                     what=f"token {layer.args['index']}")]
     if layer.kind == "concat":
         parts = " + ".join(nt.num(s[0], False) for s in ins)
         return [Step(nt.sym("C_out"), (parts, nt.num(out[0])), out[0])]

@@ -85,6 +85,13 @@ OP_MODULES: dict[str, Callable[[Layer], str | None]] = {
     "scale": lambda x: (f"nn.Parameter(torch.full({_vector(x)}, {x.args['init']!r}))"),
     "shuffle": lambda x: f"nn.ChannelShuffle({x.args['groups']})",
     "drop_path": lambda x: "nn.Identity()",
+    "to_tokens": lambda x: None,
+    "class_token": lambda x: f"nn.Parameter(torch.zeros(1, {x.in_shapes[0][0]}, 1))",
+    "pos_embed": lambda x: f"nn.Parameter(torch.zeros(1, {x.in_shapes[0][0]}, "
+                           f"{x.in_shapes[0][1]}))",
+    "take_token": lambda x: None,
+    "attention": lambda x: (f"nn.MultiheadAttention({x.in_shapes[0][0]}, {x.args['heads']}"
+                            f"{'' if x.args['bias'] else ', bias=False'}, batch_first=True)"),
 }
 OP_CALLS: dict[str, Callable[[Layer, list[str], str], str]] = {
     "sum": lambda x, args, attr: " + ".join(args),
@@ -96,12 +103,24 @@ OP_CALLS: dict[str, Callable[[Layer, list[str], str], str]] = {
     "scale": lambda x, args, attr: f"{args[0]} * {attr}",
     "shuffle": lambda x, args, attr: f"{attr}({args[0]})",
     "drop_path": lambda x, args, attr: f"{attr}({args[0]})",
+    "to_tokens": lambda x, args, attr: f"{args[0]}.flatten(2)",
+    "class_token": lambda x, args, attr: (f"torch.cat([{attr}.expand({args[0]}.shape[0], -1, -1)"
+                                          f", {args[0]}], dim=2)"),
+    "pos_embed": lambda x, args, attr: f"{args[0]} + {attr}",
+    "take_token": lambda x, args, attr: f"{args[0]}[:, :, {x.args['index']}]",
+    "attention": lambda x, args, attr: _attention_call(args[0], attr),
 }
 
 
+def _attention_call(x: str, attr: str) -> str:
+    # nn.MultiheadAttention on N×T×C (batch_first): q = k = v, the tokens; back to N×C×T
+    t = f"{x}.transpose(1, 2)"
+    return f"{attr}({t}, {t}, {t}, need_weights=False)[0].transpose(1, 2)"
+
+
 def _vector(x: Layer) -> str:
-    c = x.in_shapes[0][0]
-    return f"({c}, 1, 1)" if len(x.in_shapes[0]) == 3 else f"({c},)"
+    c, axes = x.in_shapes[0][0], len(x.in_shapes[0]) - 1
+    return f"({c},)" if axes == 0 else f"({c}, {', '.join(['1'] * axes)})"
 
 
 def _torch(x: Layer) -> Torch:
@@ -129,7 +148,7 @@ def call(x: Layer, args: list[str], name: str | None = None) -> str:
     t, attr = _torch(x), f"self.{name or ident(x.name)}"
     if t.op is not None:
         return OP_CALLS[t.op](x, args, attr)
-    if t.channels_last and len(x.in_shapes[0]) == 3:  # on the channel axis at every position
+    if t.channels_last and len(x.in_shapes[0]) >= 2:  # on the channel axis at every position
         return f"{attr}({args[0]}.movedim(1, -1)).movedim(-1, 1)"
     return f"{attr}({args[0]})"
 

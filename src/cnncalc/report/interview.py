@@ -284,6 +284,35 @@ def fc_vs_conv_answer(fc: Graph, conv: Graph, explain: bool, nt: Notation = TEXT
     return ans
 
 
+def attention_answer(g: Graph, explain: bool, nt: Notation = TEXT) -> Answer:
+    """Multi-head self-attention over N tokens of C features: params, MACs split into the
+    projections (linear in N) and Q·Kᵀ + A·V (quadratic in N), and the attention matrix."""
+    x = g.layers[-1]
+    c, n = x.in_shapes[0]
+    h = x.args["heads"]
+    proj, quad = 4 * n * c * c, 2 * n * n * c
+    ans = Answer(f"multi-head self-attention: {n:,} tokens × {c:,} features, {h} heads "
+                 f"(head dim {c // h})")
+    ans.parts.append(Section("params", params_steps(x, nt, explain)))
+    ans.parts.append(Section("MACs: projections + Q·Kᵀ + A·V", macs_steps(x, nt, explain)))
+    scores = h * n * n
+    ans.parts.append(Section("attention matrix", [product_step(
+        nt, "scores", [("heads", str(h), h), ("N", nt.num(n), n), ("N", nt.num(n), n)],
+        scores, explain)]))
+    share = quad / (proj + quad)
+    ans.notes = [
+        f"the quadratic term 2·N²·C is {share:.1%} of the MACs here; it overtakes the "
+        f"projections (4·N·C²) when N > 2·C = {2 * c:,} tokens: doubling the tokens doubles the "
+        "projections and quadruples Q·Kᵀ and A·V",
+        "MACs = multiply-accumulates without bias; softmax and the 1/√d scale are other ops",
+        bias_note(x.args["bias"]),
+    ]
+    ans.data = {"tokens": n, "dim": c, "heads": h, "head_dim": c // h, "params": x.params,
+                "macs": x.macs, "flops": 2 * x.macs, "macs_projections": proj,
+                "macs_attention": quad, "attention_scores": scores, "quadratic_share": share}
+    return ans
+
+
 # shapes / rf --explain ----------------------------------------------------------------------
 
 def explain_answer(g: Graph, layers: list[Layer], rf_only: bool,

@@ -114,7 +114,12 @@ def notes(r: VerifyRow) -> str:
                  f"FlopCounterMode skips {both}" if both else ""]
     if r.saved.ok is False:
         parts.append(f"saved for backward {r.saved.analytic:,} B ≠ measured {r.saved.measured:,} B")
-    return "; ".join(p for p in parts if p)
+    return "; ".join(p for p in [*parts, r.shortfall] if p)
+
+
+def macs_mark(r: VerifyRow) -> str:
+    """~ for FlopCounterMode's known shortfall (the note says why)."""
+    return "~" if r.shortfall else mark(r.macs.ok)
 
 
 def saved_line(v: Verification) -> str | None:
@@ -142,7 +147,7 @@ def cells(r: VerifyRow) -> list[str]:
     return [r.layer.name, r.layer.kind, shape_str(r.shape.analytic),
             shape_str(m) if m is not None else "missing", mark(r.shape.ok),
             f"{r.params.analytic:,}", _count(r.params.measured), mark(r.params.ok),
-            f"{r.macs.analytic:,}", _count(r.macs.measured), mark(r.macs.ok),
+            f"{r.macs.analytic:,}", _count(r.macs.measured), macs_mark(r),
             f"{r.fvcore.value:,}" if r.fvcore.value is not None else "–", mark(r.fvcore.ok),
             rf.analytic, rf.measured or "–", mark(rf.ok), notes(r)]
 
@@ -192,10 +197,17 @@ def pair_cell(c: Check, text: Any = str) -> str:
     return f"{text(c.analytic)} ≠ {text(c.measured)} ✗"
 
 
+def macs_cell(r: VerifyRow, text: Any) -> str:
+    if r.shortfall:
+        return f"{text(r.macs.analytic)} ≠ {text(r.macs.measured)} ~"
+    return pair_cell(r.macs, text)
+
+
 COMPACT = [Col("Layer", wrap="name"), Col("Kind", drop=1), Col("Shape"),
            Col("Params", right=True), Col("MACs", right=True), Col("fvcore", right=True),
            Col("RF"), Col("Notes", wrap="words", drop=2)]
-LEGEND = ("✓ analytic = measured; ≠ … ✗ they differ; – not measured; fvcore ✓: its "
+LEGEND = ("✓ analytic = measured; ≠ … ✗ they differ; ≠ … ~ FlopCounterMode's known shortfall "
+          "(attention: Notes say why); – not measured; fvcore ✓: its "
           "conv/linear part = the analytic MACs (what else it counts is in Notes), n/a: fvcore "
           "not run.")
 
@@ -207,7 +219,7 @@ def compact_cells(r: VerifyRow) -> list[str]:
 
     fv = f"{r.fvcore.value:,} {mark(r.fvcore.ok)}" if r.fvcore.value is not None else "n/a"
     return [r.layer.name, r.layer.kind, pair_cell(r.shape, shape_str),
-            pair_cell(r.params, comma), pair_cell(r.macs, comma), fv, pair_cell(rf_cells(r)),
+            pair_cell(r.params, comma), macs_cell(r, comma), fv, pair_cell(rf_cells(r)),
             notes(r)]
 
 
@@ -247,7 +259,8 @@ def to_json(v: Verification, rows: list[VerifyRow], device: str) -> dict[str, An
             "out_shape": {"analytic": list(r.shape.analytic),
                           "measured": list(r.shape.measured) if r.shape.measured else None,
                           "ok": r.shape.ok},
-            "params": check_json(r.params), "macs": check_json(r.macs),
+            "params": check_json(r.params),
+            "macs": {**check_json(r.macs), **({"shortfall": r.shortfall} if r.shortfall else {})},
             "fvcore": {"value": r.fvcore.value, "ok": r.fvcore.ok,
                        "note": fvcore_note(r.fvcore)},
             "flop_counter_skipped": list(r.torch_skipped),

@@ -173,7 +173,8 @@ def linear_macs(args: Args, ins: list[Shape], out: Shape) -> int:
 
 def linear_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
     # On a map, the matmul reads the input as N·H·W × C rows: a copy unless already N×H×W×C.
-    return (Saved("input", "input", nhwc=True),) if len(ins[0]) == 3 else (INPUT,)
+    # On tokens (C×N) the same: the N·T × C rows.
+    return (Saved("input", "input", nhwc=True),) if len(ins[0]) >= 2 else (INPUT,)
 
 
 def linear_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:

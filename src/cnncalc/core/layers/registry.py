@@ -52,7 +52,8 @@ class TorchArg:
     default: Any = REQUIRED
 
 
-OPS = ("sum", "product", "cat", "split", "scale", "shuffle", "drop_path")
+OPS = ("sum", "product", "cat", "split", "scale", "shuffle", "drop_path", "to_tokens",
+       "class_token", "pos_embed", "take_token", "attention")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cnncalc.frontends.torch_model import tokens
 from cnncalc.frontends.torch_model.ops import (
     FromParams,
     Grouped,
@@ -64,6 +65,8 @@ def call(mp: OpMapper, node: Any) -> Any:
     if t is __import__("operator").getitem and isinstance(x, Parts):
         return mp.add(node, "split", split_args(x.sizes, node.args[1]),
                       [Val(x.src, x.perm)], word="split")
+    if t is tokens.GETITEM:
+        return tokens.getitem(mp, node, x)
     if t in (torch.flatten, "flatten", "view", "reshape", torch.reshape):
         return _reshape(mp, node, x)
     if t in ("mean", torch.mean):
@@ -87,6 +90,10 @@ def _arith(mp: OpMapper, node: Any, kind: str) -> Any:
             return mp.unmapped(node, _op_name(node) + " of tensors in different layouts")
         return mp.add(node, kind, {}, [a, b])
     tensor, other = (a, b) if isinstance(a, Val) else (b, a)
+    if kind == "add" and isinstance(tensor, Val) and len(tensor.perm) == 3:
+        mapped = tokens.pos_embed(mp, node, tensor, other)
+        if mapped is not None:
+            return mapped
     if kind == "mul" and isinstance(tensor, Val) and isinstance(other, tuple) and \
             other[0] == "param":
         return _scale(mp, node, tensor, other[1])
@@ -145,6 +152,9 @@ def _cat(mp: OpMapper, node: Any) -> Any:
     if len(parts) == 1 and isinstance(parts[0], Val):
         return parts[0]  # a one-element cat is a copy (densenet's first dense layer), on any dim
     dim = _arg(node, 1, "dim", 0)
+    mapped = tokens.class_token(mp, node, parts, dim)
+    if mapped is not None:
+        return mapped
     if not all(isinstance(p, Val) for p in parts):
         return mp.unmapped(node, _op_name(node))
     perm = parts[0].perm  # type: ignore[union-attr]
@@ -184,6 +194,10 @@ def _reshape(mp: OpMapper, node: Any, x: Any) -> Any:
     n = 1
     for d in src:
         n *= d
+    if out is not None and len(out) == 3 and len(src) == 3:
+        mapped = tokens.to_tokens(mp, node, x, out)
+        if mapped is not None:
+            return mapped
     if out is not None and len(out) == 2 and out[1] == n:
         if len(src) == 1:
             return Val(x.src, (0, 1))

@@ -23,6 +23,8 @@ from cnncalc.frontends.torch_model.table import LAST_DIM, module_rule
 torch = require_torch()
 TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
 HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep  # the tracer's own frames
+# the kinds whose output has a layout of its own (N×F, N×C×T), whatever the input's
+NEW_LAYOUT = {"flatten": (0, 1), "take_token": (0, 1), "to_tokens": (0, 1, 2)}
 nn = torch.nn
 
 
@@ -59,6 +61,13 @@ class FromParams:
     of the learnable parameters it was made from, so the op that uses it counts them."""
 
     names: frozenset[str]
+
+
+@dataclass
+class Tupled:
+    """The tuple a mapped module returned (nn.MultiheadAttention: the output, the weights)."""
+
+    items: tuple[Any, ...]
 
 
 @dataclass
@@ -206,6 +215,8 @@ class OpMapper:
         if node.meta.get("tensor_meta") is None:
             return None  # sizes, shapes and other plain values
         vals = [self.vals.get(a) for a in _flat(node.args, node.kwargs)]
+        if node.target is operator.getitem and isinstance(vals[0], Tupled):
+            return vals[0].items[node.args[1]]  # a mapped module's tuple (attention)
         if not any(isinstance(v, (Val, Parts, Many, Grouped)) for v in vals):
             names = self.param_names(_flat(node.args, node.kwargs))  # w.mean(), (w - m) / s
             return FromParams(frozenset(names)) if names else None  # or a constant tensor
@@ -227,6 +238,10 @@ class OpMapper:
             if kind_args is None:
                 return self.unmapped(node, "module Upsample (size= that is not an integer "
                                            "multiple of the input's height and width)")
+        elif type(m) is nn.MultiheadAttention:
+            from cnncalc.frontends.torch_model.tokens import attention
+
+            return attention(self, node, m)
         elif module_rule(m) is not None:
             kind_args = module_rule(m)(m)
         elif type(m) in LAST_DIM and isinstance(x, Val) and x.perm[-1] == 1:
@@ -237,7 +252,7 @@ class OpMapper:
         if kind_args is None or not ins:
             return self.unmapped(node, f"module {type(m).__name__}")
         kind, args = kind_args
-        out = self.add(node, kind, args, ins, perm=None if kind != "flatten" else (0, 1))
+        out = self.add(node, kind, args, ins, perm=NEW_LAYOUT.get(kind))
         self.settle(node, out.src, list(m.parameters()))
         return out
 

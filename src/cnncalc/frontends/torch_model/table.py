@@ -104,6 +104,11 @@ OWN_MODULES: dict[str, Any] = {
     BUILT + "ChannelShuffle": lambda m: ("shuffle", {"groups": m.groups}),
     BUILT + "Add": _plain("add"), BUILT + "Mul": _plain("mul"),
     BUILT + "Concat": _plain("concat"),
+    BUILT + "ToTokens": _plain("to_tokens"), BUILT + "ClassToken": _plain("class_token"),
+    BUILT + "PosEmbed": _plain("pos_embed"),
+    BUILT + "TakeToken": lambda m: ("take_token", {"index": m.index}),
+    BUILT + "SelfAttention": lambda m: ("attention", {"heads": m.heads,
+                                                      "bias": m.qkv.bias is not None}),
 }
 
 
@@ -125,4 +130,5 @@ def _scale(s: Any) -> Any:
 
 def is_leaf(m: Any) -> bool:
     """A module mapped whole: the tracer does not look inside it."""
-    return type(m) in LAST_DIM or type(m) is nn.Flatten or module_rule(m) is not None
+    return type(m) in LAST_DIM or type(m) in (nn.Flatten, nn.MultiheadAttention) or \
+        module_rule(m) is not None
