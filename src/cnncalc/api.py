@@ -430,12 +430,13 @@ def verify(source: Any, input_size: InputSize = None, *, device: str | None = No
     model = load(source, input_size, args=args)
     from cnncalc.core.checks import compare
     from cnncalc.measure.counts import measure_counts
-    from cnncalc.measure.device import out_of_memory
+    from cnncalc.measure.device import out_of_memory, reserve
     from cnncalc.measure.module import measurable, measure_module_counts
     from cnncalc.measure.support import measure_fields, select
 
     g = model.graph
     dev = _device(model, device)
+    reserve(g, 1, dev, f"verifying {g.name}", backward=True)  # before any tensor exists
     with out_of_memory(f"measuring {g.name} on {dev}"):
         m = measure_module_counts(model, dev, fvcore) if model.is_module else \
             measure_counts(g, dev, fvcore)

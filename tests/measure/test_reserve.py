@@ -20,6 +20,8 @@ from tests.conftest import cli  # noqa: E402
     (("erf", "lenet5", "--input", "1x30000x30000"), "the ERF needs about 2.8 TB"),
     (("erf", "--stack", "3x3", "--input", "3x100000x100000"), "the ERF needs about 2.2 TB"),
     (("erf", "--stack", "3x3 s2", "--depth", "30"), "the ERF needs about"),
+    (("verify", "lenet5", "--input", "1x30000x30000", "--rf", "none"),
+     "verifying lenet5 needs about 2.8 TB"),
 ])
 def test_huge_runs_are_refused_before_allocating(argv, says):
     t = time.perf_counter()
