@@ -72,14 +72,15 @@ register(Kind(
 ))
 
 
-def groupnorm_shape(args: Args, ins: list[Shape]) -> Shape:
+def grouped_shape(args: Args, ins: list[Shape]) -> Shape:
+    """The input's shape, once its channels divide into `groups` (group norm, shuffle)."""
     if ins[0][0] % args["groups"]:
         raise ValueError(f"channels {ins[0][0]} are not divisible by groups {args['groups']}")
     return ins[0]
 
 
 register(Kind(
-    "groupnorm", "group normalisation (nn.GroupNorm)", groupnorm_shape,
+    "groupnorm", "group normalisation (nn.GroupNorm)", grouped_shape,
     args=(Arg("groups", "int", aliases=("g", "num_groups")), Arg("eps", "float", 1e-5),
           Arg("affine", "bool", True)),
     params=affine, other_ops=per_element(5), saved=groupnorm_saved, aliases=("gn",),
@@ -181,14 +182,8 @@ register(Kind(
 ))
 
 
-def shuffle_shape(args: Args, ins: list[Shape]) -> Shape:
-    if ins[0][0] % args["groups"]:
-        raise ValueError(f"channels {ins[0][0]} are not divisible by groups {args['groups']}")
-    return ins[0]
-
-
 register(Kind(
-    "shuffle", "channel shuffle (ShuffleNet)", shuffle_shape,
+    "shuffle", "channel shuffle (ShuffleNet)", grouped_shape,
     args=(Arg("groups", "int", 2, aliases=("g",)),), aliases=("channel_shuffle",),
     primary="groups", category="reshape", saved=nothing,  # a copy: its backward reads no tensor
     torch=Torch(op="shuffle"),
