@@ -47,7 +47,7 @@ def test_schema_is_valid_draft7_and_accepts_every_zoo_spec():
     ("input: 3x8x8\nlayers: [{conv: {k: 3}}]\n", ["layers", 0]),     # out missing
     ("input: 3x8x8\nlayers: [{conv: {out: 0, k: 3}}]\n", ["layers", 0]),
     ("input: 3x8x8\nlayers: [{linear: 10, repeat: -1}]\n", ["layers", 0]),
-    ("input: {channels: 3, size: [8, 8, 8]}\nlayers: [relu]\n", ["input"]),
+    ("input: {channels: 3, size: [8, 8, 8, 8]}\nlayers: [relu]\n", ["input"]),  # 4 axes
 ])
 def test_schema_rejects_what_cnncalc_rejects(text, path):
     errors = list(validator().iter_errors(yaml.safe_load(text)))

@@ -13,7 +13,7 @@ from typing import Any
 
 from cnncalc.core import channels
 from cnncalc.core.errors import LimitError, Loc, ShapeError
-from cnncalc.core.layers.common import fmt_shape, numel, pads, pair
+from cnncalc.core.layers.common import AXES, fmt_shape, numel, pads, per_axis
 from cnncalc.core.layers.registry import Args, Kind, Shape, lookup
 from cnncalc.core.rf import MAX_RF_WORK, RF, Field, join
 
@@ -109,9 +109,16 @@ class Graph:
     notes: list[Note] = field(default_factory=list)  # a traced model: what else to know
 
     def __post_init__(self) -> None:
-        c, h, w = self.input_shape
+        if not 2 <= len(self.input_shape) <= 4:
+            raise ShapeError("input", "the input is C×L, C×H×W or C×T×H×W (1 to 3 spatial "
+                             f"axes), got {fmt_shape(self.input_shape)}")
         self.nodes["input"] = Layer("input", "input", {}, (), [], self.input_shape,
-                                    rf=RF.input(h, w))
+                                    rf=RF.input(*self.input_shape[1:]))
+
+    @property
+    def rank(self) -> int:
+        """The number of spatial axes of the input: 1 (C×L), 2 (C×H×W) or 3 (C×T×H×W)."""
+        return len(self.input_shape) - 1
 
     def add(self, name: str, kind_name: str, args: Args, inputs: tuple[str, ...] | list[str],
             loc: Loc | None = None) -> Layer:
@@ -126,14 +133,16 @@ class Graph:
         if not kind.join and len(ins) != 1:
             raise ShapeError(name, f"{kind.name} takes one input, got {len(ins)}", loc)
         in_shapes = [n.out_shape for n in ins]
+        if kind_name[-2:] in _RANKED:
+            _check_rank(name, kind_name, _RANKED[kind_name[-2:]], in_shapes[0], loc)
         try:
             out = kind.out_shape(args, in_shapes)
         except ValueError as e:
             raise ShapeError(name, f"{kind.name} on {fmt_shape(in_shapes[0])}: {e}", loc) from None
         if any(d < 1 for d in out):
             raise ShapeError(name, f"{kind.name} gives an empty output {fmt_shape(out)}", loc)
-        grid = (out[1], out[2]) if len(out) == 3 else None
-        hw = (self.input_shape[1], self.input_shape[2])
+        grid = out[1:] if len(out) == len(self.input_shape) else None
+        hw = self.input_shape[1:]
         if kind.join:
             rf = join([n.rf for n in ins], grid, hw)
         else:
@@ -155,7 +164,7 @@ class Graph:
         return layer
 
     def _per_channel(self, kind: Kind, args: Args, ins: list[Layer], out: Shape, rf: RF,
-                     grid: tuple[int, int] | None, hw: tuple[int, int]) -> RF:
+                     grid: tuple[int, ...] | None, hw: tuple[int, ...]) -> RF:
         """Channel ranges keep their own fields (core/channels.py)."""
         c, cs = out[0], [n.out_shape[0] for n in ins]
         src = ins[0].rf
@@ -205,17 +214,20 @@ class Graph:
         a = layer.args
         if not kind.window or a.get("ceil_mode"):
             return
-        k, s, d = pair(a["kernel_size"]), pair(a["stride"]), pair(a.get("dilation", 1))
+        rank = len(layer.in_shapes[0]) - 1
+        k = per_axis(a["kernel_size"], rank)
+        s, d = per_axis(a["stride"], rank), per_axis(a.get("dilation", 1), rank)
         lost = []
-        for axis in (0, 1):
+        for axis in range(rank):
             if d[axis] * (k[axis] - 1) + 1 < s[axis]:
                 return  # a window smaller than its stride skips pixels everywhere, by design
             n = layer.in_shapes[0][1 + axis]
-            lo, hi = pads(a, axis)
+            lo, hi = pads(a, axis, rank)
             span = n + lo + hi - d[axis] * (k[axis] - 1) - 1
             lost.append((span % s[axis] - hi, f"({n} + {lo} + {hi} − {d[axis]}·({k[axis]}−1) − 1)"
                          f" = {span} is not a multiple of stride {s[axis]}"))
-        what = [f"{n} input {word}(s)" for (n, _), word in zip(lost, ("row", "column")) if n > 0]
+        words = _AXIS_WORDS[len(lost)]
+        what = [f"{n} input {word}(s)" for (n, _), word in zip(lost, words) if n > 0]
         if what:
             why = "; ".join(dict.fromkeys(w for n, w in lost if n > 0))
             self.floor_warnings.append(Lint(
@@ -244,8 +256,10 @@ class Graph:
             kind = lookup(x.kind)
             return kind is not None and kind.window
 
+        rank = self.rank
+
         def one(shape: Shape) -> bool:
-            return len(shape) == 3 and shape[1:] == (1, 1)
+            return len(shape) == rank + 1 and all(n == 1 for n in shape[1:])
 
         readers: dict[str, list[Layer]] = {}
         for y in self.layers:
@@ -260,14 +274,15 @@ class Graph:
                     if y.name in seen:
                         continue
                     seen.add(y.name)
-                    if windowed(y) and pair(y.args["kernel_size"]) != (1, 1):
+                    if windowed(y) and set(per_axis(y.args["kernel_size"], rank)) != {1}:
                         later.append(y)
                     if one(y.out_shape):
                         todo.append(y)
             if later:
                 later.sort(key=self.layers.index)
                 return [Lint("collapse", x.name, (
-                    f"{x.name}: the spatial size collapses to 1×1 here, yet {len(later)} "
+                    f"{x.name}: the spatial size collapses to {'×'.join('1' * rank)} here, yet "
+                    f"{len(later)} "
                     f"later layer(s) with kernels larger than 1 (first: {later[0].name}) see "
                     "mostly padding"))]
         return []
@@ -287,7 +302,8 @@ class Graph:
             if x.rf.local is not None:
                 f = x.rf.max
                 reach = ("the whole input" if f.is_global else
-                         f"the whole input along {'HW'[f.global_axes()[0]]}" if f.global_axes()
+                         f"the whole input along {_AXIS_NAMES[f.rank][f.global_axes()[0]]}"
+                         if f.global_axes()
                          else "a wider field")
                 return [Lint("gate", x.name, (
                     f"{x.name}: a gate broadcast over the map here makes every later unit depend "
@@ -299,7 +315,8 @@ class Graph:
         """Once: a norm whose statistics span the map (GroupNorm). Fields follow the data path
         and count statistics as constants, as for BatchNorm in eval (docs/conventions.md)."""
         for x in self.layers:
-            if x.kind in MAP_STATISTICS and len(x.out_shape) == 3 and x.out_shape[1:] != (1, 1):
+            if x.kind in MAP_STATISTICS and len(x.out_shape) == len(self.input_shape) and any(
+                    n != 1 for n in x.out_shape[1:]):
                 return [Lint("norm-stats", x.name, (
                     f"{x.name}: {x.kind} normalises with statistics over the whole map: in torch "
                     "every later unit then depends on every input pixel; fields here follow the "
@@ -307,15 +324,32 @@ class Graph:
         return []
 
     def _rf_lint(self) -> list[Lint]:
-        _, h, w = self.input_shape
+        sizes = self.input_shape[1:]
         for x in self.layers:
             f = x.rf.shown
             if any(not f.glob[a] and ax.period != 0 and ax.size > n
-                   for a, (ax, n) in enumerate(zip(f.axes(), (h, w)))):
+                   for a, (ax, n) in enumerate(zip(f.axes(), sizes))):
+                field = "×".join(str(ax.size) for ax in f.axes())
                 return [Lint("rf-exceeds-input", x.name, (
-                    f"{x.name}: the receptive field ({f.h.size}×{f.w.size}) is larger than the "
-                    f"{h}×{w} input from this layer on"))]
+                    f"{x.name}: the receptive field ({field}) is larger than the "
+                    f"{fmt_shape(sizes)} input from this layer on"))]
         return []
+
+
+_AXIS_WORDS = {1: ("sample",), 2: ("row", "column"), 3: ("frame", "row", "column")}
+_AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("T", "H", "W")}
+_RANKED = {"1d": 1, "2d": 2, "3d": 3}  # conv1d, maxpool3d, bn1d, ...: the alias names a rank
+
+
+def _check_rank(name: str, written: str, rank: int, shape: Shape, loc: Loc | None) -> None:
+    """An alias that names a rank (conv1d, maxpool3d) on an input of another rank is refused;
+    bn1d/batchnorm1d also takes a vector (nn.BatchNorm1d does)."""
+    have = len(shape) - 1
+    if have == rank or (rank == 1 and have == 0 and written.startswith(("bn", "batchnorm"))):
+        return
+    raise ShapeError(name, f"{written} is for a {AXES[rank]} map ({rank} spatial "
+                     f"ax{'e' if rank != 1 else 'i'}s), but its input is {fmt_shape(shape)}; "
+                     f"write {written[:-2]}, which takes the input's rank", loc)
 
 
 MAX_BITS = 128  # every number the engine keeps is below 2**128 (about 3.4e38)

@@ -217,51 +217,73 @@ def _coarsen(ax: Axis) -> Axis:
 
 @dataclass(frozen=True)
 class Field:
-    h: Axis
-    w: Axis
-    grid: tuple[int, int]  # units per axis of the map this field belongs to
-    glob: tuple[bool, bool] = (False, False)  # per axis: every input pixel along it reaches
+    """One field per spatial axis of the input (1, 2 or 3 of them: L; H, W; T, H, W).
+
+    `lattice[a]` is axis a's lattice, `grid[a]` the units along it of the map this field
+    belongs to, `glob[a]` whether every input pixel along it reaches every unit. `axes()` is
+    the accessor the kinds use (`for ax in f.axes()`); `h` and `w` name the last two axes of a
+    2-D field (for readers written for images; code over any rank uses `axes()`)."""
+
+    lattice: tuple[Axis, ...]
+    grid: tuple[int, ...]  # units per axis of the map this field belongs to
+    glob: tuple[bool, ...] = ()  # per axis: every input pixel along it reaches; () = none
+
+    def __post_init__(self) -> None:
+        if not self.glob:
+            object.__setattr__(self, "glob", (False,) * len(self.lattice))
 
     @staticmethod
-    def input(h: int, w: int) -> Field:
-        return Field(Axis.pixel(), Axis.pixel(), (h, w))
+    def input(*sizes: int) -> Field:
+        return Field((Axis.pixel(),) * len(sizes), tuple(sizes))
+
+    @property
+    def rank(self) -> int:
+        return len(self.lattice)
+
+    @property
+    def h(self) -> Axis:
+        return self.lattice[-2]
+
+    @property
+    def w(self) -> Axis:
+        return self.lattice[-1]
 
     @property
     def is_global(self) -> bool:
-        """Every input pixel reaches every unit (both axes global)."""
-        return self.glob[0] and self.glob[1]
+        """Every input pixel reaches every unit (every axis global)."""
+        return all(self.glob)
 
     def global_axes(self) -> tuple[int, ...]:
-        return tuple(a for a in (0, 1) if self.glob[a])
+        return tuple(a for a, g in enumerate(self.glob) if g)
 
-    def axes(self) -> tuple[Axis, Axis]:
-        return (self.h, self.w)
+    def axes(self) -> tuple[Axis, ...]:
+        return self.lattice
 
-    def with_axes(self, h: Axis, w: Axis, grid: tuple[int, int]) -> Field:
-        return replace(self, h=h, w=w, grid=grid)
+    def with_axes(self, axes: Iterable[Axis], grid: tuple[int, ...]) -> Field:
+        return Field(tuple(axes), grid, self.glob)
 
     def globalize(self) -> Field:
         """Every unit sees the whole input: size = union of the fields of all n units."""
         if self.is_global:
             return self
-        n_h, n_w = self.grid
-        return Field(self.h.window(n_h, n_h, 0), self.w.window(n_w, n_w, 0), (1, 1), (True, True))
+        return Field(tuple(ax.window(n, n, 0) for ax, n in zip(self.lattice, self.grid)),
+                     (1,) * self.rank, (True,) * self.rank)
 
-    def broadcast(self, grid: tuple[int, int], hw: tuple[int, int]) -> Field:
+    def broadcast(self, grid: tuple[int, ...], hw: tuple[int, ...]) -> Field:
         """This map broadcast to `grid` units (a multiply by a C×1×1 or C×1×W gate): an axis of
         one unit stretched to n > 1 gives every unit that one unit's field (a constant axis,
         jump 0), global along that axis when the field spans the input there."""
         if self.grid == grid:
             return self
-        axes, glob = list(self.axes()), list(self.glob)
-        for a in (0, 1):
+        axes, glob = list(self.lattice), list(self.glob)
+        for a in range(len(axes)):
             if self.grid[a] == 1 and grid[a] > 1:
                 axes[a] = axes[a].constant()
                 glob[a] = glob[a] or axes[a].covers(hw[a])
-        return Field(axes[0], axes[1], grid, (glob[0], glob[1]))
+        return Field(tuple(axes), grid, tuple(glob))
 
     def area(self) -> Num:
-        return self.h.size * self.w.size
+        return math.prod((ax.size for ax in self.lattice), start=Fraction(1))
 
 
 @dataclass(frozen=True)
@@ -279,8 +301,8 @@ class RF:
     parts: Parts = ()  # per channel range, when they differ (core/channels.py)
 
     @staticmethod
-    def input(h: int, w: int) -> RF:
-        f = Field.input(h, w)
+    def input(*sizes: int) -> RF:
+        f = Field.input(*sizes)
         return RF(f, f)
 
     @property
@@ -292,15 +314,15 @@ class RF:
             return RF(fn(self.max), fn(self.min), self.aligned)
         return RF(fn(self.max), fn(self.min), self.aligned, fn(self.local))
 
-    def broadcast(self, grid: tuple[int, int], hw: tuple[int, int]) -> RF:
+    def broadcast(self, grid: tuple[int, ...], hw: tuple[int, ...]) -> RF:
         return self.map(lambda f: f.broadcast(grid, hw))
 
 
 Parts = tuple[tuple[int, RF], ...]  # run-length encoded channel segments and their fields
 
 
-def join(fields: list[RF], grid: tuple[int, int] | None = None,
-         hw: tuple[int, int] = (0, 0)) -> RF:
+def join(fields: list[RF], grid: tuple[int, ...] | None = None,
+         hw: tuple[int, ...] = ()) -> RF:
     """Combine the fields arriving at an add / concat / multiply whose output has `grid` units
     (None: not a map) on an input of `hw` pixels.
 
@@ -320,7 +342,7 @@ def join(fields: list[RF], grid: tuple[int, int] | None = None,
         fields = [f.broadcast(grid, hw) for f in fields]
     largest = [f.max for f in fields]
     aligned = all(f.aligned for f in fields)
-    for a in (0, 1):
+    for a in range(fields[0].max.rank):
         grids = {(f.axes()[a].jump, f.axes()[a].start) for f in largest
                  if not f.glob[a] and f.axes()[a].period != 0
                  and any(lo is not None for lo in f.axes()[a].lo)}  # a map no pixel reaches
@@ -334,28 +356,29 @@ def join(fields: list[RF], grid: tuple[int, int] | None = None,
     return out
 
 
-def _largest(fields: list[Field], hw: tuple[int, int]) -> Field:
+def _largest(fields: list[Field], hw: tuple[int, ...]) -> Field:
     """Per axis, the union over paths (see `join`)."""
     if len(fields) == 1:
         return fields[0]
     grid = fields[0].grid
     axes, glob = [], []
-    for a in (0, 1):
-        ax = hull([f.axes()[a] for f in fields], grid[a])
+    for a in range(fields[0].rank):
+        ax = hull([f.lattice[a] for f in fields], grid[a])
         axes.append(ax)
-        glob.append(any(f.glob[a] for f in fields) or (ax.period == 0 and ax.covers(hw[a])))
-    return Field(axes[0], axes[1], grid, (glob[0], glob[1]))
+        glob.append(any(f.glob[a] for f in fields)
+                    or (ax.period == 0 and a < len(hw) and ax.covers(hw[a])))
+    return Field(tuple(axes), grid, tuple(glob))
 
 
 def _smallest(fields: list[Field]) -> Field:
     """Per axis, the smallest field over the paths not global along it (all when every path
     is)."""
     axes, glob = [], []
-    for a in (0, 1):
+    for a in range(fields[0].rank):
         local = [f for f in fields if not f.glob[a]] or fields
-        axes.append(min((f.axes()[a] for f in local), key=lambda x: x.size))
+        axes.append(min((f.lattice[a] for f in local), key=lambda x: x.size))
         glob.append(all(f.glob[a] for f in fields))
-    return Field(axes[0], axes[1], fields[0].grid, (glob[0], glob[1]))
+    return Field(tuple(axes), fields[0].grid, tuple(glob))
 
 
 def hull(axes: list[Axis], n: int = 1) -> Axis:

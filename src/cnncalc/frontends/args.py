@@ -14,10 +14,13 @@ MAX_DIM = 1_000_000  # no kernel, stride, channel count or size is larger than t
 _EXPECT = {
     "int": "a positive integer",
     "nonneg": "a non-negative integer",
-    "pair": "a positive integer or a pair [h, w]",
-    "pair0": "a non-negative integer or a pair [h, w]",
-    "size": "a positive integer or a pair [h, w]",
-    "padding": "a non-negative integer, a pair [h, w], 'same' or 'valid'",
+    "pair": "a positive integer or one per spatial axis ([h, w])",
+    "pair0": "a non-negative integer or one per spatial axis ([h, w])",
+    "size": "a positive integer or one per spatial axis ([h, w])",
+    "padding": "a non-negative integer, one per spatial axis ([h, w]), (leading, trailing) "
+               "pairs per axis ([[1, 1], [2, 0]]), 'same', 'valid' or 'causal'",
+    "pads": "a non-negative integer, one per spatial axis ([h, w]), (leading, trailing) "
+            "pairs per axis ([[1, 1], [2, 0]]) or 'causal'",
     "bool": "true or false",
     "float": "a number",
     "ints": "a list of positive integers",
@@ -35,14 +38,25 @@ def _check(arg: Arg, v: Any) -> Any:
         return None
     if t in ("int", "nonneg") and _is_int(v, 1 if t == "int" else 0):
         return v
-    if t in ("pair", "pair0", "size", "padding"):
-        low = 0 if t in ("pair0", "padding") else 1
-        if t == "padding" and v in ("same", "valid"):
+    if t in ("pair", "pair0", "size", "padding", "pads"):
+        low = 0 if t in ("pair0", "padding", "pads") else 1
+        if (t == "padding" and v in ("same", "valid", "causal")) or (t == "pads" and
+                                                                    v == "causal"):
             return v
         if _is_int(v, low):
             return v
         if isinstance(v, list) and len(v) == 2 and all(_is_int(x, low) for x in v):
             return v[0] if v[0] == v[1] else (v[0], v[1])
+        if isinstance(v, list) and 1 <= len(v) <= 3 and all(_is_int(x, low) for x in v):
+            return tuple(v)  # 1-D or 3-D: the rank is checked against the input's
+        if t in ("padding", "pads") and isinstance(v, list) and 1 <= len(v) <= 3 and all(
+                isinstance(x, list) and len(x) == 2 and all(_is_int(y, 0) for y in x)
+                for x in v):
+            pairs = tuple((x[0], x[1]) for x in v)
+            if all(lo == hi for lo, hi in pairs):  # symmetric after all: one value per axis
+                return pairs[0][0] if len({lo for lo, _ in pairs}) == 1 and len(v) == 2 \
+                    else tuple(lo for lo, _ in pairs)
+            return pairs
     if t == "bool" and isinstance(v, bool):
         return v
     if t == "float" and isinstance(v, (int, float)) and not isinstance(v, bool):

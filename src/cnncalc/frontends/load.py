@@ -122,7 +122,8 @@ def _input(node: YNode) -> Shape:
     if isinstance(node.value, str):
         return parse_input(node.value, None, node.loc)
     if not node.is_map:
-        raise SpecError("input is {channels: C, size: [H, W]} or 'CxHxW'", node.loc)
+        raise SpecError("input is {channels: C, size: [H, W]} ([L], [T, H, W]) or 'CxHxW'",
+                        node.loc)
     for key in node.value:
         if key not in ("channels", "size"):
             raise SpecError(f"input takes 'channels' and 'size', not {key!r}",
@@ -134,32 +135,52 @@ def _input(node: YNode) -> Shape:
     hw = size.plain()
     hw = [hw, hw] if isinstance(hw, int) and not isinstance(hw, bool) else hw
     dims = [c.value, *(hw if isinstance(hw, list) else [hw])]
-    if len(dims) != 3 or not all(_dim(d) for d in dims):
+    if isinstance(hw, list) and not 1 <= len(hw) <= 3:
+        raise SpecError(f"input size {hw!r} has {len(hw)} axes: give 1 to 3 ([L], [H, W] or "
+                        "[T, H, W])", size.loc)
+    if not all(_dim(d) for d in dims):
         raise SpecError(f"input channels and size must be positive integers up to {MAX_INPUT:,}, "
                         f"got channels {c.plain()!r}, size {size.plain()!r}", node.loc)
-    return (dims[0], dims[1], dims[2])
+    return tuple(dims)
 
 
 def _dim(d: Any) -> bool:
     return isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= MAX_INPUT
 
 
-def parse_input(text: str, channels: int | None, loc: Loc | None = None) -> Shape:
-    """'3x224x224', '224x224' (channels from the spec) or '224' (square)."""
+def parse_input(text: str, channels: int | None, loc: Loc | None = None,
+                rank: int | None = None) -> Shape:
+    """'3x224x224', '224x224' (channels from the spec) or '224' (square); 1-D and 3-D inputs
+    with their channels: '1x16000' (C×L), '3x16x112x112' (C×T×H×W). `rank`: the spatial axes
+    the spec has, so that sizes without channels read as that many axes ('16000' on a 1-D
+    spec, '16x112x112' on a 3-D one)."""
     parts = re.split(r"[x×,*]", text.strip().lower())
     dims = [int(p) for p in parts] if all(is_count(p.strip()) for p in parts) else []
-    if len(dims) == 1:
-        dims = dims * 2
-    if len(dims) == 2 and channels is not None:
-        dims = [channels, *dims]
-    if len(dims) == 3 and not all(_dim(d) for d in dims):
-        raise SpecError(f"bad input size {text!r}: each of C, H, W is an integer from 1 to "
-                        f"{MAX_INPUT:,}", loc)
-    if len(dims) != 3:
-        short = "write CxHxW like 3x224x224" + (", or HxW" if channels is not None else
-                                                  " (a torch module has no channel count)")
+    if channels is not None and dims:
+        if rank is not None and rank != 2:
+            dims = [channels, *dims] if len(dims) == rank else dims
+        elif len(dims) == 1:
+            dims = [channels, *dims * 2]
+        elif len(dims) == 2:
+            dims = [channels, *dims]
+    if 2 <= len(dims) <= 4 and not all(_dim(d) for d in dims):
+        raise SpecError(f"bad input size {text!r}: each of C and the sizes is an integer from 1 "
+                        f"to {MAX_INPUT:,}", loc)
+    if len(dims) > 4:
+        raise SpecError(f"bad input size {text!r}: {len(dims) - 1} spatial axes; cnncalc takes "
+                        "1 to 3 (CxL, CxHxW, CxTxHxW)", loc)
+    if not 2 <= len(dims) <= 4 or (rank is not None and channels is not None
+                                   and len(dims) != rank + 1):
+        short = ("write CxHxW like 3x224x224 (CxL: 1x16000, CxTxHxW: 3x16x112x112)"
+                 + (", or HxW" if channels is not None else " (a torch module has no channel "
+                    "count)"))
+        if rank is not None and channels is not None and rank != 2 and dims:
+            short = f"the spec's input has {rank} spatial axes: write {AXES_X[rank]}"
         raise SpecError(f"bad input size {text!r}: {short}", loc)
-    return (dims[0], dims[1], dims[2])
+    return tuple(dims)
+
+
+AXES_X = {1: "CxL or L", 2: "CxHxW", 3: "CxTxHxW or TxHxW"}
 
 
 def read_budget(node: YNode) -> dict[str, Any]:
@@ -248,5 +269,6 @@ def analyze(arg: str | Path, input: str | None = None, batch: int = 1,
     if args:
         raise SpecError("--arg is for Python classes and factories (model.py:Net, pkg.mod:fn)")
     spec = load_spec(arg)
-    shape = parse_input(input, spec.input_shape[0]) if input else None
+    shape = (parse_input(input, spec.input_shape[0], rank=len(spec.input_shape) - 1)
+             if input else None)
     return build(spec, shape, batch)

@@ -35,7 +35,17 @@ def _int(low: int, high: int = MAX_DIM) -> Json:
 def _pair(low: int) -> Json:
     one = {"type": "integer", "minimum": low, "maximum": MAX_DIM}
     return {"anyOf": [one, {"type": "array", "items": {"anyOf": [one, REF_EXPR]},
-                            "minItems": 2, "maxItems": 2}, REF_EXPR]}
+                            "minItems": 1, "maxItems": 3}, REF_EXPR]}
+
+
+def _pads() -> Json:
+    """Padding: an int, one per axis, (leading, trailing) pairs per axis, or 'causal'."""
+    out = _pair(0)
+    one = {"type": "integer", "minimum": 0, "maximum": MAX_DIM}
+    two = {"type": "array", "items": {"anyOf": [one, REF_EXPR]}, "minItems": 2, "maxItems": 2}
+    out["anyOf"].append({"type": "array", "items": two, "minItems": 1, "maxItems": 3})
+    out["anyOf"].append({"enum": ["causal"]})
+    return out
 
 
 def arg_schema(arg: Arg) -> Json:
@@ -47,8 +57,10 @@ def arg_schema(arg: Arg) -> Json:
         out = _pair(1)
     elif t == "pair0":
         out = _pair(0)
+    elif t == "pads":
+        out = _pads()
     elif t == "padding":
-        out = _pair(0)
+        out = _pads()
         out["anyOf"].append({"enum": ["same", "valid"]})
     elif t == "bool":
         out = {"anyOf": [{"type": "boolean"}, REF_EXPR]}
@@ -145,10 +157,11 @@ def spec_schema() -> Json:
             "description": {"type": "string"},
             "info": {"type": "object", "description": "paper, year, idea: shown by cnncalc zoo"},
             "input": {"anyOf": [
-                {"type": "string", "pattern": r"^\s*\d+\s*[x×,*]\s*\d+\s*[x×,*]\s*\d+\s*$"},
+                {"type": "string",
+                 "pattern": r"^\s*\d+(\s*[x×,*]\s*\d+){1,3}\s*$"},
                 {"type": "object", "required": ["channels", "size"], "additionalProperties": False,
                  "properties": {"channels": dims, "size": {"anyOf": [
-                     dims, {"type": "array", "items": dims, "minItems": 2, "maxItems": 2}]}}}]},
+                     dims, {"type": "array", "items": dims, "minItems": 1, "maxItems": 3}]}}}]},
             "blocks": {"type": "object", "additionalProperties": {"$ref": "#/definitions/block"},
                        "propertyNames": {"not": {"enum": [*kinds, *STRUCTURE, "name", "repeat",
                                                           "if"]}}},

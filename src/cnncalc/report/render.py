@@ -42,7 +42,7 @@ def _grid(r: Row, axis_attr: str) -> str:
     f = r.field if not r.field.is_global else r.field_min
     if f.is_global:
         return "–"
-    return pair_str(getattr(f.h, axis_attr), getattr(f.w, axis_attr))
+    return pair_str(*(getattr(ax, axis_attr) for ax in f.axes()))
 
 
 def _size(r: Row, smallest: bool = False) -> str:

@@ -4,7 +4,8 @@ JSON (a stable contract, reused by every command):
   {"spec", "input", "batch", "conventions", "layers": [...], "totals": {...}, "warnings": [...]}
 Each layer: name, kind, inputs, in_shape, out_shape (no batch), params, buffers, macs, flops,
 other_ops, activations, rf {size, jump, start, global, global_axes} (the largest field over
-paths: what a unit depends on), rf_local (the same over the paths that carry the map, gates
+paths: what a unit depends on; size, jump, start and global_axes hold one value per spatial
+axis of the input: [L], [H, W] or [T, H, W]), rf_local (the same over the paths that carry the map, gates
 left out: the RF column), rf_min (the smallest), aligned, args. After an op no kind maps (a
 PARTIAL trace) the fields it feeds are unknown: rf, rf_local, rf_min and aligned are null there.
 """
@@ -35,8 +36,10 @@ RF_LINE = ("RF per axis: r ← r + (k−1)·d·j, j ← j·s, start ← start + 
 
 
 def field_json(f: Field) -> dict[str, Any]:
-    return {"size": [num(f.h.size), num(f.w.size)], "jump": [num(f.h.jump), num(f.w.jump)],
-            "start": [num(f.h.start), num(f.w.start)], "global": f.is_global,
+    """Per axis lists, in the input's order ([L], [H, W], [T, H, W])."""
+    axes = f.axes()
+    return {"size": [num(ax.size) for ax in axes], "jump": [num(ax.jump) for ax in axes],
+            "start": [num(ax.start) for ax in axes], "global": f.is_global,
             "global_axes": list(f.glob)}
 
 
@@ -144,14 +147,15 @@ def shape_str(shape: tuple[int, ...], batch: int | None = None) -> str:
 
 
 def size_str(f: Field) -> str:
-    """'15' for a square field, '15×13' otherwise; 'global' when every input pixel reaches,
-    'global×3' when they all do along one axis only."""
-    h, w = ("global" if g else fmt_num(ax.size) for g, ax in zip(f.glob, f.axes()))
-    return h if h == w else f"{h}×{w}"
+    """'15' for a square (cubic, 1-D) field, '15×13' or '3×7×7' otherwise; 'global' when every
+    input pixel reaches, 'global×3' when they all do along one axis only."""
+    sizes = ["global" if g else fmt_num(ax.size) for g, ax in zip(f.glob, f.axes())]
+    return sizes[0] if len(set(sizes)) == 1 else "×".join(sizes)
 
 
-def pair_str(a: Any, b: Any) -> str:
-    return fmt_num(a) if a == b else f"{fmt_num(a)}×{fmt_num(b)}"
+def pair_str(*values: Any) -> str:
+    """One number when every axis has it, else one per axis joined by ×."""
+    return fmt_num(values[0]) if len(set(values)) == 1 else "×".join(map(fmt_num, values))
 
 
 def human(n: float, unit: str = "") -> str:

@@ -203,11 +203,15 @@ def _enc(obj: Any, indent: str) -> str:
 
 
 SHAPE_KEYS = ("shape", "input")
+# a field's per-axis values (rf_size, rf_min_jump, ...): one column per axis, by the input's rank
+FIELD_KEYS = ("_size", "_jump", "_start", "_global_axes")
+AXIS_SUFFIXES = {1: ("_l",), 3: ("_t", "_h", "_w")}
 
 
 def flat(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """A JSON record as one CSV row: nested keys joined with '_', [h, w] pairs as _h and _w,
-    shapes as 64x112x112 (ASCII x)."""
+    a field's per-axis values of a 1-D or 3-D input as _l or _t, _h, _w, shapes as 64x112x112
+    (ASCII x)."""
     out: dict[str, Any] = {}
     for k, v in record.items():
         key = f"{prefix}{k}"
@@ -215,6 +219,8 @@ def flat(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
             out.update(flat(v, key + "_"))
         elif isinstance(v, list | tuple) and all(isinstance(x, str) for x in v):
             out[key] = ";".join(v)
+        elif isinstance(v, list | tuple) and len(v) in AXIS_SUFFIXES and key.endswith(FIELD_KEYS):
+            out.update(zip((key + s for s in AXIS_SUFFIXES[len(v)]), v))
         elif isinstance(v, list | tuple) and (key.endswith(SHAPE_KEYS) or len(v) != 2):
             out[key] = "x".join(map(str, v)) if all(isinstance(x, int) for x in v) else \
                 json.dumps(v, ensure_ascii=False)

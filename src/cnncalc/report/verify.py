@@ -42,7 +42,7 @@ def fvcore_note(c: FvcoreCheck) -> str:
 def rf_text(f: Field) -> str:
     if f.is_global:
         return "global"
-    return f"{size_str(f)} j{pair_str(f.h.jump, f.w.jump)}"
+    return f"{size_str(f)} j{pair_str(*(ax.jump for ax in f.axes()))}"
 
 
 def rf_measured(c: RfCheck) -> str | None:

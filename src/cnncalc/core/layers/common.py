@@ -12,10 +12,14 @@ def numel(shape: Shape) -> int:
     return math.prod(shape)
 
 
-def spatial(shape: Shape, what: str) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise ValueError(f"{what} needs a C×H×W input, got {fmt_shape(shape)}")
-    return shape[0], shape[1], shape[2]
+AXES = {1: "L", 2: "H×W", 3: "T×H×W"}  # the spatial axes of a map, by rank
+
+
+def spatial(shape: Shape, what: str) -> tuple[int, tuple[int, ...]]:
+    """A map's channels and its spatial sizes: C×L, C×H×W or C×T×H×W."""
+    if not 2 <= len(shape) <= 4:
+        raise ValueError(f"{what} needs a C×L, C×H×W or C×T×H×W map, got {fmt_shape(shape)}")
+    return shape[0], shape[1:]
 
 
 def fmt_shape(shape: Shape) -> str:
@@ -23,21 +27,71 @@ def fmt_shape(shape: Shape) -> str:
 
 
 def pair(value: Any) -> tuple[int, int]:
+    """A 2-D per-axis value (int or [h, w]) as (h, w); code over any rank uses `per_axis`."""
     return (value, value) if isinstance(value, int) else (value[0], value[1])
 
 
-def pads(args: Args, axis: int) -> tuple[int, int]:
+def per_axis(value: Any, rank: int, name: str = "") -> tuple[int, ...]:
+    """A per-axis argument (an int for every axis, or one value per spatial axis) as a tuple of
+    `rank` values; a list of another length is refused, naming the argument."""
+    if isinstance(value, int):
+        return (value,) * rank
+    if len(value) != rank:
+        raise ValueError(f"{name or 'a per-axis argument'} {list(value)} has {len(value)} "
+                         f"value{'s' * (len(value) != 1)}, the input has {rank} spatial "
+                         f"ax{'e' if rank != 1 else 'i'}s ({AXES[rank]}): give one int or "
+                         f"{rank}")
+    return tuple(value)
+
+
+def kernel(args: Args, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(kernel_size, stride, dilation) per axis of a windowed kind."""
+    return (per_axis(args["kernel_size"], rank, "kernel_size"),
+            per_axis(args["stride"], rank, "stride"),
+            per_axis(args.get("dilation", 1), rank, "dilation"))
+
+
+def is_pairs(p: Any) -> bool:
+    """Padding written as (leading, trailing) per axis: [[1, 1], [2, 0]]."""
+    return isinstance(p, tuple) and bool(p) and isinstance(p[0], tuple)
+
+
+def pads(args: Args, axis: int, rank: int = 2) -> tuple[int, int]:
     """Leading and trailing padding on one axis; 'same' pads d·(k−1) in total, the extra on the end
-    (as torch does for even kernels)."""
+    (as torch does for even kernels); 'causal' pads d·(k−1) before, none after (WaveNet, TCNs);
+    [[lo, hi], ...] gives both per axis."""
     p = args.get("padding", 0)
     if p == "valid":
         return (0, 0)
-    if p == "same":
-        k, d = pair(args["kernel_size"])[axis], pair(args.get("dilation", 1))[axis]
+    if p in ("same", "causal"):
+        k = per_axis(args["kernel_size"], rank, "kernel_size")[axis]
+        d = per_axis(args.get("dilation", 1), rank, "dilation")[axis]
         total = d * (k - 1)
-        return (total // 2, total - total // 2)
-    lo = pair(p)[axis]
+        return (total, 0) if p == "causal" else (total // 2, total - total // 2)
+    if is_pairs(p):
+        lo, hi = per_pair(p, rank)[axis]
+        return (lo, hi)
+    lo = per_axis(p, rank, "padding")[axis]
     return (lo, lo)
+
+
+def per_pair(p: tuple[tuple[int, int], ...], rank: int) -> tuple[tuple[int, int], ...]:
+    if len(p) != rank:
+        raise ValueError(f"padding {[list(x) for x in p]} has {len(p)} (leading, trailing) "
+                         f"pair{'s' * (len(p) != 1)}, the input has {rank} spatial "
+                         f"ax{'e' if rank != 1 else 'i'}s ({AXES[rank]})")
+    return p
+
+
+def all_pads(args: Args, rank: int) -> tuple[tuple[int, int], ...]:
+    """(leading, trailing) padding on every axis."""
+    return tuple(pads(args, a, rank) for a in range(rank))
+
+
+def symmetric(args: Args, rank: int) -> bool:
+    """The padding is an int or one int per axis (torch's own `padding=`), not pairs or causal."""
+    p = args.get("padding", 0)
+    return not is_pairs(p) and p != "causal"
 
 
 def window_out(n: int, k: int, s: int, lo: int, hi: int, d: int, ceil: bool, what: str) -> int:

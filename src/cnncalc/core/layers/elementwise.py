@@ -51,10 +51,11 @@ def groupnorm_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ..
 
 
 register(Kind(
-    "bn", "batch normalisation (nn.BatchNorm2d; BatchNorm1d on a vector)", same,
+    "bn", "batch normalisation (nn.BatchNorm2d; 1d on a vector or C×L, 3d on C×T×H×W)", same,
     args=(Arg("eps", "float", 1e-5), Arg("momentum", "float", 0.1), Arg("affine", "bool", True)),
     params=affine, buffers=lambda a, i, o: 2 * i[0][0] + 1,  # running mean, var, batch count
-    other_ops=per_element(2), saved=bn_saved, aliases=("batchnorm", "batchnorm2d"),
+    other_ops=per_element(2), saved=bn_saved,
+    aliases=("batchnorm", "batchnorm2d", "batchnorm1d", "batchnorm3d", "bn1d", "bn2d", "bn3d"),
     category="norm",
     torch=Torch("BatchNorm{d}d", lambda a, shape: [
         TorchArg(None, shape[0]), TorchArg("eps", a["eps"], 1e-5),

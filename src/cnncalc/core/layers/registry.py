@@ -26,8 +26,11 @@ REQUIRED: Any = object()
 @dataclass(frozen=True)
 class Arg:
     """One argument of a kind. `type` is one of:
-    int (>= 1), nonneg (>= 0), pair (int or [h, w], >= 1), pair0 (>= 0), padding (pair0, 'same'
-    or 'valid'), bool, float, choice, size (int or [h, w] >= 1), ints (list of ints >= 1)."""
+    int (>= 1), nonneg (>= 0), pair (int or one per spatial axis, [h, w], >= 1), pair0 (>= 0),
+    pads (pair0, (leading, trailing) pairs per axis or 'causal'), padding (pads, 'same' or
+    'valid'), bool, float, choice, size (int or one per axis >= 1), ints (list of ints >= 1).
+    A per-axis list of 1 or 3 values stays a tuple; its length is checked against the input's
+    rank when the layer is computed (`common.per_axis`)."""
 
     name: str
     type: str

@@ -26,14 +26,13 @@ def tokens_in(ins: list[Shape], what: str) -> tuple[int, int]:
 
 
 def to_tokens_shape(args: Args, ins: list[Shape]) -> Shape:
-    if len(ins[0]) != 3:
-        raise ValueError(f"to_tokens needs a C×H×W map, got {fmt_shape(ins[0])}")
-    c, h, w = ins[0]
-    return (c, h * w)
+    if len(ins[0]) not in (3, 4):
+        raise ValueError(f"to_tokens needs a C×H×W map (or C×T×H×W), got {fmt_shape(ins[0])}")
+    return (ins[0][0], numel(ins[0][1:]))
 
 
 register(Kind(
-    "to_tokens", "a C×H×W map as C×N tokens, N = H·W (x.flatten(2)); the field keeps the grid",
+    "to_tokens", "a C×H×W map as C×N tokens, N = H·W (T·H·W; x.flatten(2)); the field keeps the grid",
     to_tokens_shape, aliases=("tokens",), category="reshape", saved=nothing,
     view=always_a_view, torch=Torch(op="to_tokens"),
 ))
