@@ -39,8 +39,8 @@ def whole(rf: RF, parts: Parts) -> RF:
     return replace(rf, parts=parts if len(parts) > 1 else ())
 
 
-def selected(parts: Parts, start: int, stop: int, grid: tuple[int, int] | None,
-             hw: tuple[int, int]) -> RF:
+def selected(parts: Parts, start: int, stop: int, grid: tuple[int, ...] | None,
+             hw: tuple[int, ...]) -> RF:
     """The field of channels [start, stop): the join of their segments, with its parts."""
     out, at = [], 0
     for n, p in parts:
@@ -68,8 +68,8 @@ def mapped(parts: Parts, fn: Callable[[Field], Field]) -> Parts:
     return merged(tuple((n, memo[p]) for n, p in parts))
 
 
-def joined(rfs: list[RF], cs: list[int], c: int, grid: tuple[int, int] | None,
-           hw: tuple[int, int]) -> Parts:
+def joined(rfs: list[RF], cs: list[int], c: int, grid: tuple[int, ...] | None,
+           hw: tuple[int, ...]) -> Parts:
     """Channel by channel, the join of the inputs of an add or a multiply (an input of one
     channel broadcasts to all c)."""
     segs = [segments(r, c) if n != 1 or c == 1 else ((c, replace(r, parts=())),)

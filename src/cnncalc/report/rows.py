@@ -4,9 +4,9 @@ JSON (a stable contract, reused by every command):
   {"spec", "input", "batch", "conventions", "layers": [...], "totals": {...}, "warnings": [...]}
 Each layer: name, kind, inputs, in_shape, out_shape (no batch), params, buffers, macs, flops,
 other_ops, activations, rf {size, jump, start, global, global_axes} (the largest field over
-paths: what a unit depends on; size, jump, start and global_axes hold one value per spatial
-axis of the input: [L], [H, W] or [T, H, W]), rf_local (the same over the paths that carry the map, gates
-left out: the RF column), rf_min (the smallest), aligned, args. After an op no kind maps (a
+paths: what a unit depends on; size, jump, start and global_axes hold one value per
+spatial axis of the input: [L], [H, W] or [T, H, W]), rf_local (the same over the paths
+that carry the map, gates left out: the RF column), rf_min (the smallest), aligned, args. After an op no kind maps (a
 PARTIAL trace) the fields it feeds are unknown: rf, rf_local, rf_min and aligned are null there.
 """
 

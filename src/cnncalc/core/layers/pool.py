@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import math
+from dataclasses import replace
 
 from cnncalc.core.layers.common import (
     all_pads,
@@ -86,7 +85,8 @@ def avgpool_torch(a: Args, shape: Shape) -> list[TorchArg]:
 register(Kind(
     "maxpool", "max pooling (nn.MaxPool1d/2d/3d)", pool_shape,
     args=(KERNEL, STRIDE, PADDING, Arg("dilation", "pair", 1, aliases=("d",)), CEIL),
-    other_ops=pool_ops, rf=pool_field, saved=max_saved, aliases=("max_pool", "maxpool2d", "maxpool1d", "maxpool3d"),
+    other_ops=pool_ops, rf=pool_field, saved=max_saved,
+    aliases=("max_pool", "maxpool2d", "maxpool1d", "maxpool3d"),
     window=True,
     primary="kernel_size", category="pool", normalize=_default_stride, linearised="avgpool",
     torch=Torch("MaxPool{d}d", maxpool_torch),
@@ -95,7 +95,8 @@ register(Kind(
     "avgpool", "average pooling (nn.AvgPool1d/2d/3d)", pool_shape,
     args=(KERNEL, STRIDE, PADDING, CEIL,
           Arg("count_include_pad", "bool", True, doc="padding zeros count in the average")),
-    other_ops=pool_ops, rf=pool_field, saved=keeps_input, aliases=("avg_pool", "avgpool2d", "avgpool1d", "avgpool3d"),
+    other_ops=pool_ops, rf=pool_field, saved=keeps_input,
+    aliases=("avg_pool", "avgpool2d", "avgpool1d", "avgpool3d"),
     window=True,
     primary="kernel_size", category="pool", normalize=_default_stride,
     torch=Torch("AvgPool{d}d", avgpool_torch),

@@ -32,7 +32,8 @@ def to_tokens_shape(args: Args, ins: list[Shape]) -> Shape:
 
 
 register(Kind(
-    "to_tokens", "a C×H×W map as C×N tokens, N = H·W (T·H·W; x.flatten(2)); the field keeps the grid",
+    "to_tokens",
+    "a C×H×W map as C×N tokens, N = H·W (T·H·W; x.flatten(2)); the field keeps the grid",
     to_tokens_shape, aliases=("tokens",), category="reshape", saved=nothing,
     view=always_a_view, torch=Torch(op="to_tokens"),
 ))
