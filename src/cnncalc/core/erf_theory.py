@@ -32,12 +32,13 @@ library only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import CnncalcError
-from cnncalc.core.layers.common import pads, pair
+from cnncalc.core.layers.common import all_pads, kernel, per_axis
 from cnncalc.core.layers.registry import all_kinds
 
 UNIFORM = None  # a conv's weight is 1/fan_in; otherwise the float is every weight's value
@@ -49,24 +50,25 @@ class NoClosedForm(CnncalcError):
 
 @dataclass(frozen=True)
 class Spread:
-    """A non-negative measure over input pixels: mass, and per axis (h, w) mean and variance."""
+    """A non-negative measure over input pixels: mass, and per spatial axis (L; H, W; T, H, W)
+    mean and variance."""
 
     mass: float
-    mean: tuple[float, float]
-    var: tuple[float, float]
+    mean: tuple[float, ...]
+    var: tuple[float, ...]
 
     def scaled(self, factor: float) -> Spread:
         return Spread(self.mass * factor, self.mean, self.var)
 
-    def shifted(self, mean: tuple[float, float], var: tuple[float, float],
+    def shifted(self, mean: tuple[float, ...], var: tuple[float, ...],
                 factor: float = 1.0) -> Spread:
         """Convolved with an independent offset of this mean and variance; mass × factor."""
-        return Spread(self.mass * factor, (self.mean[0] + mean[0], self.mean[1] + mean[1]),
-                      (self.var[0] + var[0], self.var[1] + var[1]))
+        return Spread(self.mass * factor, tuple(a + b for a, b in zip(self.mean, mean)),
+                      tuple(a + b for a, b in zip(self.var, var)))
 
     @property
-    def sigma(self) -> tuple[float, float]:
-        return (self.var[0] ** 0.5, self.var[1] ** 0.5)
+    def sigma(self) -> tuple[float, ...]:
+        return tuple(v ** 0.5 for v in self.var)
 
 
 def mixture(parts: list[Spread]) -> Spread:
@@ -75,11 +77,11 @@ def mixture(parts: list[Spread]) -> Spread:
     if total <= 0:
         raise NoClosedForm("a sum of paths without weight")
     axes = []
-    for a in (0, 1):
+    for a in range(len(parts[0].mean)):
         mu = sum(p.mass * p.mean[a] for p in parts) / total
         second = sum(p.mass * (p.var[a] + p.mean[a] ** 2) for p in parts) / total
         axes.append((mu, max(second - mu * mu, 0.0)))
-    return Spread(total, (axes[0][0], axes[1][0]), (axes[0][1], axes[1][1]))
+    return Spread(total, tuple(m for m, _ in axes), tuple(v for _, v in axes))
 
 
 def window(k: int, d: int, s: int, lo: int, jump: float) -> tuple[float, float]:
@@ -88,77 +90,85 @@ def window(k: int, d: int, s: int, lo: int, jump: float) -> tuple[float, float]:
 
 
 Channels = list[Spread]
-Rule = Callable[[Layer, list[Channels], tuple[float, float], "float | None"], Channels]
+Jump = tuple[float, ...]  # per spatial axis
+Rule = Callable[[Layer, list[Channels], Jump, "float | None"], Channels]
 
 
-def _windowed(layer: Layer, ins: list[Channels], jump: tuple[float, float],
+def _windowed(layer: Layer, ins: list[Channels], jump: Jump,
               factor: float) -> Channels:
     """Each channel convolved with the layer's window (per-channel: pools, depthwise parts)."""
-    a = layer.args
-    k, s, d = pair(a["kernel_size"]), pair(a["stride"]), pair(a.get("dilation", 1))
-    off = [window(k[x], d[x], s[x], pads(a, x)[0], jump[x]) for x in (0, 1)]
-    mean, var = (off[0][0], off[1][0]), (off[0][1], off[1][1])
+    a, rank = layer.args, len(jump)
+    k, s, d = kernel(a, rank)
+    p = all_pads(a, rank)
+    off = [window(k[x], d[x], s[x], p[x][0], jump[x]) for x in range(rank)]
+    mean, var = tuple(m for m, _ in off), tuple(v for _, v in off)
     return [c.shifted(mean, var, factor) for c in ins[0]]
 
 
-def _conv(layer: Layer, ins: list[Channels], jump: tuple[float, float],
+def _pad(layer: Layer, ins: list[Channels], jump: Jump, value: float | None) -> Channels:
+    """A shift by the leading padding (the padded values are constants)."""
+    p = all_pads(layer.args, len(jump))
+    mean = tuple(-lo * j for (lo, _), j in zip(p, jump))
+    return [c.shifted(mean, (0.0,) * len(jump)) for c in ins[0]]
+
+
+def _conv(layer: Layer, ins: list[Channels], jump: Jump,
           value: float | None) -> Channels:
     a = layer.args
     groups, out = a["groups"], layer.out_shape[0]
     c_in = len(ins[0])
-    kh, kw = pair(a["kernel_size"])
-    fan_in = c_in // groups * kh * kw
+    taps = math.prod(per_axis(a["kernel_size"], len(jump)))
+    fan_in = c_in // groups * taps
     v = 1.0 / fan_in if value is UNIFORM else value
     per_group = c_in // groups
     result: Channels = []
     for g in range(groups):
         summed = mixture(ins[0][g * per_group:(g + 1) * per_group])
-        one = _windowed(layer, [[summed]], jump, v * kh * kw)[0]
+        one = _windowed(layer, [[summed]], jump, v * taps)[0]
         result += [one] * (out // groups)
     return result
 
 
-def _linear(layer: Layer, ins: list[Channels], jump: tuple[float, float],
+def _linear(layer: Layer, ins: list[Channels], jump: Jump,
             value: float | None) -> Channels:
     c_in = len(ins[0])
     v = 1.0 / c_in if value is UNIFORM else value
     return [mixture(ins[0]).scaled(v * c_in)] * layer.out_shape[0]
 
 
-def _adaptive_avg(layer: Layer, ins: list[Channels], jump: tuple[float, float],
+def _adaptive_avg(layer: Layer, ins: list[Channels], jump: Jump,
                   value: float | None) -> Channels:
-    _, h, w = layer.in_shapes[0]
-    _, oh, ow = layer.out_shape
-    if h % oh or w % ow or (oh, ow) == (1, 1):
-        raise NoClosedForm(f"layer {layer.name}: adaptive pooling {h}×{w} → {oh}×{ow} has "
-                           "uneven windows")
-    k = (h // oh, w // ow)
-    off = [window(k[x], 1, k[x], 0, jump[x]) for x in (0, 1)]
-    return [c.shifted((off[0][0], off[1][0]), (off[0][1], off[1][1])) for c in ins[0]]
+    n, o = layer.in_shapes[0][1:], layer.out_shape[1:]
+    if any(a % b for a, b in zip(n, o)) or set(o) == {1}:
+        raise NoClosedForm(f"layer {layer.name}: adaptive pooling {'×'.join(map(str, n))} → "
+                           f"{'×'.join(map(str, o))} has uneven windows")
+    k = [a // b for a, b in zip(n, o)]
+    off = [window(k[x], 1, k[x], 0, jump[x]) for x in range(len(k))]
+    return [c.shifted(tuple(m for m, _ in off), tuple(v for _, v in off)) for c in ins[0]]
 
 
-def _bn(layer: Layer, ins: list[Channels], jump: tuple[float, float],
+def _bn(layer: Layer, ins: list[Channels], jump: Jump,
         value: float | None) -> Channels:
     w = 1.0 if value is UNIFORM or not layer.args["affine"] else value
     return [c.scaled(w / (1.0 + layer.args["eps"]) ** 0.5) for c in ins[0]]
 
 
-def _scale(layer: Layer, ins: list[Channels], jump: tuple[float, float],
+def _scale(layer: Layer, ins: list[Channels], jump: Jump,
            value: float | None) -> Channels:
     return [c.scaled(1.0 if value is UNIFORM else value) for c in ins[0]]
 
 
-def _add(layer: Layer, ins: list[Channels], jump: tuple[float, float],
+def _add(layer: Layer, ins: list[Channels], jump: Jump,
          value: float | None) -> Channels:
     return [mixture(list(cs)) for cs in zip(*ins)]
 
 
-def _concat(layer: Layer, ins: list[Channels], jump: tuple[float, float],
+def _concat(layer: Layer, ins: list[Channels], jump: Jump,
             value: float | None) -> Channels:
     return [c for part in ins for c in part]
 
 
-def _split(layer: Layer, ins: list[Channels], jump: tuple[float, float],
+def _split(layer: Layer, ins: list[Channels], jump: Jump,
            value: float | None) -> Channels:
     a, c = layer.args, len(ins[0])
     sizes = a["sizes"] or [c // a["parts"]] * a["parts"]
@@ -166,14 +176,14 @@ def _split(layer: Layer, ins: list[Channels], jump: tuple[float, float],
     return ins[0][start:start + sizes[a["index"]]]
 
 
-def _shuffle(layer: Layer, ins: list[Channels], jump: tuple[float, float],
+def _shuffle(layer: Layer, ins: list[Channels], jump: Jump,
              value: float | None) -> Channels:
     g, c = layer.args["groups"], len(ins[0])
     per = c // g  # torch's view(g, c/g).transpose: output j·g + i is input i·per + j
     return [ins[0][i * per + j] for j in range(per) for i in range(g)]
 
 
-def _same(layer: Layer, ins: list[Channels], jump: tuple[float, float],
+def _same(layer: Layer, ins: list[Channels], jump: Jump,
           value: float | None) -> Channels:
     return ins[0]
 
@@ -193,6 +203,7 @@ RULES: dict[str, Rule] = {
     "concat": _concat,
     "split": _split,
     "shuffle": _shuffle,
+    "pad": _pad,
     **{k: _same for k in ("identity", "dropout", "droppath", *ACTIVATIONS)},
 }
 # The kinds with no closed form, declared (a test checks every kind is in RULES or here): not a
@@ -201,9 +212,9 @@ NO_CLOSED_FORM = frozenset({"convT", "upsample", "gap", "flatten", "mul", "layer
                             "to_tokens", "class_token", "pos_embed", "take_token", "attention"})
 
 
-def _jump(g: Graph, name: str) -> tuple[float, float]:
+def _jump(g: Graph, name: str) -> Jump:
     f = g.nodes[name].rf.max
-    return (float(f.h.jump), float(f.w.jump))
+    return tuple(float(ax.jump) for ax in f.axes())
 
 
 def ancestors(g: Graph, layer: str) -> set[str]:
@@ -222,13 +233,13 @@ def spread(g: Graph, layer: str, value: float | None = UNIFORM) -> Spread:
     """The closed-form measure of the layer's unit 0, summed over the layer's channels; with
     `value` None each conv weighs 1/fan_in, else every weight is `value` (module docstring)."""
     need = ancestors(g, layer)
-    env: dict[str, Channels] = {"input": [Spread(1.0, (0.0, 0.0), (0.0, 0.0))] *
-                                g.input_shape[0]}
+    zero = (0.0,) * (len(g.input_shape) - 1)
+    env: dict[str, Channels] = {"input": [Spread(1.0, zero, zero)] * g.input_shape[0]}
     for x in g.layers:
         if x.name not in need:
             continue
         rule = RULES.get(x.kind)  # None: NO_CLOSED_FORM, or an unmapped op of a traced model
-        if rule is None or (x.kind == "linear" and len(x.in_shapes[0]) != 3):
+        if rule is None or (x.kind == "linear" and len(x.in_shapes[0]) != len(g.input_shape)):
             raise NoClosedForm(f"no closed form through layer {x.name} ({x.kind}): it is not a "
                                "linear shift-invariant map of the input")
         env[x.name] = rule(x, [env[i] for i in x.inputs], _jump(g, x.inputs[0]), value)

@@ -16,7 +16,7 @@ from fractions import Fraction
 from cnncalc.core.erf_theory import Spread
 from cnncalc.core.rf import Field
 
-Span = tuple[tuple[int, int], tuple[int, int]]  # (first, last) row and column; last < first: none
+Span = tuple[tuple[int, int], ...]  # (first, last) per spatial axis; last < first: none
 
 LADDER = (32, 64, 128, 256, 512, 1024, 2048)  # input sides a field is measured at (and the spec's)
 MEMORY = 8 * 2**30  # bytes of activations (float64, kept for the backward) one measurement may use
@@ -49,10 +49,10 @@ class FieldResult:
     nonfinite."""
 
     status: str
-    input: tuple[int, int] | None = None  # H×W the field was measured at
+    input: tuple[int, ...] | None = None  # the spatial sizes (L; H×W; T×H×W) measured at
     analytic: Field | None = None  # the engine's field at that input
-    size: tuple[int, int] | None = None
-    jump: tuple[Fraction, Fraction] | None = None
+    size: tuple[int, ...] | None = None  # per spatial axis
+    jump: tuple[Fraction, ...] | None = None
     covers_input: bool | None = None  # global: every input pixel has a non-zero gradient
     floor_drop: bool = False  # global: the engine warns that a floor drops the last input rows
     # or columns, and fewer pixels than the whole input reach the layer
@@ -69,18 +69,19 @@ class FieldResult:
             return None
         if f.is_global or self.status == "clipped":
             return self.span is not None and self.span == self.expected
-        if self.jump != (f.h.jump, f.w.jump):
+        if self.jump != tuple(ax.jump for ax in f.axes()):
             return False
         if not self.whole:
             return None  # a fractional extent cannot equal a count of pixels
-        return self.size is not None and (f.h.size, f.w.size) == tuple(map(Fraction, self.size))
+        return self.size is not None and \
+            tuple(ax.size for ax in f.axes()) == tuple(map(Fraction, self.size))
 
     @property
     def whole(self) -> bool:
         """The engine's size is a whole number of pixels: always, except for the envelope the
         engine falls back to when a lattice's period blows up (`rf._coarsen`)."""
         f = self.analytic
-        return f is None or (f.h.size.denominator == 1 and f.w.size.denominator == 1)
+        return f is None or all(ax.size.denominator == 1 for ax in f.axes())
 
 
 @dataclass(frozen=True)
@@ -106,32 +107,33 @@ class Erf:
     inputs: str
     device: str
     seconds: float
-    rf_size: tuple[float, float]
-    rf_centre: tuple[float, float]
+    rf_size: tuple[float, ...]  # per spatial axis (L; H, W; T, H, W)
+    rf_centre: tuple[float, ...]
     rf_clipped: bool  # the theoretical field reaches past the input: the map is truncated
-    mean: tuple[float, float]
-    sigma: tuple[float, float]
+    mean: tuple[float, ...]
+    sigma: tuple[float, ...]
     theory: Spread | None
     theory_note: str
     areas: list[Area] = field(default_factory=list)
     log_areas: list[Area] = field(default_factory=list)
-    map: list[list[float]] = field(default_factory=list)
+    map: list[list[float]] = field(default_factory=list)  # 2-D: the map; 1-D: one row (the
+    # curve); 3-D: the centre slice along H×W (the centre frame)
 
     @property
-    def erf_1sigma(self) -> tuple[float, float]:
-        return (2 * self.sigma[0], 2 * self.sigma[1])
+    def erf_1sigma(self) -> tuple[float, ...]:
+        return tuple(2 * s for s in self.sigma)
 
     @property
-    def erf_2sigma(self) -> tuple[float, float]:
-        return (4 * self.sigma[0], 4 * self.sigma[1])
+    def erf_2sigma(self) -> tuple[float, ...]:
+        return tuple(4 * s for s in self.sigma)
 
     @property
-    def ratio(self) -> tuple[float, float]:
+    def ratio(self) -> tuple[float, ...]:
         """ERF (±2σ) over the theoretical RF, per axis."""
-        return (4 * self.sigma[0] / self.rf_size[0], 4 * self.sigma[1] / self.rf_size[1])
+        return tuple(4 * s / r for s, r in zip(self.sigma, self.rf_size))
 
     @property
-    def theory_sigma(self) -> tuple[float, float] | None:
+    def theory_sigma(self) -> tuple[float, ...] | None:
         return self.theory.sigma if self.theory else None
 
 

@@ -60,6 +60,8 @@ def _check(arg: Arg, v: Any) -> Any:
     if t == "bool" and isinstance(v, bool):
         return v
     if t == "float" and isinstance(v, (int, float)) and not isinstance(v, bool):
+        if arg.name == "value" and v == -math.inf:
+            return -math.inf  # a pad before a max pool: torch's own padding never wins the max
         lo, hi, open_lo = FLOAT_RANGES.get(arg.name, FLOAT_DEFAULT)
         if math.isfinite(v) and (lo < v if open_lo else lo <= v) and v <= hi:
             return float(v)

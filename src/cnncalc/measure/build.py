@@ -15,7 +15,7 @@ from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import BackendError
-from cnncalc.core.layers.common import pair
+from cnncalc.core.layers.common import explicit_pads, per_axis, torch_pad
 from cnncalc.core.layers.elementwise import split_sizes
 from cnncalc.core.layers.registry import Kind, lookup
 from cnncalc.core.optional import require_torch
@@ -88,8 +88,8 @@ class ChannelShuffle(Module):
         self.groups = groups
 
     def forward(self, x: Any) -> Any:
-        n, c, h, w = x.shape
-        return x.view(n, self.groups, c // self.groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+        n, c, *rest = x.shape
+        return x.view(n, self.groups, c // self.groups, *rest).transpose(1, 2).reshape(x.shape)
 
 
 class ToTokens(Module):
@@ -177,23 +177,31 @@ class Mean(Module):
 
 
 class DilatedMean(Module):
-    """A dilated max pool linearised: the mean of its dilated window (nn.AvgPool2d has no
+    """A dilated max pool linearised: the mean of its dilated window (nn.AvgPool{d}d has no
     dilation), padded with zeros on the leading side and as far as ceil_mode reaches on the
-    trailing one, cut to the pool's output size."""
+    trailing one, cut to the pool's output size. Any number of spatial axes."""
 
-    def __init__(self, args: dict[str, Any], out: tuple[int, ...]):
+    def __init__(self, args: dict[str, Any], in_shape: tuple[int, ...], out: tuple[int, ...]):
         super().__init__()
-        self.k, self.s = pair(args["kernel_size"]), pair(args["stride"])
-        self.p, self.d, self.out = pair(args["padding"]), pair(args["dilation"]), out[1:]
+        r = len(out) - 1
+        self.k, self.s = per_axis(args["kernel_size"], r), per_axis(args["stride"], r)
+        self.d, self.out = per_axis(args["dilation"], r), out[1:]
+        self.lo = [lo for lo, _ in (explicit_pads(args, r) or
+                                    tuple((p, p) for p in per_axis(args["padding"], r)))]
 
     def forward(self, x: Any) -> Any:
-        extra = [max(self.p[a], (self.out[a] - 1) * self.s[a] + self.d[a] * (self.k[a] - 1) + 1
-                     - x.shape[2 + a] - self.p[a]) for a in (0, 1)]
-        x = F.pad(x, (self.p[1], extra[1], self.p[0], extra[0]))
-        w = torch.full((x.shape[1], 1, *self.k), 1.0 / (self.k[0] * self.k[1]), dtype=x.dtype,
-                       device=x.device)
-        y = F.conv2d(x, w, stride=self.s, dilation=self.d, groups=x.shape[1])
-        return y[:, :, :self.out[0], :self.out[1]]
+        r = len(self.k)
+        extra = [max(0, (self.out[a] - 1) * self.s[a] + self.d[a] * (self.k[a] - 1) + 1
+                     - x.shape[2 + a] - self.lo[a]) for a in range(r)]
+        x = F.pad(x, torch_pad(tuple(zip(self.lo, extra))))
+        n = 1
+        for k in self.k:
+            n *= k
+        w = torch.full((x.shape[1], 1, *self.k), 1.0 / n, dtype=x.dtype, device=x.device)
+        conv = getattr(F, f"conv{r}d")
+        y = conv(x, w, stride=self.s, dilation=self.d, groups=x.shape[1])
+        cut = (slice(None), slice(None), *(slice(0, m) for m in self.out))
+        return y[cut]
 
 
 class Concat(Module):
@@ -232,8 +240,16 @@ def construct(kind: Kind, layer: Layer) -> Any:
     if t.channels_last:
         cls = channels_last(cls)
     arguments = t.arguments(layer.args, layer.in_shapes[0])
-    return cls(*(a.value for a in arguments if a.name is None),
-               **{a.name: a.value for a in arguments if a.name is not None})
+    m = cls(*(a.value for a in arguments if a.name is None),
+            **{a.name: a.value for a in arguments if a.name is not None})
+    pads = explicit_pads(layer.args, len(layer.in_shapes[0]) - 1) if kind.window else None
+    if pads is None:
+        return m
+    # (leading, trailing) pairs or 'causal': an explicit pad, then the layer pads nothing;
+    # a max pool's padding never wins the max (−inf), as torch's own padding
+    fill = float("-inf") if kind.name == "maxpool" else 0.0
+    pad = getattr(nn, f"ConstantPad{len(pads)}d")(torch_pad(pads), fill)
+    return nn.Sequential(pad, m)
 
 
 def build_layer(layer: Layer, linear: bool = False,
@@ -250,8 +266,9 @@ def build_layer(layer: Layer, linear: bool = False,
                            f"{layer.kind!r}")
     if linear and kind.linearised == "identity":
         return nn.Identity()
-    if linear and kind.name == "maxpool" and pair(layer.args["dilation"]) != (1, 1):
-        return DilatedMean(layer.args, layer.out_shape)
+    if linear and kind.name == "maxpool" and set(per_axis(layer.args["dilation"],
+                                                          len(layer.out_shape) - 1)) != {1}:
+        return DilatedMean(layer.args, layer.in_shapes[0], layer.out_shape)
     if linear and kind.linearised is not None:
         kind = lookup(kind.linearised)
         assert kind is not None

@@ -63,7 +63,15 @@ def select(g: Graph, how: str) -> list[str]:
     return [x.name for x in g.layers if x.name in last.values() or resamples(x)]
 
 
-def lattice_span(f: Field, hw: tuple[int, int]) -> Span:
+Sizes = tuple[int, ...]  # the spatial sizes of an input: (L,), (H, W) or (T, H, W)
+
+
+def none(rank: int) -> Span:
+    """The empty span on every axis."""
+    return ((0, -1),) * rank
+
+
+def lattice_span(f: Field, hw: Sizes) -> Span:
     """Per axis, the union (first, last pixel) of the fields of every unit of the map `f`
     belongs to (`f.grid` units; one for a global field, whose bounds are already the union),
     clipped to the input. The lattice ignores padding: a unit at the border may be given pixels
@@ -79,7 +87,7 @@ def lattice_span(f: Field, hw: tuple[int, int]) -> Span:
         lo = max(0, math.ceil(min(b[0] for b in firsts)))
         hi = min(n - 1, math.floor(max(b[1] for b in lasts)))
         out.append((lo, hi) if lo <= hi else (0, -1))
-    return (out[0], out[1])
+    return tuple(out)
 
 
 def reach(g: Graph) -> dict[str, Span]:
@@ -88,18 +96,18 @@ def reach(g: Graph) -> dict[str, Span]:
     fields: a floor that drops the last rows of a map (squeezenet's conv1, k3 s2 on 224, never
     reads pixel 223) cuts every layer after it, while padding that makes the lattice reach past
     the map adds nothing."""
-    _, h, w = g.input_shape
-    out: dict[str, Span] = {"input": ((0, h - 1), (0, w - 1))}
+    sizes = g.input_shape[1:]
+    rank = len(sizes)
+    out: dict[str, Span] = {"input": tuple((0, n - 1) for n in sizes)}
     for x in g.layers:
         ups = [out[i] for i in x.inputs if i in out and not empty_span(out[i])]
         if not ups:
-            out[x.name] = ((0, -1), (0, -1))
+            out[x.name] = none(rank)
             continue
-        span = [(min(u[a][0] for u in ups), max(u[a][1] for u in ups)) for a in (0, 1)]
-        own = lattice_span(x.rf.max, (h, w))
+        span = [(min(u[a][0] for u in ups), max(u[a][1] for u in ups)) for a in range(rank)]
+        own = lattice_span(x.rf.max, sizes)
         span = [(max(s[0], o[0]), min(s[1], o[1])) for s, o in zip(span, own)]
-        out[x.name] = (span[0], span[1]) if all(lo <= hi for lo, hi in span) else (
-            (0, -1), (0, -1))
+        out[x.name] = tuple(span) if all(lo <= hi for lo, hi in span) else none(rank)
     return out
 
 
@@ -118,9 +126,9 @@ def ancestors(g: Graph, names: list[str]) -> set[str]:
     return seen
 
 
-def graph_at(g: Graph, hw: tuple[int, int], only: set[str] | None = None) -> Graph:
-    """The same layers on a C×H×W input; layers whose shapes fail there (or outside `only`) are
-    left out, and so is everything that depends on them."""
+def graph_at(g: Graph, hw: Sizes, only: set[str] | None = None) -> Graph:
+    """The same layers on an input of these spatial sizes; layers whose shapes fail there (or
+    outside `only`) are left out, and so is everything that depends on them."""
     out = Graph((g.input_shape[0], *hw), g.name)
     for x in g.layers:
         if (only is not None and x.name not in only) or any(i not in out.nodes for i in x.inputs):
@@ -133,9 +141,9 @@ def graph_at(g: Graph, hw: tuple[int, int], only: set[str] | None = None) -> Gra
 
 
 def period(g: Graph, name: str) -> int:
-    """Units measured past the first: one period on both axes."""
+    """Units measured past the first: one period on every axis."""
     f = g.nodes[name].rf.max
-    return math.lcm(f.h.q, f.w.q)
+    return math.lcm(*(ax.q for ax in f.axes()))
 
 
 def first_unit(ax: Axis, n: int, units: int, q: int) -> int:
@@ -150,13 +158,13 @@ def first_unit(ax: Axis, n: int, units: int, q: int) -> int:
     return u
 
 
-def units_at(x: Layer, hw: tuple[int, int], q: int) -> tuple[int, int]:
+def units_at(x: Layer, hw: Sizes, q: int) -> tuple[int, ...]:
     f = x.rf.max
-    i, j = (first_unit(ax, n, units, q) for ax, n, units in zip(f.axes(), hw, x.out_shape[1:]))
-    return i, j
+    return tuple(first_unit(ax, n, units, q) for ax, n, units in
+                 zip(f.axes(), hw, x.out_shape[1:]))
 
 
-def fits(x: Layer, hw: tuple[int, int], q: int) -> bool:
+def fits(x: Layer, hw: Sizes, q: int) -> bool:
     """The fields of the measured units lie inside the input, one pixel from the border."""
     f = x.rf.max
     for ax, n, units, u in zip(f.axes(), hw, x.out_shape[1:], units_at(x, hw, q)):
@@ -169,19 +177,20 @@ def fits(x: Layer, hw: tuple[int, int], q: int) -> bool:
 
 
 def plan(g: Graph, names: list[str], above: int = 0
-         ) -> tuple[dict[tuple[int, int], list[str]], dict[str, FieldResult]]:
+         ) -> tuple[dict[Sizes, list[str]], dict[str, FieldResult]]:
     """Which input size each layer is measured at (larger than `above` pixels a side, after a
     field touched the border); and the layers that cannot be measured."""
-    _, h, w = g.input_shape
-    sizes = [s for s in sorted({(h, w), *((n, n) for n in LADDER)}, key=max) if min(s) > above]
+    own, maps = g.input_shape[1:], len(g.input_shape)
+    ladder = {own, *((n,) * len(own) for n in LADDER)}
+    sizes = [s for s in sorted(ladder, key=max) if min(s) > above]
     pending, where = list(names), {}
     skipped: dict[str, FieldResult] = {}
     for x in (g.nodes[n] for n in names):
         f = x.rf.max
-        if not above and (f.is_global or (clipped(f) and len(x.out_shape) == 3)):
-            where[x.name] = (h, w)
+        if not above and (f.is_global or (clipped(f) and len(x.out_shape) == maps)):
+            where[x.name] = own
             pending.remove(x.name)
-        elif len(x.out_shape) != 3:
+        elif len(x.out_shape) != maps:
             skipped[x.name] = FieldResult("no-spatial", analytic=f)
             pending.remove(x.name)
         elif period(g, x.name) > MAX_PERIOD:
@@ -200,10 +209,10 @@ def plan(g: Graph, names: list[str], above: int = 0
                     where[name] = hw
     for name in pending:  # never inside the ladder: per unit at the spec's input, clipped
         if name in g.nodes and memory(g, name) <= MEMORY:
-            where[name] = (h, w)
+            where[name] = own
         else:
             skipped[name] = FieldResult("too-large")
-    groups: dict[tuple[int, int], list[str]] = {}
+    groups: dict[Sizes, list[str]] = {}
     for name in names:
         if name in where:
             groups.setdefault(where[name], []).append(name)
@@ -217,16 +226,22 @@ def memory(g: Graph, name: str) -> int:
     return values * 8 * 2
 
 
-def support(grad: Any) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(first, last) row and (first, last) column with a non-zero gradient, of one C×H×W map."""
-    rows = (grad.abs().sum(dim=(0, 2)) > 0).nonzero().flatten()
-    cols = (grad.abs().sum(dim=(0, 1)) > 0).nonzero().flatten()
-    if len(rows) == 0:
-        return (0, -1), (0, -1)
-    return (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+def support(grad: Any) -> Span:
+    """Per spatial axis, the (first, last) index with a non-zero gradient, of one C×L, C×H×W or
+    C×T×H×W map (rows and columns on 2-D)."""
+    rank = grad.dim() - 1
+    magnitude = grad.abs()
+    out = []
+    for a in range(rank):
+        hit = (magnitude.sum(dim=tuple(d for d in range(rank + 1) if d != a + 1)) > 0)
+        idx = hit.nonzero().flatten()
+        if len(idx) == 0:
+            return none(rank)
+        out.append((int(idx.min()), int(idx.max())))
+    return tuple(out)
 
 
-def measure_group(g: Graph, hw: tuple[int, int], names: list[str], device: Any
+def measure_group(g: Graph, hw: Sizes, names: list[str], device: Any
                   ) -> dict[str, FieldResult]:
     """One forward at H×W for the layers in `names`, then one backward per measured unit."""
     torch = require_torch()
@@ -241,7 +256,7 @@ def measure_group(g: Graph, hw: tuple[int, int], names: list[str], device: Any
         for name in names:
             layer = sub.nodes[name]
             f = layer.rf.max
-            if len(layer.out_shape) == 3 and not f.is_global and (
+            if len(layer.out_shape) == len(sub.input_shape) and not f.is_global and (
                     clipped(f) or not fits(layer, hw, period(sub, name))):
                 results[name] = read_clipped(outs[name], x, layer, hw, reached[name])
                 continue
@@ -259,8 +274,7 @@ def clipped(f: Field) -> bool:
     return not f.is_global and any(g or ax.period == 0 for g, ax in zip(f.glob, f.axes()))
 
 
-def clipped_span(layer: Layer, unit: tuple[int, int], hw: tuple[int, int], reached: Span
-                 ) -> Span:
+def clipped_span(layer: Layer, unit: tuple[int, ...], hw: Sizes, reached: Span) -> Span:
     """The engine's field of one unit, per axis clipped to the input and to the pixels that
     reach the layer at all (the lattice extends into the padding); an axis global for the
     layer spans what reaches it."""
@@ -273,15 +287,15 @@ def clipped_span(layer: Layer, unit: tuple[int, int], hw: tuple[int, int], reach
             continue
         b = ax.bounds(i)
         if b is None:
-            return ((0, -1), (0, -1))
+            return none(len(hw))
         lo, hi = max(0, math.ceil(b[0]), lo_r), min(n - 1, math.floor(b[1]), hi_r)
         if lo > hi:
-            return ((0, -1), (0, -1))
+            return none(len(hw))
         out.append((lo, hi))
-    return (out[0], out[1])
+    return tuple(out)
 
 
-def inside(layer: Layer, unit: tuple[int, int], hw: tuple[int, int]) -> bool:
+def inside(layer: Layer, unit: tuple[int, ...], hw: Sizes) -> bool:
     """The unit's field lies inside the input on every local axis: its clipped field is then
     exact. At the border it is the hull of what the unit reads, an upper bound: a dilated
     window whose outer tap falls in the padding reads fewer pixels than its hull."""
@@ -300,41 +314,46 @@ def span_agrees(measured: Span, want: Span, exact: bool) -> bool:
     return all(w[0] <= m[0] and m[1] <= w[1] for m, w in zip(measured, want))
 
 
-def read_clipped(out: Any, x: Any, layer: Layer, hw: tuple[int, int], reached: Span
-                 ) -> FieldResult:
+def read_clipped(out: Any, x: Any, layer: Layer, hw: Sizes, reached: Span) -> FieldResult:
     """Corner, centre and last unit: each gradient support against `clipped_span`; the first
     that differs (else the centre) is the result."""
     torch = require_torch()
-    _, h, w = layer.out_shape
-    picks = list(dict.fromkeys([((h - 1) // 2, (w - 1) // 2), (0, 0), (h - 1, w - 1)]))
+    grid = layer.out_shape[1:]
+    picks = list(dict.fromkeys([tuple((n - 1) // 2 for n in grid), (0,) * len(grid),
+                                tuple(n - 1 for n in grid)]))
     found = []
     for unit in picks:
-        (grad,) = torch.autograd.grad(out[0, :, unit[0], unit[1]].sum(), x, retain_graph=True)
+        (grad,) = torch.autograd.grad(out[at(unit)].sum(), x, retain_graph=True)
         if not bool(grad.isfinite().all()):
             return FieldResult("nonfinite", hw, layer.rf.max)
         span = support(grad[0])
-        span = ((0, -1), (0, -1)) if empty_span(span) else span
+        span = none(len(grid)) if empty_span(span) else span
         found.append((span, clipped_span(layer, unit, hw, reached), inside(layer, unit, hw)))
     span, want, _ = next((x for x in found if not span_agrees(*x)), found[0])
-    size = (span[0][1] - span[0][0] + 1, span[1][1] - span[1][0] + 1)
+    size = tuple(hi - lo + 1 for lo, hi in span)
     return FieldResult("clipped", hw, layer.rf.max, size, span=span,
                        expected=span if all(span_agrees(*x) for x in found) else want)
 
 
-def units(out: Any, layer: Layer, hw: tuple[int, int], q: int) -> list[Any]:
+def units(out: Any, layer: Layer, hw: Sizes, q: int) -> list[Any]:
     """The measured units, each summed over channels: (i + k, j + k) for k = 0..q, (i, j) the
-    unit centred nearest the middle of the input; a vector: all its features; a global field:
-    the centre unit."""
+    unit centred nearest the middle of the input (per axis, on 1 or 3 axes too); a vector: all
+    its features; a global field: the centre unit."""
     f = layer.rf.max
-    if out.dim() != 4:
+    if out.dim() != len(hw) + 2:
         return [out[0].sum()]
     if f.is_global:
-        return [out[0, :, centre(out.shape[2]), centre(out.shape[3])].sum()]
-    i, j = units_at(layer, hw, q)
-    return [out[0, :, i + k, j + k].sum() for k in range(q + 1)]
+        return [out[at(tuple(centre(n) for n in out.shape[2:]))].sum()]
+    first = units_at(layer, hw, q)
+    return [out[at(tuple(i + k for i in first))].sum() for k in range(q + 1)]
 
 
-def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int, floor_drop: bool = False,
+def at(unit: tuple[int, ...]) -> tuple[Any, ...]:
+    """The index of one unit, every channel, of sample 0 of an N×C×… map."""
+    return (0, slice(None), *unit)
+
+
+def read_field(grad: Any, layer: Layer, hw: Sizes, q: int, floor_drop: bool = False,
                expected: Span | None = None) -> FieldResult:
     """The field read off the gradients (one C×H×W map per measured unit). `expected`: for a
     global field, the input pixels that reach the layer (`reach`); by default the union of the
@@ -344,24 +363,26 @@ def read_field(grad: Any, layer: Layer, hw: tuple[int, int], q: int, floor_drop:
         return FieldResult("nonfinite", hw, f)  # an overflow: never read as an empty support
     if f.is_global:
         want = expected if expected is not None else lattice_span(f, hw)
-        (r0, r1), (c0, c1) = span = support(grad[0])
+        span = support(grad[0])
         if empty_span(span) and not empty_span(want):
             return FieldResult("empty", hw, f)
         covered = bool((grad[0].abs().sum(dim=0) > 0).all())
-        whole = ((0, hw[0] - 1), (0, hw[1] - 1))
-        return FieldResult("global", hw, f, (r1 - r0 + 1, c1 - c0 + 1), covers_input=covered,
+        whole = tuple((0, n - 1) for n in hw)
+        return FieldResult("global", hw, f, tuple(hi - lo + 1 for lo, hi in span),
+                           covers_input=covered,
                            floor_drop=floor_drop and want != whole, span=span, expected=want)
     spans = [support(grad[k]) for k in range(q + 1)]
-    i, j = units_at(layer, hw, q)
-    empty = [f.h.bounds(i + k) is None or f.w.bounds(j + k) is None for k in range(q + 1)]
+    first = units_at(layer, hw, q)
+    empty = [any(ax.bounds(i + k) is None for ax, i in zip(f.axes(), first))
+             for k in range(q + 1)]
     if any(empty_span(s) and not e for s, e in zip(spans, empty)):
         return FieldResult("empty", hw, f)  # the engine gives the unit a field; torch none
     if any(lo <= 0 or hi >= n - 1  # the border test, on the supports that are not empty
            for s in spans if not empty_span(s) for (lo, hi), n in zip(s, hw)):
         return FieldResult("border", hw, f)
-    size = tuple(max(s[a][1] - s[a][0] + 1 for s in spans[:q]) for a in (0, 1))
-    jump = tuple(Fraction(spans[q][a][0] - spans[0][a][0], q) for a in (0, 1))
-    return FieldResult("ok", hw, f, size, jump)  # type: ignore[arg-type]
+    size = tuple(max(s[a][1] - s[a][0] + 1 for s in spans[:q]) for a in range(len(hw)))
+    jump = tuple(Fraction(spans[q][a][0] - spans[0][a][0], q) for a in range(len(hw)))
+    return FieldResult("ok", hw, f, size, jump)
 
 
 def measure_fields(g: Graph, names: list[str], device: Any,

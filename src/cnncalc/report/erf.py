@@ -24,10 +24,10 @@ SIGMA_LINE = ("σ: moments of the normalised map per axis; ERF size = 2σ (±1σ
 RAMP = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37))
 
 
-def pair(v: tuple[float, float], style: str = ".2f") -> str:
-    """One number when both axes print the same, else h × w."""
-    h, w = f"{v[0]:{style}}", f"{v[1]:{style}}"
-    return h if h == w else f"{h} × {w}"
+def pair(v: tuple[float, ...], style: str = ".2f") -> str:
+    """One number when every axis prints the same, else h × w (t × h × w)."""
+    shown = [f"{x:{style}}" for x in v]
+    return shown[0] if len(set(shown)) == 1 else " × ".join(shown)
 
 
 def area_cell(a: Area) -> str:
@@ -47,7 +47,7 @@ def numbers(e: Erf) -> list[tuple[str, str]]:
     ]
     if e.theory_sigma:
         rel = tuple(round(m / t - 1, 6) + 0.0 for m, t in zip(e.sigma, e.theory_sigma))
-        rows.append(("σ measured / closed form − 1", pair(rel, "+.2%")))  # type: ignore[arg-type]
+        rows.append(("σ measured / closed form − 1", pair(rel, "+.2%")))
     rows += [
         ("ERF at ±1σ (2σ)", pair(e.erf_1sigma, ".1f") + " px"),
         ("ERF at ±2σ (4σ)", pair(e.erf_2sigma, ".1f") + " px"),
@@ -279,7 +279,7 @@ def series_rows(series: list[Erf]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for e in series:
         t = e.theory_sigma
-        out.append((e.spec.rsplit("*", 1)[-1].split()[0], f"{e.input_shape[1]}×{e.input_shape[2]}",
+        out.append((e.spec.rsplit("*", 1)[-1].split()[0], "×".join(map(str, e.input_shape[1:])),
                     pair(e.rf_size, "g"), pair(e.sigma, ".3f"),
                     pair(t, ".3f") if t else "n/a", pair(e.erf_2sigma, ".1f"),
                     pair(e.ratio, ".3f")))

@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
-from cnncalc.core.layers.common import fmt_shape, pads, pair
+from cnncalc.core.layers.common import all_pads, fmt_shape, kernel, pads, per_axis
 from cnncalc.core.layers.registry import lookup
 from cnncalc.core.rf import Axis, fmt_num, num
 
@@ -128,18 +128,32 @@ class Section:
 
 # Output size --------------------------------------------------------------------------------
 
+AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("T", "H", "W")}  # the spatial axes, by rank
+AXIS_WORDS = {1: ("samples",), 2: ("rows", "columns"), 3: ("frames", "rows", "columns")}
+
+
+def _names(layer: Layer) -> tuple[str, ...]:
+    return AXIS_NAMES[len(layer.in_shapes[0]) - 1]
+
+
+def _joined(nt: Notation, names: tuple[str, ...], what: str) -> str:
+    """'H_out = W_out': the left-hand side of one step that holds for every axis."""
+    return " = ".join(nt.sym(f"{x}{what}") for x in names)
+
+
 def window_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[Step]:
-    """H_out (and W_out) of a sliding window (conv, max/avg pool), one step when both axes agree."""
-    a = layer.args
-    k, s, d = pair(a["kernel_size"]), pair(a["stride"]), pair(a.get("dilation", 1))
-    axes = [(layer.in_shapes[0][1 + i], k[i], s[i], d[i], *pads(a, i), layer.out_shape[1 + i])
-            for i in (0, 1)]
+    """H_out (and W_out, T_out) of a sliding window (conv, max/avg pool), one step when every
+    axis agrees."""
+    a, names = layer.args, _names(layer)
+    rank = len(names)
+    k, s, d = kernel(a, rank)
+    axes = [(layer.in_shapes[0][1 + i], k[i], s[i], d[i], *pads(a, i, rank),
+             layer.out_shape[1 + i]) for i in range(rank)]
     ceil = bool(a.get("ceil_mode"))
-    if axes[0] == axes[1]:
-        lhs = f"{nt.sym('H_out')} = {nt.sym('W_out')}"
-        return [_window(nt, lhs, "H", *axes[0], ceil, full)]
-    return [_window(nt, nt.sym("H_out"), "H", *axes[0], ceil, full),
-            _window(nt, nt.sym("W_out"), "W", *axes[1], ceil, full)]
+    if len(set(axes)) == 1:
+        return [_window(nt, _joined(nt, names, "_out"), names[-2 if rank > 1 else 0], *axes[0],
+                        ceil, full)]
+    return [_window(nt, nt.sym(f"{x}_out"), x, *ax, ceil, full) for x, ax in zip(names, axes)]
 
 
 def _window(nt: Notation, lhs: str, var: str, n: int, k: int, s: int, d: int, lo: int, hi: int,
@@ -164,16 +178,20 @@ def _window(nt: Notation, lhs: str, var: str, n: int, k: int, s: int, d: int, lo
 
 
 def padding_note(layer: Layer) -> str | None:
-    """How 'same' padding was split, per axis."""
+    """How 'same' or 'causal' padding was split, per axis."""
     a = layer.args
-    if a.get("padding") != "same":
+    if a.get("padding") not in ("same", "causal"):
         return None
-    k, d = pair(a["kernel_size"]), pair(a.get("dilation", 1))
+    rank = len(layer.in_shapes[0]) - 1
+    k, _, d = kernel({**a, "stride": 1}, rank)
     per = []
-    for i in (0, 1):
-        lo, hi = pads(a, i)
+    for i in range(rank):
+        lo, hi = pads(a, i, rank)
         per.append(f"{d[i]}·({k[i]}−1) = {lo + hi}: {lo} before, {hi} after")
-    body = per[0] if per[0] == per[1] else f"rows {per[0]}; columns {per[1]}"
+    body = per[0] if len(set(per)) == 1 else "; ".join(
+        f"{w} {p}" for w, p in zip(AXIS_WORDS[rank], per))
+    if a["padding"] == "causal":
+        return f"padding 'causal' pads D·(K−1) zeros before each axis and none after, {body}"
     return f"padding 'same' pads D·(K−1) zeros per axis, {body}"
 
 
@@ -209,11 +227,13 @@ def _grouped(nt: Notation, name: str, c: int, g: int) -> Factor:
 
 
 def conv_factors(layer: Layer, nt: Notation) -> list[Factor]:
-    """The weight shape's factors: K_h·K_w·(C_in/G)·C_out (transposed: C_in·(C_out/G)·K_h·K_w)."""
-    a = layer.args
-    kh, kw = pair(a["kernel_size"])
+    """The weight shape's factors: K_h·K_w·(C_in/G)·C_out (transposed: C_in·(C_out/G)·K_h·K_w);
+    K on one axis, K_t·K_h·K_w on three."""
+    a, names = layer.args, _names(layer)
+    k = per_axis(a["kernel_size"], len(names))
     cin, cout, g = layer.in_shapes[0][0], a["out"], a["groups"]
-    ks: list[Factor] = [("K_h", str(kh), kh), ("K_w", str(kw), kw)]
+    subs = ("",) if len(names) == 1 else tuple(f"_{x.lower()}" for x in names)
+    ks: list[Factor] = [(f"K{sub}", str(n), n) for sub, n in zip(subs, k)]
     if layer.kind == "convT":
         return [("C_in", nt.num(cin), cin), _grouped(nt, "C_out", cout, g), *ks]
     return [*ks, _grouped(nt, "C_in", cin, g), ("C_out", nt.num(cout), cout)]
@@ -253,15 +273,15 @@ def macs_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[Ste
     if layer.kind in ("conv", "convT"):
         grid = layer.in_shapes[0] if layer.kind == "convT" else layer.out_shape
         where = "in" if layer.kind == "convT" else "out"
-        factors = [*conv_factors(layer, nt), (f"H_{where}", str(grid[1]), grid[1]),
-                   (f"W_{where}", str(grid[2]), grid[2])]
+        factors = [*conv_factors(layer, nt), *((f"{x}_{where}", str(n), n) for x, n in
+                                               zip(_names(layer), grid[1:]))]
     elif layer.kind == "linear":
         c, out = layer.in_shapes[0][0], layer.out_shape
         name = "F" if len(out) == 1 else "C"
         factors = [(f"{name}_in", nt.num(c), c),
                    (f"{name}_out", nt.num(out[0]), out[0])]
-        if len(out) == 3:
-            factors += [("H", str(out[1]), out[1]), ("W", str(out[2]), out[2])]
+        if len(out) >= 2:
+            factors += [(x, str(n), n) for x, n in zip(AXIS_NAMES[len(out) - 1], out[1:])]
     elif layer.kind == "attention":
         c, n = layer.in_shapes[0]
         return [*attention_steps(nt, c, n, full), _flops(nt, layer.macs, full)]
@@ -303,17 +323,24 @@ def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[St
     if layer.kind == "convT":
         return _transposed_steps(layer, nt, full)
     if layer.kind == "upsample":
-        sh, sw = pair(layer.args["scale_factor"])
+        names = _names(layer)
+        sc = per_axis(layer.args["scale_factor"], len(names))
         return [product_step(nt, f"{x}_out", [(x, str(ins[0][1 + i]), ins[0][1 + i]),
-                                              ("S", str((sh, sw)[i]), (sh, sw)[i])],
-                             out[1 + i], full) for i, x in enumerate("HW")]
-    if layer.kind == "flatten" and len(ins[0]) == 3:  # flatten of a vector changes nothing
-        c, h, w = ins[0]
-        return [product_step(nt, "F", [("C", nt.num(c), c), ("H", str(h), h),
-                                       ("W", str(w), w)], out[0], full)]
+                                              ("S", str(sc[i]), sc[i])],
+                             out[1 + i], full) for i, x in enumerate(names)]
+    if layer.kind == "pad":
+        names = _names(layer)
+        p = all_pads(layer.args, len(names))
+        return [Step(nt.sym(f"{x}_out"), (*((f"{x} + {nt.sym('P_lo')} + {nt.sym('P_hi')}",)
+                                            if full else ()),
+                                          f"{ins[0][1 + i]} + {lo} + {hi}", nt.num(out[1 + i])),
+                     out[1 + i]) for i, (x, (lo, hi)) in enumerate(zip(names, p))]
+    if layer.kind == "flatten" and len(ins[0]) >= 2:  # flatten of a vector changes nothing
+        return [product_step(nt, "F", [("C", nt.num(ins[0][0]), ins[0][0]), *(
+            (x, str(n), n) for x, n in zip(_names(layer), ins[0][1:]))], out[0], full)]
     if layer.kind == "to_tokens":
-        return [product_step(nt, "N", [("H", str(ins[0][1]), ins[0][1]),
-                                       ("W", str(ins[0][2]), ins[0][2])], out[1], full)]
+        return [product_step(nt, "N", [(x, str(n), n) for x, n in
+                                       zip(_names(layer), ins[0][1:])], out[1], full)]
     if layer.kind == "class_token":
         return [Step(nt.sym("N_out"), (f"{ins[0][1]} + 1", nt.num(out[1])), out[1])]
     if layer.kind == "take_token":
@@ -327,20 +354,21 @@ def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[St
 
 def _transposed_steps(layer: Layer, nt: Notation, full: bool) -> list[Step]:
     """H_out = (H − 1)·S − 2·P + D·(K − 1) + P_out + 1 per axis (nn.ConvTranspose2d)."""
-    a = layer.args
-    k, s, d = pair(a["kernel_size"]), pair(a["stride"]), pair(a["dilation"])
-    p, op = pair(a["padding"]), pair(a["output_padding"])
+    a, names = layer.args, _names(layer)
+    rank = len(names)
+    k, s, d = kernel(a, rank)
+    p, op = per_axis(a["padding"], rank), per_axis(a["output_padding"], rank)
     m, minus, tm = nt.mul, nt.minus, nt.tight_minus
     steps = []
-    for i, x in enumerate("HW"):
+    for i, x in enumerate(names):
         n = layer.in_shapes[0][1 + i]
         generic = f"({x}{tm}1){m}S{minus}2{m}P + D{m}(K{tm}1) + {nt.sym('P_out')} + 1"
         subst = f"({n}{tm}1){m}{s[i]}{minus}2{m}{p[i]} + {d[i]}{m}({k[i]}{tm}1) + {op[i]} + 1"
         chain = (generic, subst) if full else (subst,)
         out = layer.out_shape[1 + i]
         steps.append(Step(nt.sym(f"{x}_out"), (*chain, nt.num(out)), out))
-    if steps[0].chain[-2:] == steps[1].chain[-2:]:
-        return [Step(f"{nt.sym('H_out')} = {nt.sym('W_out')}", steps[0].chain, steps[0].value)]
+    if rank > 1 and len({st.chain[-2:] for st in steps}) == 1:
+        return [Step(_joined(nt, names, "_out"), steps[0].chain, steps[0].value)]
     return steps
 
 
@@ -361,18 +389,20 @@ def rf_steps(g: Graph, layer: Layer, nt: Notation = TEXT, full: bool = True) -> 
             return []
         return [Step("r", (_size(nt, after),), what=f"{layer.kind}: the largest field over "
                      "units, see cnncalc/core/rf.py"),
-                Step("j", (_pair(nt, after.h.jump, after.w.jump),))]
+                Step("j", (_pair(nt, *(ax.jump for ax in after.axes())),))]
     if not all(ax.uniform for ax in (*before.max.axes(), *after.axes())):
         return [Step("r", (_size(nt, after),), what="the largest field over units: after "
                      "upsampling they differ in size and step unevenly; see cnncalc/core/rf.py"),
-                Step("j", (_pair(nt, after.h.jump, after.w.jump),), what="the average step")]
-    a = layer.args
-    k, s, d = pair(a["kernel_size"]), pair(a["stride"]), pair(a.get("dilation", 1))
-    axes = [(k[i], s[i], d[i], pads(a, i)[0], before.max.axes()[i], after.axes()[i])
-            for i in (0, 1)]
-    if axes[0] == axes[1]:
+                Step("j", (_pair(nt, *(ax.jump for ax in after.axes())),),
+                     what="the average step")]
+    a, rank = layer.args, after.rank
+    k, s, d = kernel(a, rank)
+    axes = [(k[i], s[i], d[i], pads(a, i, rank)[0], before.max.axes()[i], after.axes()[i])
+            for i in range(rank)]
+    if len(set(axes)) == 1:
         return _rf_axis(nt, "", *axes[0], full)
-    return _rf_axis(nt, "_h", *axes[0], full) + _rf_axis(nt, "_w", *axes[1], full)
+    return [step for x, ax in zip(AXIS_NAMES[rank], axes)
+            for step in _rf_axis(nt, f"_{x.lower()}", *ax, full)]
 
 
 def _rf_axis(nt: Notation, sub: str, k: int, s: int, d: int, p: int, a: Axis, b: Axis,
@@ -392,11 +422,12 @@ def _rf_axis(nt: Notation, sub: str, k: int, s: int, d: int, p: int, a: Axis, b:
 
 
 def _size(nt: Notation, f: Any) -> str:
-    return _pair(nt, f.h.size, f.w.size)
+    return _pair(nt, *(ax.size for ax in f.axes()))
 
 
-def _pair(nt: Notation, a: Fraction, b: Fraction) -> str:
-    return nt.num(a) if a == b else f"{nt.num(a)}{nt.times}{nt.num(b)}"
+def _pair(nt: Notation, *values: Fraction) -> str:
+    """One number when every axis has it, else one per axis."""
+    return nt.num(values[0]) if len(set(values)) == 1 else nt.times.join(map(nt.num, values))
 
 
 # A cell of `cnncalc apply` ------------------------------------------------------------------

@@ -202,10 +202,10 @@ class Writer:
 
 def graph_to_yaml(g: Graph) -> str:
     """The graph as spec text that `cnncalc` reads back to the same layers and numbers."""
-    c, h, w = g.input_shape
+    c, *sizes = g.input_shape
     nodes = nest(g)
     written = {n for node in nodes for n in node.names()}
-    doc = {"name": _safe_name(g.name), "input": Flow(channels=c, size=[h, w]),
+    doc = {"name": _safe_name(g.name), "input": Flow(channels=c, size=sizes),
            "layers": Writer().items(nodes, "", True)}
     text = yaml.dump(doc, Dumper=Dumper, sort_keys=False, default_flow_style=False, width=100,
                      allow_unicode=True)

@@ -6,8 +6,9 @@ Each layer: name, kind, inputs, in_shape, out_shape (no batch), params, buffers,
 other_ops, activations, rf {size, jump, start, global, global_axes} (the largest field over
 paths: what a unit depends on; size, jump, start and global_axes hold one value per
 spatial axis of the input: [L], [H, W] or [T, H, W]), rf_local (the same over the paths
-that carry the map, gates left out: the RF column), rf_min (the smallest), aligned, args. After an op no kind maps (a
-PARTIAL trace) the fields it feeds are unknown: rf, rf_local, rf_min and aligned are null there.
+that carry the map, gates left out: the RF column), rf_min (the smallest), aligned, args.
+After an op no kind maps (a PARTIAL trace) the fields it feeds are unknown: rf, rf_local,
+rf_min and aligned are null there.
 """
 
 from __future__ import annotations

@@ -88,6 +88,18 @@ def all_pads(args: Args, rank: int) -> tuple[tuple[int, int], ...]:
     return tuple(pads(args, a, rank) for a in range(rank))
 
 
+def explicit_pads(args: Args, rank: int) -> tuple[tuple[int, int], ...] | None:
+    """(leading, trailing) per axis when the padding is pairs or 'causal', which torch's own
+    `padding=` cannot say: the torch side pads explicitly before the layer (nn.ConstantPad{d}d)
+    and the layer itself pads nothing. None for torch's own padding."""
+    return None if symmetric(args, rank) else all_pads(args, rank)
+
+
+def torch_pad(pads: tuple[tuple[int, int], ...]) -> tuple[int, ...]:
+    """Per-axis (leading, trailing) pairs in F.pad's order: the last axis first."""
+    return tuple(x for lo, hi in reversed(pads) for x in (lo, hi))
+
+
 def symmetric(args: Args, rank: int) -> bool:
     """The padding is an int or one int per axis (torch's own `padding=`), not pairs or causal."""
     p = args.get("padding", 0)

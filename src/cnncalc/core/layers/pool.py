@@ -12,6 +12,7 @@ from cnncalc.core.layers.common import (
     per_axis,
     spatial,
     symmetric,
+    torch_pad,
     window_out,
 )
 from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, Torch, TorchArg, register
@@ -35,11 +36,13 @@ def pool_shape(args: Args, ins: list[Shape]) -> Shape:
     rank = len(sizes)
     k, s, d = kernel(args, rank)
     p = all_pads(args, rank)
-    size = []
+    size, explicit = [], not symmetric(args, rank)
     for a, n in enumerate(sizes):
         lo, hi = p[a]
-        if symmetric(args, rank) and lo > k[a] // 2:
+        if not explicit and lo > k[a] // 2:
             raise ValueError(f"pool padding {lo} must be at most half the kernel {k[a]}")
+        if explicit:  # padded before the pool (torch: a pad module, then the pool pads nothing)
+            n, lo, hi = n + lo + hi, 0, 0
         size.append(window_out(n, k[a], s[a], lo, hi, d[a], args["ceil_mode"], "pool"))
     return (c, *size)
 
@@ -153,6 +156,37 @@ register(Kind(
     other_ops=adaptive_ops, rf=lambda a, i, o, f: f.globalize(), saved=nothing,  # a mean
     aliases=("global_avgpool", "global_avg_pool"), category="pool",
     torch=Torch("AdaptiveAvgPool{d}d", lambda a, shape: [TorchArg(None, 1)]),
+))
+
+
+def pad_shape(args: Args, ins: list[Shape]) -> Shape:
+    c, sizes = spatial(ins[0], "pad")
+    p = all_pads(args, len(sizes))
+    return (c, *(n + lo + hi for n, (lo, hi) in zip(sizes, p)))
+
+
+def pad_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
+    # output o is input o − lo: a window of 1 shifted by the leading padding
+    p = all_pads(args, len(out) - 1)
+    return f.with_axes((ax.window(1, 1, p[a][0]) for a, ax in enumerate(f.axes())), out[1:])
+
+
+def pad_torch(a: Args, shape: Shape) -> list[TorchArg]:
+    return [TorchArg(None, torch_pad(all_pads(a, max(1, len(shape) - 1)))),
+            TorchArg(None, a["value"])]
+
+
+register(Kind(
+    "pad", "constant padding, (leading, trailing) per axis (nn.ConstantPad1d/2d/3d, F.pad)",
+    pad_shape, args=(Arg("padding", "pads", aliases=("p", "pad"),
+                         doc="int, one per axis, (leading, trailing) per axis or 'causal' "
+                             "(with kernel_size and dilation: d·(k−1) before)"),
+                     Arg("value", "float", 0.0, doc="the padded value (-.inf before a max "
+                                                    "pool)"),
+                     Arg("kernel_size", "pair", 1, aliases=("k",), doc="for 'causal'"),
+                     Arg("dilation", "pair", 1, aliases=("d",), doc="for 'causal'")),
+    other_ops=lambda a, i, o: 0, rf=pad_field, saved=nothing, primary="padding",
+    category="resample", torch=Torch("ConstantPad{d}d", pad_torch),
 ))
 
 

@@ -20,10 +20,12 @@ from cnncalc.frontends.torch_model.table import (
     ACT_METHODS,
     ADD,
     LAYOUT,
+    LINEAR_MODES,
     MUL,
     PASS,
     SCALAR_ONLY,
     SPLITS,
+    pad_pairs,
     split_args,
 )
 
@@ -73,7 +75,8 @@ def call(mp: OpMapper, node: Any) -> Any:
         return _mean(mp, node, x)
     if t in (F.linear, F.layer_norm) and isinstance(x, Val):
         return _channel_last(mp, node, x)
-    if t is F.conv2d and isinstance(x, Val) and x.perm == (0, 1, 2, 3):
+    if t in (F.conv1d, F.conv2d, F.conv3d) and isinstance(x, Val) and \
+            x.perm == tuple(range(len(x.perm))):
         return _conv2d(mp, node, x)
     if getattr(t, "__name__", "") == "stochastic_depth":  # torchvision.ops, fx-wrapped
         return mp.add(node, "droppath", {"p": float(_arg(node, 1, "p", 0.0))}, [x])  # type: ignore
@@ -253,7 +256,8 @@ def _pool(kind: str) -> Any:
 def _adaptive(kind: str) -> Any:
     def fn(mp: OpMapper, node: Any, x: Val) -> Any:
         size = _pl(_arg(node, 1, "output_size"))
-        if kind == "adaptive_avgpool" and size in (1, [1, 1]):
+        if kind == "adaptive_avgpool" and (size == 1 or (isinstance(size, list)
+                                                         and set(size) == {1})):
             return mp.add(node, "gap", {}, [x])
         return mp.add(node, kind, {"size": size}, [x])
     return fn
@@ -313,19 +317,35 @@ def _conv2d(mp: OpMapper, node: Any, x: Val) -> Any:
 def _interpolate(mp: OpMapper, node: Any, x: Val) -> Any:
     scale = _arg(node, 2, "scale_factor")
     mode = _arg(node, 3, "mode", "nearest")
-    vals = list(scale) if isinstance(scale, (list, tuple)) else [scale, scale]
+    vals = list(scale) if isinstance(scale, (list, tuple)) else [scale]
     if None in vals or not all(float(v).is_integer() for v in vals) or \
-            mode not in ("nearest", "bilinear"):
+            mode not in ("nearest", *LINEAR_MODES):
         return mp.unmapped(node, f"{_op_name(node)} (size=, mode {mode!r} or a fractional scale)")
     corners = bool(_arg(node, 4, "align_corners", False))
-    return mp.add(node, "upsample", {"scale_factor": [int(v) for v in vals], "mode": mode,
+    factor = [int(v) for v in vals] if isinstance(scale, (list, tuple)) else int(vals[0])
+    return mp.add(node, "upsample", {"scale_factor": factor,
+                                     "mode": LINEAR_MODES.get(mode, mode),
                                      "align_corners": corners}, [x])
 
 
+def _pad(mp: OpMapper, node: Any, x: Val) -> Any:
+    """F.pad(x, (last_lo, last_hi, ...), 'constant', value) on spatial axes: the pad kind."""
+    flat, mode = _arg(node, 1, "pad"), _arg(node, 2, "mode", "constant")
+    value = _arg(node, 3, "value", None)
+    rank = len(x.perm) - 2
+    if mode != "constant" or not isinstance(flat, (list, tuple)) or len(flat) != 2 * rank or \
+            any(not isinstance(v, int) or v < 0 for v in flat):
+        return mp.unmapped(node, f"{_op_name(node)} (mode {mode!r} or padding {flat} that is "
+                                 "not (leading, trailing) per spatial axis)")
+    return mp.add(node, "pad", {"padding": pad_pairs(flat), "value": float(value or 0.0)}, [x])
+
+
 _FUNCTIONAL = {
-    F.max_pool2d: _pool("maxpool"), F.avg_pool2d: _pool("avgpool"),
-    F.adaptive_avg_pool2d: _adaptive("adaptive_avgpool"),
-    F.adaptive_max_pool2d: _adaptive("adaptive_maxpool"),
+    **{getattr(F, f"max_pool{r}d"): _pool("maxpool") for r in (1, 2, 3)},
+    **{getattr(F, f"avg_pool{r}d"): _pool("avgpool") for r in (1, 2, 3)},
+    **{getattr(F, f"adaptive_avg_pool{r}d"): _adaptive("adaptive_avgpool") for r in (1, 2, 3)},
+    **{getattr(F, f"adaptive_max_pool{r}d"): _adaptive("adaptive_maxpool") for r in (1, 2, 3)},
+    F.pad: _pad,
     F.interpolate: _interpolate,
     F.dropout: lambda mp, node, x: mp.add(node, "dropout", {"p": float(_arg(node, 1, "p", 0.5))},
                                           [x]),

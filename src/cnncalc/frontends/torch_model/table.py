@@ -44,12 +44,27 @@ def _conv(m: Any) -> dict[str, Any]:
             "dilation": _pair(m.dilation), "groups": m.groups, "bias": m.bias is not None}
 
 
-def _adaptive(m: Any, kind: str) -> tuple[str, dict[str, Any]]:
+def _adaptive(m: Any, kind: str, rank: int) -> tuple[str, dict[str, Any]]:
     size = m.output_size
-    size = [size, size] if isinstance(size, int) else list(size)
-    if kind == "adaptive_avgpool" and size == [1, 1]:
+    size = [size] * rank if isinstance(size, int) else list(size)
+    if None in size:
+        raise ValueError(f"output size {m.output_size} keeps an axis (None)")
+    if kind == "adaptive_avgpool" and size == [1] * rank:
         return "gap", {}
     return kind, {"size": size}
+
+
+def _pad(m: Any) -> tuple[str, dict[str, Any]]:
+    """nn.ConstantPad{d}d / nn.ZeroPad{d}d: F.pad's order (last axis first) as per-axis pairs."""
+    return "pad", {"padding": pad_pairs(m.padding), "value": float(getattr(m, "value", 0.0))}
+
+
+def pad_pairs(flat: Any) -> list[list[int]]:
+    """F.pad's (last_lo, last_hi, ..., first_lo, first_hi) as [[first_lo, first_hi], ...]."""
+    flat = list(flat)
+    if any(v < 0 for v in flat):
+        raise ValueError(f"negative padding {tuple(flat)} crops")
+    return [flat[i:i + 2] for i in range(0, len(flat), 2)][::-1]
 
 
 def split_args(sizes: Any, index: int) -> dict[str, Any]:
@@ -60,33 +75,47 @@ def split_args(sizes: Any, index: int) -> dict[str, Any]:
     return {"sizes": sizes, "index": index}
 
 
+# torch's interpolation on 1, 2 or 3 axes: cnncalc's `bilinear` (per axis, whatever the rank)
+LINEAR_MODES = {"linear": "bilinear", "bilinear": "bilinear", "trilinear": "bilinear"}
+
+
 def _plain(kind: str) -> Any:
     return lambda m: (kind, {})
 
 
 # module type -> (kind, args from the module); channel_first: acts on C whatever the layout
+def _ranked(name: str, rule: Any) -> dict[type, Any]:
+    """`rule(module, rank)` for nn.{name}1d, 2d and 3d (those torch has)."""
+    return {getattr(nn, name.format(d=r)): (lambda m, r=r: rule(m, r)) for r in (1, 2, 3)
+            if hasattr(nn, name.format(d=r))}
+
+
+def _bn(m: Any, rank: int) -> tuple[str, dict[str, Any]]:
+    return "bn", {"eps": m.eps, "momentum": m.momentum or 0.1, "affine": m.affine}
+
+
 MODULES: dict[type, Any] = {
-    nn.Conv2d: lambda m: ("conv", {**_conv(m), "padding": _pair(m.padding)}),
-    nn.ConvTranspose2d: lambda m: ("convT", {**_conv(m), "padding": _pair(m.padding),
-                                             "output_padding": _pair(m.output_padding)}),
-    nn.MaxPool2d: lambda m: ("maxpool", {**_window(m), "dilation": _pair(m.dilation)}),
-    nn.AvgPool2d: lambda m: ("avgpool", {**_window(m),
-                                         "count_include_pad": m.count_include_pad}),
-    nn.AdaptiveAvgPool2d: lambda m: _adaptive(m, "adaptive_avgpool"),
-    nn.AdaptiveMaxPool2d: lambda m: _adaptive(m, "adaptive_maxpool"),
-    nn.BatchNorm2d: lambda m: ("bn", {"eps": m.eps, "momentum": m.momentum or 0.1,
-                                      "affine": m.affine}),
-    nn.BatchNorm1d: lambda m: ("bn", {"eps": m.eps, "momentum": m.momentum or 0.1,
-                                      "affine": m.affine}),
+    **_ranked("Conv{d}d", lambda m, r: ("conv", {**_conv(m), "padding": _pair(m.padding)})),
+    **_ranked("ConvTranspose{d}d", lambda m, r: ("convT", {
+        **_conv(m), "padding": _pair(m.padding), "output_padding": _pair(m.output_padding)})),
+    **_ranked("MaxPool{d}d", lambda m, r: ("maxpool", {**_window(m),
+                                                       "dilation": _pair(m.dilation)})),
+    **_ranked("AvgPool{d}d", lambda m, r: ("avgpool", {
+        **_window(m), "count_include_pad": m.count_include_pad})),
+    **_ranked("AdaptiveAvgPool{d}d", lambda m, r: _adaptive(m, "adaptive_avgpool", r)),
+    **_ranked("AdaptiveMaxPool{d}d", lambda m, r: _adaptive(m, "adaptive_maxpool", r)),
+    **_ranked("BatchNorm{d}d", _bn),
+    **_ranked("ConstantPad{d}d", lambda m, r: _pad(m)),
+    **_ranked("ZeroPad{d}d", lambda m, r: _pad(m)),
+    **_ranked("Dropout{d}d", lambda m, r: ("dropout", {"p": m.p})),
     nn.GroupNorm: lambda m: ("groupnorm", {"groups": m.num_groups, "eps": m.eps,
                                            "affine": m.affine}),
     nn.LeakyReLU: lambda m: ("leaky_relu", {"negative_slope": m.negative_slope}),
     nn.Dropout: lambda m: ("dropout", {"p": m.p}),
-    nn.Dropout2d: lambda m: ("dropout", {"p": m.p}),
     nn.Identity: lambda m: ("identity", {}),
     nn.ChannelShuffle: lambda m: ("shuffle", {"groups": m.groups}),
     nn.Upsample: lambda m: ("upsample", {"scale_factor": _scale(m.scale_factor),
-                                         "mode": m.mode,
+                                         "mode": LINEAR_MODES.get(m.mode, m.mode),
                                          "align_corners": bool(m.align_corners)}),
     **{cls: _plain(k) for cls, k in ACT_MODULES.items()},
 }
@@ -122,10 +151,11 @@ LAST_DIM = {nn.Linear: lambda m: ("linear", {"out": m.out_features, "bias": m.bi
 
 
 def _scale(s: Any) -> Any:
-    vals = list(s) if isinstance(s, (tuple, list)) else [s, s]
+    vals = list(s) if isinstance(s, (tuple, list)) else [s]
     if not all(float(v).is_integer() for v in vals):
         raise ValueError(f"scale factor {s} is not an integer")
-    return [int(v) for v in vals]
+    return [int(v) for v in vals] if isinstance(s, (tuple, list)) else int(vals[0])
+
 
 
 def is_leaf(m: Any) -> bool:
