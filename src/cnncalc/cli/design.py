@@ -60,6 +60,10 @@ def sizes(spec: Annotated[str, typer.Argument(help="Spec file (.yaml) or zoo nam
         raise CnncalcError("sizes reads YAML specs and zoo names; export a Python spec or model "
                            "with `cnncalc export --to yaml` first")
     s = load_spec(spec)
+    if len(s.input_shape) != 3:
+        raise CnncalcError(f"sizes scans H×W images; {s.name}'s input "
+                           f"{'×'.join(map(str, s.input_shape))} has {len(s.input_shape) - 1} "
+                           "spatial ax" + ("is" if len(s.input_shape) == 2 else "es"))
     scanned = parse_range(range_)
     picks = None if at is None else \
         [parse_input(x, s.input_shape[0])[1:] for x in at.split(",") if x.strip()]

@@ -21,6 +21,10 @@ ExplainOpt = Annotated[bool, typer.Option(
     "--explain", help="Start from the symbolic formula and show every intermediate step.")]
 KernelOpt = Annotated[str, typer.Option("--kernel", "-k", help="Kernel size: K or KhxKw.")]
 StrideOpt = Annotated[str, typer.Option("--stride", "-s", help="Stride: S or ShxSw.")]
+AxesOpt = Annotated[int | None, typer.Option(
+    "--axes", min=1, max=3, help="Spatial axes: 1 (a signal, L), 2 (an image) or 3 (a video or "
+                                 "volume, TxHxW); default 3 when a value has three numbers "
+                                 "(-k 3x7x7), else 2.")]
 BiasOpt = Annotated[bool, typer.Option(
     "--bias/--no-bias", help="Count the bias (the default, as in the spec language); --no-bias "
                              "counts weights only, as the textbooks.")]
@@ -60,27 +64,32 @@ def conv(size: Annotated[str, typer.Argument(help="Input size: H (square), HxW o
          to: Annotated[int | None, typer.Option(
              "--to", min=1, max=100_000,
              help="Instead: the (k, s, p, d) choices that map the size to this "
-                  "one, most common first, with the working.")] = None) -> None:
+                  "one, most common first, with the working.")] = None,
+         axes: AxesOpt = None) -> None:
     """Output size of a convolution per axis, H_out = ⌊(H + 2·P − D·(K−1) − 1)/S⌋ + 1 filled in;
     with channels (CxHxW, --cin or --cout) also its params, MACs and FLOPs.
 
-    Example: cnncalc conv 224 -k 3 -s 2; cnncalc conv 224 --to 112
+    Example: cnncalc conv 224 -k 3 -s 2; cnncalc conv 224 --to 112;
+    cnncalc conv 16x112x112 -k 3x7x7 -s 1x2x2; cnncalc conv 16000 -k 80 -s 4 --axes 1
     """
-    from cnncalc.frontends.stack import one_layer, pair_value, parse_size
+    from cnncalc.frontends.stack import calc_shape, one_layer, pair_value
     from cnncalc.report.interview import conv_answer
 
     nt = _notation(format)
-    (c, h, w), has_c = parse_size(size)
+    args = {"kernel_size": pair_value(kernel, "kernel size"),
+            "stride": pair_value(stride, "stride"), "dilation": pair_value(dilation, "dilation"),
+            "padding": pair_value(padding, "padding", ("same", "valid", "causal")),
+            "groups": groups, "bias": bias}
+    (c, *sizes), has_c = calc_shape(size, list(args.values()), axes)
     if to is not None:
-        return _conv_to(h, w, to, explain, format)
+        if len(sizes) != 2:
+            raise CnncalcError("--to works on one axis of an image: give a square size such as "
+                               "224, without --axes")
+        return _conv_to(sizes[0], sizes[1], to, explain, format)
     if cin is not None and has_c and cin != c:
         raise CnncalcError(f"--cin {cin} disagrees with the {c} channels of {size!r}")
     c_in = cin or c
-    args = {"out": cout or c_in, "kernel_size": pair_value(kernel, "kernel size"),
-            "stride": pair_value(stride, "stride"), "dilation": pair_value(dilation, "dilation"),
-            "padding": pair_value(padding, "padding", ("same", "valid")), "groups": groups,
-            "bias": bias}
-    g = one_layer("conv", (c_in, h, w), args, "conv")
+    g = one_layer("conv", (c_in, *sizes), {"out": cout or c_in, **args}, "conv")
     channels = has_c or cin is not None or cout is not None
     _out(conv_answer(g, channels, explain, nt), format)
 
@@ -122,17 +131,18 @@ def pool(size: Annotated[str, typer.Argument(help="Input size: H, HxW or CxHxW."
              "--fc", min=1, max=1_000_000,
                  help="With --gap: outputs of the FC layer (classes).")] = 1000,
          bias: BiasOpt = True,
-         explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
+         explain: ExplainOpt = False, format: FormatOpt = "table", axes: AxesOpt = None) -> None:
     """Output size of a max or average pooling; with --gap, global average pooling's zero
     parameters against the FC layer on the flattened map that it replaced.
 
     Example: cnncalc pool 4 -k 2 -s 2
     """
-    from cnncalc.frontends.stack import build_items, one_layer, pair_value, parse_size
+    from cnncalc.frontends.stack import build_items, calc_shape, one_layer, pair_value
     from cnncalc.report.interview import gap_answer, pool_answer
 
     nt = _notation(format)
-    shape, has_c = parse_size(size)
+    given = [pair_value(v, "window size") for v in (kernel, stride, padding) if v]
+    shape, has_c = calc_shape(size, given, axes)
     if gap:
         if not has_c:
             raise CnncalcError("--gap needs the map as CxHxW, e.g. 512x7x7")
@@ -148,7 +158,7 @@ def pool(size: Annotated[str, typer.Argument(help="Input size: H, HxW or CxHxW."
         raise CnncalcError(f"unknown --op {op!r}; choose max or avg")
     args = {"kernel_size": pair_value(kernel, "window size"),
             "stride": pair_value(stride, "stride") if stride else None,
-            "padding": pair_value(padding, "padding"), "ceil_mode": ceil}
+            "padding": pair_value(padding, "padding", ("causal",)), "ceil_mode": ceil}
     g = one_layer(f"{op}pool", shape, args, f"{op}pool")
     _out(pool_answer(g, op, has_c, explain, nt), format)
 
@@ -177,6 +187,8 @@ def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, max=1_000_000, help=
 
     nt = _notation(format)
     k = pair_value(kernel, "kernel size")
+    if isinstance(k, list) and len(k) != 2:
+        raise CnncalcError(f"-k {kernel}: this calculator compares 2-D convs; give K or KhxKw")
     kh, kw = (k, k) if isinstance(k, int) else k
     shape: tuple[int, ...]
     if size is None:  # one output pixel: a K×K input, no padding
@@ -211,8 +223,10 @@ def fc_vs_conv(size: Annotated[str, typer.Argument(
     from cnncalc.report.interview import fc_vs_conv_answer
 
     nt = _notation(format)
-    shape = parse_input(size, 3)
+    shape = parse_input(size, 3, rank=2)
     k = pair_value(kernel, "kernel size")
+    if isinstance(k, list) and len(k) != 2:
+        raise CnncalcError(f"-k {kernel}: this calculator compares 2-D convs; give K or KhxKw")
     kh, kw = (k, k) if isinstance(k, int) else k
     fc = build_items(shape, [("flatten", {}, None, "flatten"),
                              ("linear", {"out": hidden, "bias": bias}, None, "fc")], "fc")

@@ -128,4 +128,4 @@ def _field(g: Graph) -> tuple[str, int]:
                            "receptive field for --min-rf")
     x = local[-1]
     f = x.rf.max
-    return x.name, int(min(f.h.size, f.w.size))
+    return x.name, int(min(ax.size for ax in f.axes()))

@@ -130,10 +130,10 @@ def fvcore_check(x: Layer, m: Measured) -> FvcoreCheck:
 
 
 def same_numbers(a: Field, b: Field) -> bool:
-    """The same size and jump on both axes (or both global): what verify compares."""
+    """The same size and jump on every axis (or both global): what verify compares."""
     if a.is_global or b.is_global:
         return a.is_global == b.is_global
-    return (a.h.size, a.w.size, a.h.jump, a.w.jump) == (b.h.size, b.w.size, b.h.jump, b.w.jump)
+    return [(x.size, x.jump) for x in a.axes()] == [(y.size, y.jump) for y in b.axes()]
 
 
 def rf_check(x: Layer, r: FieldResult | None) -> RfCheck:

@@ -20,7 +20,7 @@ from cnncalc.core.costs import Costs, derive
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.layers.registry import Shape
-from cnncalc.core.rf import Axis, fmt_num
+from cnncalc.core.rf import Axis, Field, fmt_num
 from cnncalc.core.sizes import Lower, Outcome, Scan, lower_at, program_at, scan
 
 MAX_PIECES = 12  # pieces of a size list written out
@@ -44,7 +44,7 @@ class Border:
     size: tuple[int, int]
     layer: str | None  # the first layer whose field exceeds the input; None: none does
     count: int  # layers from it on
-    field: tuple[Fraction, Fraction] | None
+    field: tuple[Fraction, ...] | None  # per spatial axis
 
 
 @dataclass
@@ -189,11 +189,11 @@ class Reach:
     name: str
     target: int
     layer: str | None  # None: no layer reaches it
-    field: tuple[Fraction, Fraction] | None
-    largest: tuple[Fraction, Fraction]  # the last layer's field
+    field: tuple[Fraction, ...] | None  # per spatial axis
+    largest: tuple[Fraction, ...]  # the last layer's field
     repeats: int | None = None  # a stack: copies of it needed
     layers: int | None = None  # a stack: the layers in those copies
-    before: tuple[Fraction, Fraction] | None = None  # a stack: the field one copy short
+    before: tuple[Fraction, ...] | None = None  # a stack: the field one copy short
 
     @property
     def stage(self) -> str | None:
@@ -206,9 +206,13 @@ def reach(g: Graph, target: int) -> Reach:
     last = g.output.rf.max
     for x in g.layers:
         f = x.rf.max
-        if min(f.h.size, f.w.size) >= target:
-            return Reach(g.name, target, x.name, (f.h.size, f.w.size), (last.h.size, last.w.size))
-    return Reach(g.name, target, None, None, (last.h.size, last.w.size))
+        if min(ax.size for ax in f.axes()) >= target:
+            return Reach(g.name, target, x.name, _sizes(f), _sizes(last))
+    return Reach(g.name, target, None, None, _sizes(last))
+
+
+def _sizes(f: Field) -> tuple[Fraction, ...]:
+    return tuple(ax.size for ax in f.axes())
 
 
 # conv --to ------------------------------------------------------------------------------------

@@ -153,15 +153,16 @@ def parse_input(text: str, channels: int | None, loc: Loc | None = None,
     """'3x224x224', '224x224' (channels from the spec) or '224' (square); 1-D and 3-D inputs
     with their channels: '1x16000' (C×L), '3x16x112x112' (C×T×H×W). `rank`: the spatial axes
     the spec has, so that sizes without channels read as that many axes ('16000' on a 1-D
-    spec, '16x112x112' on a 3-D one)."""
+    spec, '16x112x112' or '112' on a 3-D one); any other count of numbers is the channels and
+    the sizes (a 2-D spec on a C×T×H×W input: every kind takes any rank)."""
     parts = re.split(r"[x×,*]", text.strip().lower())
     dims = [int(p) for p in parts] if all(is_count(p.strip()) for p in parts) else []
     if channels is not None and dims:
-        if rank is not None and rank != 2:
-            dims = [channels, *dims] if len(dims) == rank else dims
+        if rank is not None and rank != 2 and len(dims) in (1, rank):
+            dims = [channels, *(dims * rank if len(dims) == 1 else dims)]
         elif len(dims) == 1:
             dims = [channels, *dims * 2]
-        elif len(dims) == 2:
+        elif len(dims) == 2 and rank in (None, 2):
             dims = [channels, *dims]
     if 2 <= len(dims) <= 4 and not all(_dim(d) for d in dims):
         raise SpecError(f"bad input size {text!r}: each of C and the sizes is an integer from 1 "
@@ -169,18 +170,12 @@ def parse_input(text: str, channels: int | None, loc: Loc | None = None,
     if len(dims) > 4:
         raise SpecError(f"bad input size {text!r}: {len(dims) - 1} spatial axes; cnncalc takes "
                         "1 to 3 (CxL, CxHxW, CxTxHxW)", loc)
-    if not 2 <= len(dims) <= 4 or (rank is not None and channels is not None
-                                   and len(dims) != rank + 1):
+    if not 2 <= len(dims) <= 4:
         short = ("write CxHxW like 3x224x224 (CxL: 1x16000, CxTxHxW: 3x16x112x112)"
                  + (", or HxW" if channels is not None else " (a torch module has no channel "
                     "count)"))
-        if rank is not None and channels is not None and rank != 2 and dims:
-            short = f"the spec's input has {rank} spatial axes: write {AXES_X[rank]}"
         raise SpecError(f"bad input size {text!r}: {short}", loc)
     return tuple(dims)
-
-
-AXES_X = {1: "CxL or L", 2: "CxHxW", 3: "CxTxHxW or TxHxW"}
 
 
 def read_budget(node: YNode) -> dict[str, Any]:

@@ -289,9 +289,10 @@ class Lowerer:
         (_, *hw0), (c1, *hw1) = self.g.shape(cur), self.g.shape(out)
         name = scope.full(scope.once("shortcut"))
         # a 1×1 conv with stride s maps n pixels to ⌈n/s⌉
-        stride = [next((s for s in range(1, a + 1) if -(-a // s) == b), 0) if len(hw0) == 2
+        maps = len(hw0) == len(hw1) >= 1  # C×L, C×H×W or C×T×H×W, the same on both sides
+        stride = [next((s for s in range(1, a + 1) if -(-a // s) == b), 0) if maps
                   else 0 for a, b in zip(hw0, hw1)]
-        if len(hw0) != 2 or len(hw1) != 2 or 0 in stride:
+        if not maps or 0 in stride:
             raise ShapeError(name, f"an auto shortcut cannot project {fmt_shape(self.g.shape(cur))}"
                              f" onto {fmt_shape(self.g.shape(out))}", loc,
                              "write the shortcut's layers yourself")

@@ -12,7 +12,7 @@ from cnncalc.core.engine import Graph
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.rf import fmt_num
 from cnncalc.core.sizes import MAX_SIZES
-from cnncalc.frontends.load import MAX_INPUT, Spec, parse_input
+from cnncalc.frontends.load import MAX_INPUT, Spec
 from cnncalc.frontends.lower import INPUT_REF, Lowerer, Scope
 
 _RANGE = re.compile(r"(\d+)(?:\.\.(\d+))?(?::(\d+))?\Z")
@@ -60,9 +60,9 @@ def stack_to_target(stack: str, target: int, input: str | None) -> Reach:
     """How many copies of a `--stack` reach a `target` field: doubling, then bisection
     (at most MAX_ITEMS items in all)."""
     from cnncalc.core.design import reach
-    from cnncalc.frontends.stack import MAX_ITEMS, build_items, parse_stack
+    from cnncalc.frontends.stack import MAX_ITEMS, build_items, parse_stack, stack_input
 
-    shape = parse_input(input or "224", 1)
+    shape = stack_input(stack, input)
     items = parse_stack(stack, shape[0])
     cap = MAX_ITEMS // max(1, len(items))
 

@@ -6,13 +6,20 @@ engine, so every number comes from the registry's formulas, exactly as for a YAM
 
 The stack shorthand is a comma-separated list of items, each
 
-    [KIND][K | KhxKw] [sN] [dN] [pN | psame | pvalid] [*N]
+    [KIND][K | KhxKw | KtxKhxKw] [sN] [dN] [pN | psame | pvalid] [*N]
 
-KIND is conv (the default), max / maxpool / pool or avg / avgpool; K the kernel size; s, d and p
-the stride, dilation and padding (N or HxW); `*N` repeats the item N times. An item without a
-kernel continues the previous item's kind and kernel with its own options, so "3x3 d1,d2,d4,d8"
-is four 3×3 convs with dilations 1, 2, 4 and 8. Convs pad d·(k−1)/2 unless told (the size holds
-at stride 1); pools pad 0 and default to stride = kernel, as in torch.
+KIND is conv (the default; `k` also reads as conv: `k2`), max / maxpool / pool or avg / avgpool;
+K the kernel size; s, d and p the stride, dilation and padding (N, HxW or TxHxW); `*N` repeats
+the item N times. An item without a kernel continues the previous item's kind and kernel with
+its own options, so "3x3 d1,d2,d4,d8" is four 3×3 convs with dilations 1, 2, 4 and 8. `...`
+between two items continues a geometric sequence of one option up to the next item's value:
+"d1,d2,d4,...,d512" is ten dilations (the ratio of the two values before it, else 2). Convs pad
+d·(k−1)/2 unless told (the size holds at stride 1); pools pad 0 and default to stride = kernel,
+as in torch. The word `causal` anywhere makes every conv pad d·(k−1) before and none after
+(WaveNet, TCNs).
+
+The stack's spatial axes: 3 when a value has three numbers (3x7x7), 1 when it is causal, else
+2; its default input is 1x16000 (1-D), 1x224x224 (2-D) or 1x16x112x112 (3-D).
 """
 
 from __future__ import annotations
@@ -28,31 +35,59 @@ from cnncalc.frontends.load import analyze, parse_input
 from cnncalc.frontends.lower import Lowerer, Scope
 from cnncalc.frontends.source import YNode
 
-KIND_WORDS = {"conv": "conv", "max": "maxpool", "maxpool": "maxpool", "pool": "maxpool",
-              "avg": "avgpool", "avgpool": "avgpool"}
+KIND_WORDS = {"conv": "conv", "k": "conv", "max": "maxpool", "maxpool": "maxpool",
+              "pool": "maxpool", "avg": "avgpool", "avgpool": "avgpool"}
 MAX_ITEMS = 1000
 SOURCE = "--stack"
 SYNTAX = "items look like '3x3', '3x3 s2', '3x3 d2*4', 'max2', 'avg3 s1 p1'"
 
 _PAIR = r"\d+(?:[x×]\d+)?"
+_PAIR = r"\d+(?:[x×]\d+){0,2}"
 _HEAD = re.compile(rf"(?P<kind>[a-z]+)?(?P<k>{_PAIR})?\Z")
 _OPTION = re.compile(rf"(?P<key>[sdp])(?P<value>{_PAIR}|same|valid)\Z")
+_ONE = re.compile(r"(?P<key>[sd])(?P<value>\d+)\Z")
+DEFAULT_INPUT = {1: "1x16000", 2: "224", 3: "1x16x112x112"}
 _REPEAT = re.compile(r"\s*\*\s*(\d+)\s*\Z")
 
 Item = tuple[str, dict[str, Any], Loc | None, str | None]  # kind, args, position, name
 
 
 def pair_value(text: str, what: str, words: tuple[str, ...] = ()) -> Any:
-    """'3' -> 3, '3x5' -> [3, 5]; 'same' / 'valid' where `words` allows them."""
+    """'3' -> 3, '3x5' -> [3, 5], '3x7x7' -> [3, 7, 7] (one per spatial axis); 'same' /
+    'valid' / 'causal' where `words` allows them."""
     t = text.strip().lower()
     if t in words:
         return t
     parts = re.split(r"[x×,]", t)
-    if not 1 <= len(parts) <= 2 or not all(is_count(p) for p in parts):
-        allowed = "N or HxW" + "".join(f" or {w}" for w in words)
+    if not 1 <= len(parts) <= 3 or not all(is_count(p) for p in parts):
+        allowed = "N, HxW or TxHxW" + "".join(f" or {w}" for w in words)
         raise SpecError(f"bad {what} {text!r}: write {allowed}")
     nums = [int(p) for p in parts]
     return nums[0] if len(nums) == 1 else nums
+
+
+def calc_shape(size: str, values: list[Any], axes: int | None) -> tuple[Shape, bool]:
+    """The input of a one-layer calculator (`conv`, `pool`) and whether C was given.
+
+    The number of spatial axes is `axes` when given, else 3 when a per-axis value has three
+    numbers (`-k 3x7x7`), else 2. Then the size is one number per axis (TxHxW, HxW, L), the
+    same with the channels first (CxTxHxW, CxHxW, CxL), or one number for every axis (224: a
+    224×224 map; with --axes 1, 16000 samples)."""
+    rank = axes or (3 if any(isinstance(v, list) and len(v) == 3 for v in values) else 2)
+    for v in values:
+        if isinstance(v, list) and len(v) != rank:
+            raise SpecError(f"{'x'.join(map(str, v))} has {len(v)} values, the input "
+                            f"{size!r} has {rank} spatial axes: give one number or {rank}")
+    if rank == 2:
+        return parse_size(size)
+    parts = re.split(r"[x×,*]", size.strip())
+    if len(parts) not in (1, rank, rank + 1):
+        raise SpecError(f"bad input size {size!r}: {rank} spatial "
+                        f"ax{'e' if rank > 1 else 'i'}s take one number, "
+                        f"{'TxHxW or CxTxHxW' if rank == 3 else 'L or CxL'}")
+    given = len(parts) == rank + 1
+    sizes = parts * rank if len(parts) == 1 else parts
+    return parse_input("x".join(sizes if given else ["1", *sizes]), None), given
 
 
 def parse_size(text: str) -> tuple[Shape, bool]:
@@ -85,12 +120,56 @@ def one_layer(kind: str, input_shape: Shape, args: dict[str, Any], name: str) ->
     return build_items(input_shape, [(kind, args, None, name)], name)
 
 
+def stack_rank(text: str) -> int:
+    """The stack's spatial axes (module docstring): 3, 1 (causal) or 2."""
+    if re.search(r"\d+[x×]\d+[x×]\d+", text):
+        return 3
+    return 1 if re.search(r"\bcausal\b", text.lower()) else 2
+
+
+def stack_input(text: str, input: str | None, channels: int = 1) -> Shape:
+    """The input of a stack: `input` read with the stack's axes, or the default."""
+    rank = stack_rank(text)
+    return parse_input(input or DEFAULT_INPUT[rank], channels, rank=rank)
+
+
+def _expand(raw: list[str]) -> list[str]:
+    """Items with `...` replaced by the geometric run it stands for: d1,d2,d4,...,d512."""
+    out: list[str] = []
+    for i, item in enumerate(raw):
+        if item.strip() != "...":
+            out.append(item)
+            continue
+        before = [_ONE.match(t) for t in (out[-1].split()[-1:] if out else [])]
+        after = [_ONE.match(t) for t in raw[i + 1].split()[:1]] if i + 1 < len(raw) else []
+        if not before or not before[0] or not after or not after[0] or \
+                before[0]["key"] != after[0]["key"]:
+            raise SpecError("'...' continues one option between two items, e.g. "
+                            "'d1,d2,d4,...,d512'", Loc(SOURCE, 1, 1))
+        key, a, z = before[0]["key"], int(before[0]["value"]), int(after[0]["value"])
+        prev = [_ONE.match(t) for t in (out[-2].split()[-1:] if len(out) > 1 else [])]
+        ratio = int(prev[0]["value"]) if prev and prev[0] and prev[0]["key"] == key else 0
+        ratio = a // ratio if ratio and a % ratio == 0 and a // ratio > 1 else 2
+        run: list[str] = []
+        v = a * ratio
+        while v < z and len(run) < MAX_ITEMS:
+            run.append(f"{key}{v}")
+            v *= ratio
+        if v != z:
+            raise SpecError(f"'...' from {key}{a} by ×{ratio} does not reach {key}{z}",
+                            Loc(SOURCE, 1, 1))
+        out += run
+    return out
+
+
 def parse_stack(text: str, channels: int) -> list[Item]:
     """The shorthand (module docstring) as items; convs keep `channels` channels."""
     items: list[Item] = []
     prev: tuple[str, Any] | None = None
+    causal = re.search(r"\bcausal\b", text.lower()) is not None
+    text = re.sub(r"\bcausal\b", "", text, flags=re.IGNORECASE)
     col = 1
-    for raw in text.split(","):
+    for raw in _expand(text.split(",")):
         loc = Loc(SOURCE, 1, col + len(raw) - len(raw.lstrip()))
         col += len(raw) + 1
         body, times = raw.strip().lower(), 1
@@ -102,7 +181,7 @@ def parse_stack(text: str, channels: int) -> list[Item]:
             raise SpecError("empty item in the stack", loc, SYNTAX)
         kind, kernel, tokens = _head(tokens, prev, loc)
         prev = (kind, kernel)
-        args = _options(kind, kernel, tokens, channels, loc)
+        args = _options(kind, kernel, tokens, channels, loc, causal)
         if len(items) + times > MAX_ITEMS:
             raise SpecError(f"a stack has at most {MAX_ITEMS} layers", loc)
         items += [(kind, args, loc, None)] * times
@@ -128,7 +207,7 @@ def _head(tokens: list[str], prev: tuple[str, Any] | None,
 
 
 def _options(kind: str, kernel: Any, tokens: list[str], channels: int,
-             loc: Loc) -> dict[str, Any]:
+             loc: Loc, causal: bool = False) -> dict[str, Any]:
     names = {"s": "stride", "d": "dilation", "p": "padding"}
     args: dict[str, Any] = {"kernel_size": kernel}
     for tok in tokens:
@@ -142,11 +221,15 @@ def _options(kind: str, kernel: Any, tokens: list[str], channels: int,
         args[key] = pair_value(m["value"], key, words)
     if kind == "conv":
         args["out"] = channels
+        if causal:
+            if "padding" in args:
+                raise SpecError("a causal stack pads its convs itself: leave out p", loc)
+            args["padding"] = "causal"
         if "padding" not in args:  # keep the size at stride 1: d·(k−1)/2 on each side
-            k = kernel if isinstance(kernel, list) else [kernel, kernel]
-            d = args.get("dilation", 1)
-            d = d if isinstance(d, list) else [d, d]
-            args["padding"] = [d[0] * (k[0] - 1) // 2, d[1] * (k[1] - 1) // 2]
+            k, d = kernel, args.get("dilation", 1)
+            n = max(len(v) if isinstance(v, list) else 2 for v in (k, d))
+            k, d = ([v] * n if isinstance(v, int) else v for v in (k, d))
+            args["padding"] = [dd * (kk - 1) // 2 for kk, dd in zip(k, d)]
     return args
 
 
@@ -159,13 +242,14 @@ def stack_graph(item: str, depth: int, input: str | None, relu: bool = False) ->
     square input a quarter wider than the field on each side; STACK_CHANNELS channels unless
     `input` says CxHxW."""
     text = f"{item}*{depth}"
+    rank = stack_rank(text)
     if input:
-        shape = parse_input(input, STACK_CHANNELS)
+        shape = parse_input(input, STACK_CHANNELS, rank=rank)
     else:
-        probe = build_items((1, 4096, 4096), parse_stack(text, 1), text)
-        size = int(max(probe.output.rf.max.h.size, probe.output.rf.max.w.size))
+        probe = build_items((1, *(4096,) * rank), parse_stack(text, 1), text)
+        size = int(max(ax.size for ax in probe.output.rf.max.axes()))
         side = size + 2 * max(4, size // 4)
-        shape = (STACK_CHANNELS, side, side)
+        shape = (STACK_CHANNELS, *(side,) * rank)
     items = [(k, {**a, "bias": False} if k == "conv" else a, loc, name)
              for k, a, loc, name in parse_stack(text, shape[0])]  # Luo's stacks: no biases
     if relu:
@@ -182,7 +266,7 @@ def spec_or_stack(spec: str | None, stack: str | None, input: str | None,
         raise CnncalcError("give a spec (file or zoo name) or --stack, not both"
                            if spec else "give a spec (file or zoo name) or --stack '3x3*7'")
     if stack is not None:
-        shape = parse_input(input or "224", 1)
+        shape = stack_input(stack, input)
         return build_items(shape, parse_stack(stack, shape[0]), stack)
     assert spec is not None
     return analyze(spec, input, args=args)

@@ -217,10 +217,11 @@ def png(r: SizesResult, path: str) -> str:
 
 # rf --target --------------------------------------------------------------------------------
 
-def _pair(p: tuple[Any, Any] | None) -> str:
+def _pair(p: tuple[Any, ...] | None) -> str:
+    """One number when every axis has it, else one per axis."""
     if p is None:
         return "–"
-    return fmt_num(p[0]) if p[0] == p[1] else f"{fmt_num(p[0])}×{fmt_num(p[1])}"
+    return fmt_num(p[0]) if len(set(p)) == 1 else "×".join(map(fmt_num, p))
 
 
 def render_reach(r: Reach, format: str) -> str:

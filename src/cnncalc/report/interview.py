@@ -6,6 +6,7 @@ computes a shape, a parameter count or a MAC count itself.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -31,6 +32,7 @@ from cnncalc.report.explain import (
 )
 from cnncalc.report.rows import CONVENTION_LINE
 
+AXES_OF = {1: ("L",), 2: ("H", "W"), 3: ("T", "H", "W")}
 WEIGHTS_ONLY = "weights only, bias excluded (the default --bias counts it)"
 WITH_BIAS = "bias counted, as in the spec language (--no-bias: weights only)"
 
@@ -47,7 +49,8 @@ def _floor_notes(g: Graph) -> list[str]:
 def _args_text(layer: Layer) -> str:
     a = layer.args
     parts = [f"k={_p(a['kernel_size'])}", f"s={_p(a['stride'])}", f"p={_p(a['padding'])}"]
-    if pair(a.get("dilation", 1)) != (1, 1):
+    d = a.get("dilation", 1)
+    if any(v != 1 for v in (d if isinstance(d, tuple) else (d,))):
         parts.append(f"d={_p(a['dilation'])}")
     if a.get("groups", 1) != 1:
         parts.append(f"groups={a['groups']}")
@@ -119,7 +122,8 @@ def gap_answer(gap: Graph, flat: Graph, explain: bool, nt: Notation = TEXT) -> A
     """Global average pooling then FC, against flatten then FC (the layer GAP replaced)."""
     pool, fc_small = gap.layers[0], gap.layers[-1]
     fc_big = flat.layers[-1]
-    c, h, w = gap.input_shape
+    c, *sizes = gap.input_shape
+    positions = math.prod(sizes)
     n = fc_big.args["out"]
     ans = Answer(f"global average pooling on {fmt_shape(gap.input_shape)}, then FC to {n:,}, "
                  f"against flatten then FC")
@@ -130,7 +134,7 @@ def gap_answer(gap: Graph, flat: Graph, explain: bool, nt: Notation = TEXT) -> A
     ans.parts.append(Section(f"FC after GAP: {c:,} → {n:,}",
                              params_steps(fc_small, nt, explain)))
     flatten = shape_steps(flat.layers[0], nt, explain)
-    ans.parts.append(Section(f"FC on the flattened map: {c * h * w:,} → {n:,}",
+    ans.parts.append(Section(f"FC on the flattened map: {c * positions:,} → {n:,}",
                                 flatten + params_steps(fc_big, nt, explain)))
     ans.parts.append(Table(
         ["head", "features", "params", "MACs"],
@@ -140,7 +144,8 @@ def gap_answer(gap: Graph, flat: Graph, explain: bool, nt: Notation = TEXT) -> A
           f"{flat.totals().macs:,}"]],
         [False, True, True, True]))
     ans.notes = [f"GAP's head has {_ratio(flat.totals().params, gap.totals().params)}× fewer "
-                 f"parameters (the H·W = {h * w} positions share one weight per channel), and it "
+                 f"parameters (the {'·'.join(AXES_OF[len(sizes)])} = {positions} positions share "
+                 "one weight per channel), and it "
                  "accepts any input size"]
     ans.notes.append(bias_note(fc_big.args["bias"]))
     ans.data = {"in_shape": list(gap.input_shape), "fc": n,

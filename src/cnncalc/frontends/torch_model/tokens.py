@@ -25,8 +25,9 @@ nn = torch.nn
 
 def to_tokens(mp: OpMapper, node: Any, x: Val, out: tuple[int, ...]) -> Any:
     """N×C×H×W viewed as N×C×(H·W)."""
-    c, h, w = mp.g.shape(x.src)
-    if x.perm == (0, 1, 2, 3) and tuple(out[1:]) == (c, h * w):
+    shape = mp.g.shape(x.src)
+    if len(shape) == 3 and x.perm == (0, 1, 2, 3) and tuple(out[1:]) == (shape[0],
+                                                                          shape[1] * shape[2]):
         return mp.add(node, "to_tokens", {}, [x], perm=(0, 1, 2))
     return None
 
