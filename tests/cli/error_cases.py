@@ -374,7 +374,34 @@ CASES: list[Case] = [
     Case("Shapes", "Multiply of different shapes", "shapes do not broadcast at a multiply",
          "A multiply takes equal shapes, or C×1×1 against C×H×W (squeeze-and-excitation).",
          spec=H + "layers: [{mul: [[{conv: {out: 4, k: 1}}], []]}]\n"),
+    Case("Shapes", "A per-axis list of the wrong length", "kernel_size [3, 7, 7] has 3 values, "
+         "the input has 2 spatial axes (H×W)",
+         "One int for every axis, or one value per spatial axis of the input: [k] on C×L, "
+         "[kh, kw] on C×H×W, [kt, kh, kw] on C×T×H×W.",
+         spec=H + "layers: [{conv: {out: 8, k: [3, 7, 7]}}]\n"),
+    Case("Shapes", "Padding pairs of the wrong length", "padding [[2, 0]] has 1 (leading, "
+         "trailing) pair, the input has 2 spatial axes",
+         "Give one [leading, trailing] pair per spatial axis.",
+         spec=H + "layers: [{conv: {out: 8, k: 3, padding: [[2, 0]]}}]\n"),
+    Case("Shapes", "An alias of another rank", "conv1d is for a L map (1 spatial axis), but its "
+         "input is 3×8×8", "Write `conv` (every kind takes the input's rank), or give the spec a "
+         "1-D input: `input: {channels: 1, size: [16000]}`.",
+         spec=H + "layers: [{conv1d: {out: 8, k: 3}}]\n"),
+    Case("Shapes", "Causal transposed conv", "convT convT1: padding expected a non-negative "
+         "integer or one per spatial axis",
+         "'causal' and (leading, trailing) pairs pad before a window; a transposed conv pads "
+         "its output symmetrically (write a pad layer after it to shift it).",
+         spec=H + "layers: [{convT: {out: 8, k: 2, s: 2, padding: causal}}]\n"),
+    Case("Shapes", "Four spatial axes", "input size [8, 8, 8, 8] has 4 axes: give 1 to 3",
+         "cnncalc takes C×L, C×H×W and C×T×H×W inputs.",
+         spec="input: {channels: 3, size: [8, 8, 8, 8]}\nlayers: [relu]\n"),
+    Case("Shapes", "Four spatial axes on the command line", "4 spatial axes; cnncalc takes 1 to 3",
+         "Give CxL, CxHxW or CxTxHxW.", args=("shapes", "lenet5", "--input", "3x4x8x8x8")),
     # The command line --------------------------------------------------------------------------
+    Case("The command line", "sizes on a 1-D or 3-D spec", "sizes scans H×W images",
+         "`sizes` scans 2-D inputs; for a 1-D or 3-D spec use `shapes --input`.",
+         spec="input: {channels: 1, size: [64]}\nlayers: [{conv: {out: 4, k: 3}}]\n",
+         args=("sizes", SPEC)),
     Case("The command line", "Unknown format", "unknown format 'yaml'",
          "Use table, md, json or csv.", spec=H + "layers: [relu]\n",
          args=("shapes", SPEC, "-f", "yaml")),
@@ -448,6 +475,13 @@ CASES: list[Case] = [
     Case("The calculators", "Field never reached", "never reaches a 224 field",
          "A stack of 1×1 convs never grows its field; use kernels larger than 1.",
          args=("rf", "--stack", "1x1", "--target", "224")),
+    Case("The calculators", "A per-axis value of another rank", "3x7x7 has 3 values, the input "
+         "'16x112' has 2 spatial axes", "Give every per-axis option and the size the same number "
+         "of axes (--axes 1, 2 or 3).",
+         args=("conv", "16x112", "-k", "3x7x7", "--axes", "2")),
+    Case("The calculators", "'...' that does not reach", "'...' from d1 by ×2 does not reach d500",
+         "`...` continues a geometric run (ratio of the two values before it, else 2) up to the "
+         "next item's value exactly.", args=("rf", "--stack", "k2 d1,...,d500 causal")),
     # torch ----------------------------------------------------------------------------------
     Case("The torch backend", "torch not installed", "torch is not installed",
          "The analytic commands need no torch; the measuring ones do: "

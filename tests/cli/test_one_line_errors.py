@@ -105,7 +105,7 @@ def test_yaml_syntax_error_has_position(tmp_path):
 @pytest.mark.parametrize(("text", "pattern"), [
     ("name: x\nlayers: [relu]\n", r"spec needs 'input'"),
     ("name: x\ninput: {channels: 3, size: 8}\nlayrs: [relu]\n", r"unknown top-level key 'layrs'.*did you mean 'layers'"),
-    ("input: {channels: 3, size: [8, 8, 8]}\nlayers: [relu]\n", r"input channels and size must be positive integers"),
+    ("input: {channels: 3, size: [8, 8, 8, 8]}\nlayers: [relu]\n", r"input size \[8, 8, 8, 8\] has 4 axes"),
     ("input: {channels: 3, size: 0}\nlayers: [relu]\n", r"input channels and size must be positive integers"),
     ("- 1\n- 2\n", r"a spec is a mapping"),
     ("", r"spec is empty"),

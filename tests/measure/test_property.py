@@ -1,8 +1,9 @@
 """Property: for random valid graphs, the engine's shapes, params and MACs equal torch's.
 
-Graphs are drawn through the engine's Graph API: convs (kernel, stride, padding, dilation,
-groups), pools, transposed convs, linears, residual adds, concats, adaptive pools, upsampling and
-a flattened head. A layer whose shapes do not work out is left out (the engine raises ShapeError
+Graphs are drawn through the engine's Graph API on an input of 1, 2 or 3 spatial axes (C×L,
+C×H×W, C×T×H×W; the rank is drawn too): convs (kernel, stride, padding — per axis, as
+(leading, trailing) pairs or causal —, dilation, groups), pools, transposed convs, linears,
+residual adds, concats, adaptive pools, upsampling and a flattened head. A layer whose shapes do not work out is left out (the engine raises ShapeError
 for it), so every drawn graph is valid. Built on the meta device, so no data is computed.
 
 Examples per run: CNNCALC_PROPERTY_EXAMPLES (default 200); set it to 2000 or more for a long run.
@@ -32,28 +33,46 @@ def divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def conv_args(draw, c: int) -> dict:
+def per_axis(draw, values, rank: int):
+    """One value for every axis, or (sometimes) one drawn per axis."""
+    if rank == 2 or not draw(st.booleans()):
+        return draw(values)
+    return tuple(draw(values) for _ in range(rank))
+
+
+def pads(draw, rank: int, most: int = 3):
+    """(leading, trailing) per axis, with one pair at least asymmetric."""
+    pairs = [(draw(st.integers(0, most)), draw(st.integers(0, most))) for _ in range(rank)]
+    return tuple(pairs) if any(lo != hi for lo, hi in pairs) else ((1, 0), *pairs[1:])
+
+
+def conv_args(draw, c: int, rank: int = 2) -> dict:
     groups = draw(st.sampled_from(divisors(c)))
-    k = draw(st.integers(1, 5))
-    s = draw(st.integers(1, 3))
-    pad = draw(st.one_of(st.integers(0, 3), st.just("same") if s == 1 else st.just(0)))
+    k = per_axis(draw, st.integers(1, 5), rank)
+    s = per_axis(draw, st.integers(1, 3), rank)
+    one = s == 1
+    pad = draw(st.one_of(st.integers(0, 3), st.just("same") if one else st.just(0),
+                         st.just("causal"), st.just(pads(draw, rank))))
     return {"out": groups * draw(st.integers(1, 3)), "kernel_size": k, "stride": s,
-            "padding": pad, "dilation": draw(st.integers(1, 2)), "groups": groups,
-            "bias": draw(st.booleans())}
+            "padding": pad, "dilation": per_axis(draw, st.integers(1, 2), rank),
+            "groups": groups, "bias": draw(st.booleans())}
 
 
-def convt_args(draw, c: int) -> dict:
+def convt_args(draw, c: int, rank: int = 2) -> dict:
     groups = draw(st.sampled_from(divisors(c)))
     s, d = draw(st.integers(1, 3)), draw(st.integers(1, 2))
-    return {"out": groups * draw(st.integers(1, 3)), "kernel_size": draw(st.integers(1, 4)),
+    return {"out": groups * draw(st.integers(1, 3)),
+            "kernel_size": per_axis(draw, st.integers(1, 4), rank),
             "stride": s, "padding": draw(st.integers(0, 2)),
             "output_padding": draw(st.integers(0, max(s, d) - 1)), "dilation": d,
             "groups": groups, "bias": draw(st.booleans())}
 
 
-def pool_args(draw, kind: str) -> dict:
+def pool_args(draw, kind: str, rank: int = 2) -> dict:
     k = draw(st.integers(1, 3))
-    a = {"kernel_size": k, "stride": draw(st.integers(1, 3)), "padding": draw(st.integers(0, k // 2)),
+    pad = draw(st.integers(0, k // 2)) if rank == 2 or draw(st.booleans()) else \
+        draw(st.sampled_from(["causal", pads(draw, rank, 2)]))
+    a = {"kernel_size": k, "stride": per_axis(draw, st.integers(1, 3), rank), "padding": pad,
          "ceil_mode": draw(st.booleans())}
     if kind == "maxpool":
         a["dilation"] = draw(st.integers(1, 2))
@@ -73,20 +92,20 @@ def add(g: Graph, name: str, kind: str, args: dict, inputs: list[str]) -> str | 
 def step(draw, g: Graph, cur: str, i: int) -> str:
     """One drawn op after node `cur`; returns the new current node (unchanged when invalid)."""
     op = draw(st.sampled_from(OPS))
-    c = g.shape(cur)[0]
+    c, rank = g.shape(cur)[0], g.rank
     n = f"l{i}"
     if op == "conv":
-        return add(g, n, "conv", conv_args(draw, c), [cur]) or cur
+        return add(g, n, "conv", conv_args(draw, c, rank), [cur]) or cur
     if op == "convT":
-        return add(g, n, "convT", convt_args(draw, c), [cur]) or cur
+        return add(g, n, "convT", convt_args(draw, c, rank), [cur]) or cur
     if op in ("maxpool", "avgpool"):
-        return add(g, n, op, pool_args(draw, op), [cur]) or cur
+        return add(g, n, op, pool_args(draw, op, rank), [cur]) or cur
     if op == "linear":
         return add(g, n, "linear", {"out": draw(st.integers(1, 6)), "bias": draw(st.booleans())},
                    [cur]) or cur
     if op == "adaptive":
         kind = draw(st.sampled_from(["adaptive_avgpool", "adaptive_maxpool"]))
-        size = [draw(st.integers(1, 5)), draw(st.integers(1, 5))]
+        size = [draw(st.integers(1, 5)) for _ in range(rank)]
         return add(g, n, kind, {"size": size}, [cur]) or cur
     if op == "upsample":
         args = {"scale_factor": draw(st.integers(1, 2)),
@@ -106,12 +125,14 @@ def step(draw, g: Graph, cur: str, i: int) -> str:
 
 @st.composite
 def graphs(draw) -> Graph:
-    c, h, w = draw(st.integers(1, 8)), draw(st.integers(4, 40)), draw(st.integers(4, 40))
-    g = Graph((c, h, w), "random")
+    rank = draw(st.sampled_from([2, 2, 1, 3]))
+    largest = {1: 64, 2: 40, 3: 12}[rank]
+    c = draw(st.integers(1, 8))
+    g = Graph((c, *(draw(st.integers(4, largest)) for _ in range(rank))), "random")
     cur = "input"
     for i in range(draw(st.integers(1, 7))):
         cur = step(draw, g, cur, i)
-    if draw(st.booleans()) and len(g.shape(cur)) == 3:
+    if draw(st.booleans()) and len(g.shape(cur)) == rank + 1:
         cur = add(g, "flat", "flatten", {}, [cur]) or cur
         add(g, "head", "linear", {"out": draw(st.integers(1, 10)), "bias": True}, [cur])
     return g
@@ -137,7 +158,7 @@ def test_random_graphs_match_torch(g):
 
 # Regression tests: cases the property found or that sit on an edge --------------------------
 
-def build(shape: tuple[int, int, int], *layers: tuple[str, str, dict, list[str]]) -> Graph:
+def build(shape: tuple[int, ...], *layers: tuple[str, str, dict, list[str]]) -> Graph:
     g = Graph(shape, "regression")
     for name, kind, args, inputs in layers:
         g.add(name, kind, args, inputs)
@@ -189,4 +210,26 @@ def test_a_map_no_pixel_reaches_joins_without_a_field():
               ("a", "add", {}, ["c", "c"]))
     assert g.shape("c") == (1, (7 + 2 - 1) // 2 + 1, 5)  # = 5×5
     assert g.nodes["a"].rf.max.h.size == 0
+    check(g)
+
+
+def test_a_causal_dilated_stack_and_asymmetric_padding_on_one_axis():
+    g = build((1, 32), ("c1", "conv", {"out": 2, "kernel_size": 2, "stride": 1,
+                                       "padding": "causal", "dilation": 4, "groups": 1,
+                                       "bias": True}, ["input"]),
+              ("p", "maxpool", {"kernel_size": 3, "stride": 2, "padding": ((2, 1),),
+                                "dilation": 1, "ceil_mode": False}, ["c1"]))
+    assert g.shape("c1") == (2, 32)  # 32 + 4·(2 − 1) + 0 − 4·(2 − 1) − 1 + 1
+    assert g.shape("p") == (2, 17)  # ⌊(32 + 2 + 1 − 3)/2⌋ + 1 = 17
+    assert g.nodes["c1"].rf.max.axes()[0].start == -2  # the field of unit 0: [−4, 0]
+    check(g)
+
+
+def test_a_video_stem_with_per_axis_kernel_stride_and_padding():
+    g = build((3, 8, 16, 16), ("c", "conv", {"out": 4, "kernel_size": (3, 7, 7),
+                                             "stride": (1, 2, 2), "padding": (1, 3, 3),
+                                             "dilation": 1, "groups": 1, "bias": False},
+                               ["input"]))
+    assert g.shape("c") == (4, 8, 8, 8)  # T: 8 + 2 − 2 − 1 + 1; H: ⌊(16 + 6 − 6 − 1)/2⌋ + 1
+    assert g.nodes["c"].macs == 4 * 3 * 3 * 7 * 7 * 8 * 8 * 8  # C_out·C_in·K_t·K_h·K_w·T·H·W
     check(g)

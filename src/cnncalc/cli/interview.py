@@ -224,6 +224,8 @@ def fc_vs_conv(size: Annotated[str, typer.Argument(
 
     nt = _notation(format)
     shape = parse_input(size, 3, rank=2)
+    if len(shape) != 3:
+        raise CnncalcError(f"fc-vs-conv compares on an image: give CxHxW or HxW, not {size!r}")
     k = pair_value(kernel, "kernel size")
     if isinstance(k, list) and len(k) != 2:
         raise CnncalcError(f"-k {kernel}: this calculator compares 2-D convs; give K or KhxKw")

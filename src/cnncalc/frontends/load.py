@@ -165,15 +165,17 @@ def parse_input(text: str, channels: int | None, loc: Loc | None = None,
         elif len(dims) == 2 and rank in (None, 2):
             dims = [channels, *dims]
     if 2 <= len(dims) <= 4 and not all(_dim(d) for d in dims):
-        raise SpecError(f"bad input size {text!r}: each of C and the sizes is an integer from 1 "
-                        f"to {MAX_INPUT:,}", loc)
+        names = {2: "C, L", 3: "C, H, W", 4: "C, T, H, W"}[len(dims)]
+        raise SpecError(f"bad input size {text!r}: each of {names} is an integer from 1 to "
+                        f"{MAX_INPUT:,}", loc)
     if len(dims) > 4:
         raise SpecError(f"bad input size {text!r}: {len(dims) - 1} spatial axes; cnncalc takes "
                         "1 to 3 (CxL, CxHxW, CxTxHxW)", loc)
     if not 2 <= len(dims) <= 4:
-        short = ("write CxHxW like 3x224x224 (CxL: 1x16000, CxTxHxW: 3x16x112x112)"
-                 + (", or HxW" if channels is not None else " (a torch module has no channel "
-                    "count)"))
+        short = "write CxHxW like 3x224x224" + (", or HxW" if channels is not None else
+                                                 " (a torch module has no channel count)")
+        if rank not in (None, 2) or channels is None:
+            short += "; CxL like 1x16000 or CxTxHxW like 3x16x112x112 for 1-D or 3-D"
         raise SpecError(f"bad input size {text!r}: {short}", loc)
     return tuple(dims)
 

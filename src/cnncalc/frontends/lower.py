@@ -215,12 +215,14 @@ class Lowerer:
             raise SpecError(f"unknown layer kind {head!r}", node.loc, did_you_mean(head, choices)
                             or "the kinds are in docs/spec.md and `cnncalc schema`; a block must "
                                "be defined under 'blocks'")
-        return self.layer(kind, value, node, cur, scope, env, name)
+        return self.layer(kind, value, node, cur, scope, env, name, head)
 
     # Layers ------------------------------------------------------------------------------
 
     def layer(self, kind: Kind, value: YNode | None, node: YNode, cur: str, scope: Scope,
-              env: dict[str, Any], name: str | None) -> str:
+              env: dict[str, Any], name: str | None, written: str | None = None) -> str:
+        """One layer; `written`: the kind's name as the spec wrote it (an alias that names a
+        rank, conv1d or maxpool3d, goes to the engine, which checks the input's rank)."""
         full = scope.full(name or scope.auto(kind.name))
         given: dict[str, tuple[Any, Loc]] = {}
         if value is None or value.value is None:
@@ -235,7 +237,8 @@ class Lowerer:
         args = coerce(kind, given, node.loc, full, value.keylocs if value is not None else None)
         expand = kind.expand
         if not expand:
-            return self.add(full, kind.name, args, (cur,), node.loc)
+            ranked = written is not None and written[-2:] in ("1d", "2d", "3d")
+            return self.add(full, written if ranked else kind.name, args, (cur,), node.loc)
         for suffix, sub, sub_args in expand(args, self.g.shape(cur)):
             sub_kind = lookup(sub)
             assert sub_kind is not None

@@ -54,12 +54,16 @@ def rf_measured(c: RfCheck) -> str | None:
         return "none"
     assert r.size is not None
     if r.status == "global":
-        return "global" if c.ok else f"{r.size[0]}×{r.size[1]} pixels"
+        return "global" if c.ok else f"{_dims(r.size)} pixels"
     if r.status == "clipped":
-        return f"{r.size[0]}×{r.size[1]} pixels"
+        return f"{_dims(r.size)} pixels"
     assert r.jump is not None
-    size = str(r.size[0]) if r.size[0] == r.size[1] else f"{r.size[0]}×{r.size[1]}"
+    size = str(r.size[0]) if len(set(r.size)) == 1 else _dims(r.size)
     return f"{size} j{pair_str(*r.jump)}"
+
+
+def _dims(v: tuple[int, ...]) -> str:
+    return "×".join(map(str, v))
 
 
 def rf_note(row: VerifyRow) -> str:
@@ -69,7 +73,7 @@ def rf_note(row: VerifyRow) -> str:
     if c.unmeasured:
         return f"{UNMEASURED_TEXT[c.unmeasured]}: not measured"
     assert r.input is not None
-    at = f"{r.input[0]}×{r.input[1]}"
+    at = _dims(r.input)
     notes = [f"rf at {at}"]
     if r.status == "empty":
         notes.append("no input pixel reaches this unit (a zero gradient everywhere)")
@@ -79,7 +83,7 @@ def rf_note(row: VerifyRow) -> str:
     if r.status == "global":
         assert r.size is not None
         if not r.covers_input:
-            notes.append(f"{r.size[0]}×{r.size[1]} of the {at} pixels reach it"
+            notes.append(f"{_dims(r.size)} of the {at} pixels reach it"
                          + (" (the engine's floor-drop warning)" if r.floor_drop else ""))
         if not c.ok and r.expected is not None:
             (a, b), (c0, d) = r.expected

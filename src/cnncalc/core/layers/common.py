@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from cnncalc.core.layers.registry import Args, Shape
+from cnncalc.core.layers.saved import INPUT, Saved
 
 
 def numel(shape: Shape) -> int:
@@ -18,7 +19,8 @@ AXES = {1: "L", 2: "H×W", 3: "T×H×W"}  # the spatial axes of a map, by rank
 def spatial(shape: Shape, what: str) -> tuple[int, tuple[int, ...]]:
     """A map's channels and its spatial sizes: C×L, C×H×W or C×T×H×W."""
     if not 2 <= len(shape) <= 4:
-        raise ValueError(f"{what} needs a C×L, C×H×W or C×T×H×W map, got {fmt_shape(shape)}")
+        raise ValueError(f"{what} needs a C×H×W input, got {fmt_shape(shape)} (or a C×L or "
+                         "C×T×H×W map)")
     return shape[0], shape[1:]
 
 
@@ -93,6 +95,16 @@ def explicit_pads(args: Args, rank: int) -> tuple[tuple[int, int], ...] | None:
     `padding=` cannot say: the torch side pads explicitly before the layer (nn.ConstantPad{d}d)
     and the layer itself pads nothing. None for torch's own padding."""
     return None if symmetric(args, rank) else all_pads(args, rank)
+
+
+def padded_input(args: Args, ins: list[Shape]) -> Saved:
+    """What a windowed layer keeps of its input for backward: the input itself, or, when the
+    padding is explicit (pairs, 'causal': a pad module runs first), the padded copy."""
+    pads = explicit_pads(args, len(ins[0]) - 1)
+    if pads is None:
+        return INPUT
+    sizes = (n + lo + hi for n, (lo, hi) in zip(ins[0][1:], pads))
+    return Saved("tensor", "padded input", numel=ins[0][0] * math.prod(sizes))
 
 
 def torch_pad(pads: tuple[tuple[int, int], ...]) -> tuple[int, ...]:

@@ -19,6 +19,7 @@ from cnncalc.core.layers.common import (
     fmt_shape,
     kernel,
     numel,
+    padded_input,
     per_axis,
     spatial,
     symmetric,
@@ -112,7 +113,7 @@ register(Kind(
     "conv", "convolution over 1, 2 or 3 spatial axes (nn.Conv1d/2d/3d)", conv_shape,
     args=(OUT, KERNEL, STRIDE, PADDING, DILATION, GROUPS, BIAS),
     params=conv_params, macs=conv_macs, other_ops=bias_ops, rf=conv_field,
-    saved=keeps_input,  # for the weight's gradient (the weight itself is a parameter)
+    saved=lambda a, i, o: (padded_input(a, i),),  # the weight's gradient reads it
     aliases=("conv2d", "conv1d", "conv3d"), category="conv", window=True,
     torch=Torch("Conv{d}d", conv_torch),
 ))

@@ -9,6 +9,7 @@ from cnncalc.core.layers.common import (
     all_pads,
     kernel,
     numel,
+    padded_input,
     per_axis,
     spatial,
     symmetric,
@@ -16,7 +17,7 @@ from cnncalc.core.layers.common import (
     window_out,
 )
 from cnncalc.core.layers.registry import Arg, Args, Kind, Shape, Torch, TorchArg, register
-from cnncalc.core.layers.saved import INPUT, Saved, keeps_input, nothing
+from cnncalc.core.layers.saved import INPUT, Saved, nothing
 from cnncalc.core.rf import Field
 
 KERNEL = Arg("kernel_size", "pair", aliases=("k", "kernel"), doc="window size")
@@ -69,7 +70,8 @@ def _window_torch(a: Args, shape: Shape) -> list[TorchArg]:
 
 
 def max_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
-    return (INPUT, Saved("tensor", "indices", numel=numel(out), dtype="int64"))
+    kept = padded_input(args, ins) if "padding" in args else INPUT  # not on adaptive pools
+    return (kept, Saved("tensor", "indices", numel=numel(out), dtype="int64"))
 
 
 def maxpool_torch(a: Args, shape: Shape) -> list[TorchArg]:
@@ -98,7 +100,7 @@ register(Kind(
     "avgpool", "average pooling (nn.AvgPool1d/2d/3d)", pool_shape,
     args=(KERNEL, STRIDE, PADDING, CEIL,
           Arg("count_include_pad", "bool", True, doc="padding zeros count in the average")),
-    other_ops=pool_ops, rf=pool_field, saved=keeps_input,
+    other_ops=pool_ops, rf=pool_field, saved=lambda a, i, o: (padded_input(a, i),),
     aliases=("avg_pool", "avgpool2d", "avgpool1d", "avgpool3d"),
     window=True,
     primary="kernel_size", category="pool", normalize=_default_stride,
