@@ -175,3 +175,25 @@ def test_verify_agrees_on_1d_and_3d_specs(tmp_path):
         path.write_text(text)
         r = verify(str(path), rf="all", fvcore=False)
         assert r.agrees and r.disagreements == 0, r.render()
+
+
+@pytest.mark.parametrize(("text", "axes"), [
+    ("input: {channels: 2, size: [128]}\nlayers:\n"
+     "  - conv: {out: 4, k: 3, d: 1, padding: causal}\n"
+     "  - conv: {out: 4, k: 3, d: 2, padding: causal}\n"
+     "  - conv: {out: 4, k: 3, d: 4, padding: causal}\n", 1),
+    ("input: {channels: 1, size: [12, 24, 24]}\nlayers:\n"
+     "  - conv: {out: 4, k: 3, p: 1}\n  - avgpool: {k: 2}\n"
+     "  - conv: {out: 4, k: [1, 3, 3], p: [0, 1, 1]}\n", 3)], ids=["causal-1d", "volume-3d"])
+def test_erf_per_axis_measured_equals_the_closed_form(tmp_path, text, axes):
+    """Linear, uniform kernels, inside the input: σ² = Σ J²·d²·(k²−1)/12 per axis, exactly.
+    1-D: (1 + 4 + 16)·(3² − 1)/12 = 14 → σ = √14 ≈ 3.742; 3-D T: the 3×3×3 conv 8/12, the
+    pool (2² − 1)/12 = 3/12, the 1×3×3 conv nothing: 11/12 → σ ≈ 0.957."""
+    from cnncalc.measure.erf import measure_erf
+
+    g = spec(tmp_path, text)
+    e = measure_erf(g, samples=2, init="uniform", linear=True)
+    assert len(e.sigma) == len(e.theory_sigma) == axes
+    assert e.sigma == pytest.approx(e.theory_sigma, rel=1e-6)
+    assert e.theory_sigma[0] == pytest.approx(14 ** 0.5 if axes == 1 else (11 / 12) ** 0.5)
+    assert e.rf_size == tuple(float(ax.size) for ax in g.output.rf.max.axes())

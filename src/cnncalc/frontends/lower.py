@@ -237,8 +237,8 @@ class Lowerer:
         args = coerce(kind, given, node.loc, full, value.keylocs if value is not None else None)
         expand = kind.expand
         if not expand:
-            ranked = written is not None and written[-2:] in ("1d", "2d", "3d")
-            return self.add(full, written if ranked else kind.name, args, (cur,), node.loc)
+            ranked = written if written and written[-2:] in ("1d", "2d", "3d") else None
+            return self.add(full, ranked or kind.name, args, (cur,), node.loc)
         for suffix, sub, sub_args in expand(args, self.g.shape(cur)):
             sub_kind = lookup(sub)
             assert sub_kind is not None

@@ -41,7 +41,7 @@ Progress = Callable[[int, int], None]
 def default_layer(g: Graph) -> str:
     """The last layer whose output still has spatial extent (more than one unit)."""
     for x in reversed(g.layers):
-        if len(x.out_shape) == 3 and x.out_shape[1] * x.out_shape[2] > 1:
+        if len(x.out_shape) == len(g.input_shape) and math.prod(x.out_shape[1:]) > 1:
             return x.name
     raise CnncalcError(f"{g.name} has no layer with spatial extent")
 
@@ -51,9 +51,9 @@ def check_layer(g: Graph, name: str) -> None:
     if x is None or name == "input":
         raise CnncalcError(f"no layer named {name!r} in {g.name}",
                            hint=did_you_mean(name, [y.name for y in g.layers]))
-    if len(x.out_shape) != 3:
+    if len(x.out_shape) != len(g.input_shape):
         raise CnncalcError(f"layer {name} has no spatial extent (output {x.out_shape}); "
-                           "pick a layer with an H×W map")
+                           "pick a layer with a map (C×L, C×H×W or C×T×H×W)")
 
 
 def init_weights(net: GraphNet, mode: str) -> GraphNet:
@@ -104,7 +104,8 @@ def gradient_map(net: GraphNet, layer: str, shape: tuple[int, ...], samples: int
                  chunk: int, device: Any, seed: int = 0, aggregate: str = "abs",
                  inputs: str = "randn", dtype: Any = None,
                  progress: Progress | None = None, images: Any = None) -> Any:
-    """The aggregated gradient map, H×W float64 on the CPU, averaged over `samples` inputs.
+    """The aggregated gradient map (L, H×W or T×H×W) float64 on the CPU, averaged over
+    `samples` inputs.
 
     Inputs are drawn one sample at a time from a seeded CPU generator, so the map does not
     depend on the chunk size or the device; or they are `images` (N×C×H×W, `samples` = N)."""
@@ -140,24 +141,28 @@ def gradient_map(net: GraphNet, layer: str, shape: tuple[int, ...], samples: int
     return m
 
 
-def moments(m: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+def moments(m: Any) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Mean and σ per axis of the map normalised to a distribution (the Gaussian fit by
-    moments: exact for the uniform-linear case, no iterations, no starting guess)."""
+    moments: exact for the uniform-linear case, no iterations, no starting guess); any number
+    of axes."""
     torch = require_torch()
     p = m / m.sum()
     out = []
-    for axis in (0, 1):
-        marginal = p.sum(dim=1 - axis)
+    for axis in range(p.dim()):
+        others = tuple(d for d in range(p.dim()) if d != axis)
+        marginal = p.sum(dim=others) if others else p
         i = torch.arange(marginal.numel(), dtype=torch.float64)
         mu = float((marginal * i).sum())
         out.append((mu, float((marginal * (i - mu) ** 2).sum()) ** 0.5))
-    return (out[0][0], out[1][0]), (out[0][1], out[1][1])
+    return tuple(mu for mu, _ in out), tuple(s for _, s in out)
 
 
-def areas(m: Any, c: tuple[int, int]) -> list[Area]:
-    """For each t in THRESHOLDS, the smallest square centred on pixel c holding a share t of
-    the map's total; None when the square would leave the input first (or the map is zero, as
-    log10(1 + x) of a map below 1e-16 is in float64)."""
+def areas(m: Any, c: tuple[int, ...]) -> list[Area]:
+    """For each t in THRESHOLDS, the smallest square (an interval on one axis, a cube on
+    three) centred on pixel c holding a share t of the map's total; None when it would leave
+    the input first (or the map is zero, as log10(1 + x) of a map below 1e-16 is in float64)."""
+    if m.dim() != 2:
+        return _boxes(m, c)
     torch = require_torch()
     h, w = m.shape
     cum = torch.zeros(h + 1, w + 1, dtype=torch.float64)
@@ -176,7 +181,21 @@ def areas(m: Any, c: tuple[int, int]) -> list[Area]:
     return out
 
 
-def field_box(g: Graph, layer: str) -> tuple[tuple[float, float], tuple[float, float], bool]:
+def _boxes(m: Any, c: tuple[int, ...]) -> list[Area]:
+    """`areas` on 1 or 3 axes: the share inside each centred box, summed directly."""
+    total = float(m.sum())
+    reach = min(min(x, n - 1 - x) for x, n in zip(c, m.shape)) if total > 0 else -1
+    shares = [float(m[tuple(slice(x - r, x + r + 1) for x in c)].sum()) / total
+              for r in range(reach + 1)]
+    out = []
+    for t in THRESHOLDS:
+        reached = next((r for r, s in enumerate(shares) if s >= t - 1e-12), None)
+        side = None if reached is None else 2 * reached + 1
+        out.append(Area(t, side, None if side is None else side ** m.dim() / m.numel()))
+    return out
+
+
+def field_box(g: Graph, layer: str) -> tuple[tuple[float, ...], tuple[float, ...], bool]:
     """Size and centre (input pixels) of the theoretical field of the layer's centre unit, and
     whether it reaches past the input."""
     x = g.nodes[layer]
@@ -188,7 +207,7 @@ def field_box(g: Graph, layer: str) -> tuple[tuple[float, float], tuple[float, f
         clipped |= lo < 0 or hi > g.input_shape[1 + axis] - 1
         size.append(hi - lo + 1)
         mid.append((lo + hi) / 2)
-    return (size[0], size[1]), (mid[0], mid[1]), clipped
+    return tuple(size), tuple(mid), clipped
 
 
 def closed_form(g: Graph, layer: str, init: str) -> tuple[Spread | None, str]:
@@ -244,10 +263,18 @@ def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str
     mean, sigma = moments(m)
     size, mid, clipped = field_box(g, layer)
     theory, note = closed_form(g, layer, init)
-    c = (min(max(round(mid[0]), 0), m.shape[0] - 1), min(max(round(mid[1]), 0), m.shape[1] - 1))
+    c = tuple(min(max(round(x), 0), n - 1) for x, n in zip(mid, m.shape))
     return Erf(g.name, layer, g.input_shape, samples, init, linear, aggregate, inputs, str(dev),
                seconds, size, mid, clipped, mean, sigma, theory, note, areas(m, c),
-               areas(torch.log10(1 + m), c), m.tolist())
+               areas(torch.log10(1 + m), c), picture(m, c))
+
+
+def picture(m: Any, c: tuple[int, ...]) -> list[list[float]]:
+    """The map as rows: a 2-D map itself; a 1-D one as one row (the curve); a 3-D one as its
+    centre frame (the H×W slice through the field's centre)."""
+    if m.dim() == 1:
+        return [m.tolist()]
+    return list(m.tolist() if m.dim() == 2 else m[c[0]].tolist())
 
 
 DEPTHS = "5,10,20,40"  # --stack's default depths: Luo's figure 1

@@ -20,20 +20,25 @@ def centre(n: int, offset: int = 0) -> int:
     return (n - 1) // 2 + offset
 
 
-def unit_gradient(net: GraphNet, layer: str, x: Any, offset: tuple[int, int] = (0, 0)) -> Any:
-    """d(sum over channels of layer's centre unit)/d(input), one map per sample: N×C_in×H×W.
+def unit_gradient(net: GraphNet, layer: str, x: Any, offset: tuple[int, ...] = (0, 0)) -> Any:
+    """d(sum over channels of layer's centre unit)/d(input), one map per sample: N×C_in×H×W
+    (N×C_in×L, N×C_in×T×H×W).
 
     Each sample's unit depends only on that sample, so one backward pass over the batch gives every
-    sample's gradient at once. The unit is the centre of the layer's H×W map moved by offset.
+    sample's gradient at once. The unit is the centre of the layer's map moved by offset (on the
+    last axes).
     """
     torch = require_torch()
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         out = net.run(x, until=layer)[layer]
-        if out.dim() != 4:
+        if out.dim() != x.dim():
             raise ValueError(f"layer {layer} has no spatial extent (output {tuple(out.shape)})")
-        i, j = centre(out.shape[2], offset[0]), centre(out.shape[3], offset[1])
-        (grad,) = torch.autograd.grad(out[:, :, i, j].sum(), x)
+        sizes = out.shape[2:]
+        shift = (0,) * (len(sizes) - len(offset)) + tuple(offset)[-len(sizes):]
+        unit = tuple(centre(n, o) for n, o in zip(sizes, shift))
+        index = (slice(None), slice(None), *unit)
+        (grad,) = torch.autograd.grad(out[index].sum(), x)
     return grad
 
 

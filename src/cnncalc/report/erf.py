@@ -30,9 +30,10 @@ def pair(v: tuple[float, ...], style: str = ".2f") -> str:
     return shown[0] if len(set(shown)) == 1 else " × ".join(shown)
 
 
-def area_cell(a: Area) -> str:
-    """The square's side, as a square: '7×7 px (1.20% of the input)'."""
-    return f"{a.side}×{a.side} px ({a.ratio:.2%} of the input)" \
+def area_cell(a: Area, rank: int = 2) -> str:
+    """The square's side, as a square: '7×7 px (1.20% of the input)'; '7 px' on one axis,
+    '7×7×7 px' on three."""
+    return f"{'×'.join([str(a.side)] * rank)} px ({a.ratio:.2%} of the input)" \
         if a.side and a.ratio is not None else "not reached inside the input"
 
 
@@ -53,19 +54,23 @@ def numbers(e: Erf) -> list[tuple[str, str]]:
         ("ERF at ±2σ (4σ)", pair(e.erf_2sigma, ".1f") + " px"),
         ("ERF(±2σ) / theoretical RF", pair(e.ratio)),
     ]
+    rank = len(e.input_shape) - 1
+    box = {1: "Window", 2: "Square", 3: "Cube"}[rank]
     for a, b in zip(e.areas, e.log_areas):
-        if area_cell(a) == area_cell(b):  # the same square on both scales: one row
-            rows.append((f"Square holding {a.t:.0%} (raw and log10(1+x))", area_cell(a)))
+        if area_cell(a, rank) == area_cell(b, rank):  # the same square on both scales: one row
+            rows.append((f"{box} holding {a.t:.0%} (raw and log10(1+x))", area_cell(a, rank)))
         else:
-            rows += [(f"Square holding {a.t:.0%} (raw)", area_cell(a)),
-                     (f"Square holding {b.t:.0%} (log10(1+x))", area_cell(b))]
+            rows += [(f"{box} holding {a.t:.0%} (raw)", area_cell(a, rank)),
+                     (f"{box} holding {b.t:.0%} (log10(1+x))", area_cell(b, rank))]
     return rows
 
 
 def heading(e: Erf) -> str:
-    c, h, w = e.input_shape
     act = "linear" if e.linear else "with activations"
-    return (f"{e.spec}: ERF of {e.layer}'s centre unit, input {c}×{h}×{w}, {e.samples} samples "
+    shape = "×".join(map(str, e.input_shape))
+    view = {2: " (the map: one row)", 4: " (the map: the centre frame)"}.get(len(e.input_shape),
+                                                                           "")
+    return (f"{e.spec}: ERF of {e.layer}'s centre unit, input {shape}{view}, {e.samples} samples "
             f"({e.inputs}), init {e.init}, {act}, {e.aggregate} gradient, {e.device}, "
             f"{e.seconds:.2f} s")
 
@@ -146,7 +151,9 @@ def text(e: Erf, with_heatmap: bool, log: bool, width: int | None, colour: bool)
     lines += table.wrap(SIGMA_LINE, width)
     for n in notes(e):
         lines += table.wrap(f"note: {n}", width)
-    if with_heatmap:
+    if with_heatmap and len(e.input_shape) == 2:
+        lines += curve(e, log, max(16, min(96, (width or 100) - 2)))
+    elif with_heatmap:
         cells = max(8, min(48, (width or 100) // 2 - 1))
         lines += heatmap(e, log, cells, colour)
     return "\n".join(x.rstrip() for x in lines) + "\n"
@@ -184,9 +191,32 @@ def colour_of(v: float) -> tuple[int, int, int]:
 
 def rf_cells(e: Erf, b: int) -> tuple[int, int, int, int]:
     """Top, bottom, left and right cells of the theoretical field's box."""
-    (sh, sw), (ch, cw) = e.rf_size, e.rf_centre
+    (sh, sw), (ch, cw) = plane(e.rf_size, 1.0), plane(e.rf_centre, 0.0)
     return (math.floor((ch - (sh - 1) / 2) / b), math.floor((ch + (sh - 1) / 2) / b),
             math.floor((cw - (sw - 1) / 2) / b), math.floor((cw + (sw - 1) / 2) / b))
+
+
+BARS = " ▁▂▃▄▅▆▇█"
+
+
+def curve(e: Erf, log: bool, cells: int) -> list[str]:
+    """A 1-D map as a curve: one bar per cell (eight heights), the theoretical field marked
+    under it (░)."""
+    row, b = binned(scaled(e.map, log), cells)
+    values = row[0]
+    bars = "".join(BARS[min(int(v * (len(BARS) - 1) + 0.5), len(BARS) - 1)] for v in values)
+    size, mid = e.rf_size[0], e.rf_centre[0]
+    lo, hi = math.floor((mid - (size - 1) / 2) / b), math.floor((mid + (size - 1) / 2) / b)
+    marks = "".join("░" if lo <= i <= hi else " " for i in range(len(values)))
+    scale = "log10(1 + x)" if log else "linear scale"
+    return [bars, marks, f"0 … max ({scale}; {b} sample{'s' * (b > 1)} a cell; "
+                         "░ = theoretical RF)"]
+
+
+def plane(v: tuple[float, ...], one: float) -> tuple[float, float]:
+    """The values of the two axes the picture shows: H and W; a 1-D map is one row (`one` on
+    the row axis), a 3-D map's centre frame shows H and W."""
+    return (one, v[0]) if len(v) == 1 else (v[-2], v[-1])
 
 
 def heatmap(e: Erf, log: bool = False, cells: int = 48, colour: bool = False) -> list[str]:
@@ -225,7 +255,7 @@ def save_png(e: Erf, path: str, log: bool = False) -> None:
     img = scaled(e.map, log)
     shown = ax.imshow(img, cmap="viridis", interpolation="nearest")
     fig.colorbar(shown, ax=ax, label="log10(1+x), of max" if log else "share of max")
-    (sh, sw), (ch, cw) = e.rf_size, e.rf_centre
+    (sh, sw), (ch, cw) = plane(e.rf_size, 1.0), plane(e.rf_centre, 0.0)
     ax.add_patch(Rectangle((cw - sw / 2, ch - sh / 2), sw, sh, fill=False, ec="white", lw=1.5,
                            label=f"theoretical RF {sh:g}×{sw:g}"))
     for k, style in ((1, "-"), (2, "--")):
