@@ -298,16 +298,17 @@ def _is_module(obj: Any) -> bool:
 
 
 def _input(input_size: InputSize, batch: int) -> tuple[str | None, int]:
-    """(C, H, W), (N, C, H, W) as torchinfo takes it, (H, W), or 'CxHxW' -> the CLI's text and
-    the batch."""
+    """(C, H, W), (N, C, H, W) as torchinfo takes it, (H, W), (N, C, T, H, W), or text
+    ('CxHxW', 'CxL', 'CxTxHxW') -> the CLI's text and the batch. A 4-tuple is batch-prefixed
+    (torchinfo's convention): give a C×T×H×W input as text or with its batch."""
     if input_size is None or isinstance(input_size, str):
         return input_size, batch
     dims = list(input_size)
     if not all(isinstance(d, int) and not isinstance(d, bool) for d in dims) or \
-            len(dims) not in (2, 3, 4):
-        raise CnncalcError(f"input_size is (C, H, W) or (N, C, H, W) of integers, got "
-                           f"{input_size!r}")
-    if len(dims) == 4:
+            len(dims) not in (2, 3, 4, 5):
+        raise CnncalcError(f"input_size is (C, H, W), (N, C, H, W) or (N, C, T, H, W) of "
+                           f"integers, got {input_size!r}")
+    if len(dims) in (4, 5):
         if batch not in (1, dims[0]):
             raise CnncalcError(f"input_size {tuple(dims)} says batch {dims[0]}, batch= says "
                                f"{batch}")

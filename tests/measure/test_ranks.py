@@ -197,3 +197,49 @@ def test_erf_per_axis_measured_equals_the_closed_form(tmp_path, text, axes):
     assert e.sigma == pytest.approx(e.theory_sigma, rel=1e-6)
     assert e.theory_sigma[0] == pytest.approx(14 ** 0.5 if axes == 1 else (11 / 12) ** 0.5)
     assert e.rf_size == tuple(float(ax.size) for ax in g.output.rf.max.axes())
+
+
+class Video(nn.Module):
+    """A small r3d-like net, written with torch's own 3-D modules and functions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv3d(3, 8, (3, 7, 7), (1, 2, 2), (1, 3, 3), bias=False)
+        self.bn = nn.BatchNorm3d(8)
+        self.pad = nn.ZeroPad3d((1, 1, 1, 1, 2, 0))  # W (1, 1), H (1, 1), T (2, 0)
+        self.conv = nn.Conv3d(8, 16, 3)
+        self.head = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = F.max_pool3d(torch.relu(self.bn(self.stem(x))), (1, 3, 3), (1, 2, 2), (0, 1, 1))
+        x = F.adaptive_avg_pool3d(self.conv(self.pad(x)), 1)
+        return self.head(torch.flatten(x, 1))
+
+
+class Audio(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(1, 8, 80, stride=4)
+        self.conv2 = nn.Conv1d(8, 8, 3, dilation=2)
+        self.up = nn.Upsample(scale_factor=2, mode="linear")
+
+    def forward(self, x):
+        x = F.max_pool1d(self.conv(x), 4)
+        x = self.conv2(F.pad(x, (4, 0)))  # causal: d·(k − 1) = 4 before
+        return F.adaptive_avg_pool1d(self.up(x), 5)
+
+
+@pytest.mark.parametrize(("module", "shape", "kinds"), [
+    (Video, (3, 8, 32, 32), ["conv", "bn", "relu", "maxpool", "pad", "conv", "gap", "flatten",
+                             "linear"]),
+    (Audio, (1, 1600), ["conv", "maxpool", "pad", "conv", "upsample", "adaptive_avgpool"])],
+    ids=["video-3d", "audio-1d"])
+def test_traced_1d_and_3d_models_read_back_with_torch_numbers(module, shape, kinds):
+    from cnncalc.frontends.torch_model.trace import trace_graph
+
+    m = module()
+    g = trace_graph(m, shape)
+    assert [x.kind for x in g.layers] == kinds
+    assert not g.partial
+    out, params, macs = counted(m, torch.randn(1, *shape))
+    assert (g.output.out_shape, g.totals().params, g.totals().macs) == (out, params, macs)

@@ -68,6 +68,9 @@ def load_images(paths: Sequence[Path], shape: tuple[int, ...],
         from PIL import Image
     except ImportError:
         raise CnncalcError("--images needs Pillow: pip install 'cnncalc[images]'") from None
+    if len(shape) != 3:
+        raise CnncalcError(f"--images reads pictures: the input must be C×H×W, not "
+                           f"{'×'.join(map(str, shape))}")
     c, h, w = shape
     if c not in (1, 3):
         raise CnncalcError(f"--images gives 1 or 3 channels; the input has {c}")
