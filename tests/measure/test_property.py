@@ -233,3 +233,18 @@ def test_a_video_stem_with_per_axis_kernel_stride_and_padding():
     assert g.shape("c") == (4, 8, 8, 8)  # T: 8 + 2 − 2 − 1 + 1; H: ⌊(16 + 6 − 6 − 1)/2⌋ + 1
     assert g.nodes["c"].macs == 4 * 3 * 3 * 7 * 7 * 8 * 8 * 8  # C_out·C_in·K_t·K_h·K_w·T·H·W
     check(g)
+
+
+def test_a_3d_average_pool_refuses_an_axis_shorter_than_its_window():
+    # torch's avg_pool3d (not 1-D, not 2-D, not max) checks T, H, W ≥ k before padding: T = 2 < 3
+    pool = {"kernel_size": 3, "stride": 1, "padding": 1, "ceil_mode": False,
+            "count_include_pad": True}
+    with pytest.raises(ShapeError, match="avg_pool3d"):
+        build((1, 2, 4, 4), ("p", "avgpool", pool, ["input"]))
+    window = {k: v for k, v in pool.items() if k != "count_include_pad"}
+    g = build((1, 2, 4, 4), ("p", "maxpool", {**window, "dilation": 1}, ["input"]))
+    assert g.shape("p") == (1, 2, 4, 4)  # (2 + 2 − 2 − 1)/1 + 1 = 2; (4 + 2 − 3)/1 + 1 = 4
+    check(g)
+    two = build((1, 2, 4), ("p", "avgpool", pool, ["input"]))
+    assert two.shape("p") == (1, 2, 4)  # the 2-D pool takes it
+    check(two)

@@ -266,13 +266,21 @@ def build_layer(layer: Layer, linear: bool = False,
                            f"{layer.kind!r}")
     if linear and kind.linearised == "identity":
         return nn.Identity()
-    if linear and kind.name == "maxpool" and set(per_axis(layer.args["dilation"],
-                                                          len(layer.out_shape) - 1)) != {1}:
+    if linear and kind.name == "maxpool" and _mean_by_conv(layer):
         return DilatedMean(layer.args, layer.in_shapes[0], layer.out_shape)
     if linear and kind.linearised is not None:
         kind = lookup(kind.linearised)
         assert kind is not None
     return construct(kind, layer)
+
+
+def _mean_by_conv(layer: Layer) -> bool:
+    """A max pool whose linearised average torch's AvgPool cannot be: dilated (AvgPool has no
+    dilation), or 3-D on an axis shorter than the window (avg_pool3d refuses it)."""
+    rank = len(layer.out_shape) - 1
+    k = per_axis(layer.args["kernel_size"], rank)
+    short = rank == 3 and any(n < x for n, x in zip(layer.in_shapes[0][1:], k))
+    return short or set(per_axis(layer.args["dilation"], rank)) != {1}
 
 
 class GraphNet(Module):

@@ -38,6 +38,10 @@ def pool_shape(args: Args, ins: list[Shape]) -> Shape:
     k, s, d = kernel(args, rank)
     p = all_pads(args, rank)
     size, explicit = [], not symmetric(args, rank)
+    if rank == 3 and "count_include_pad" in args and any(n < x for n, x in zip(sizes, k)):
+        # avg_pool3d (unlike 1-D and 2-D) refuses an input axis shorter than its kernel
+        raise ValueError(f"a 3-D average pool needs every input axis at least its kernel "
+                         f"({'×'.join(map(str, k))}), as torch's avg_pool3d does")
     for a, n in enumerate(sizes):
         lo, hi = p[a]
         if not explicit and lo > k[a] // 2:
