@@ -13,7 +13,7 @@ from typing import Any
 
 from cnncalc.core import channels
 from cnncalc.core.errors import LimitError, Loc, ShapeError
-from cnncalc.core.layers.common import AXES, fmt_shape, numel, pads, per_axis
+from cnncalc.core.layers.common import AXES, all_pads, fmt_shape, numel, per_axis
 from cnncalc.core.layers.registry import Args, Kind, Shape, lookup
 from cnncalc.core.rf import MAX_RF_WORK, RF, Field, join
 
@@ -217,12 +217,13 @@ class Graph:
         rank = len(layer.in_shapes[0]) - 1
         k = per_axis(a["kernel_size"], rank)
         s, d = per_axis(a["stride"], rank), per_axis(a.get("dilation", 1), rank)
+        p = all_pads(a, rank)
         lost = []
         for axis in range(rank):
             if d[axis] * (k[axis] - 1) + 1 < s[axis]:
                 return  # a window smaller than its stride skips pixels everywhere, by design
             n = layer.in_shapes[0][1 + axis]
-            lo, hi = pads(a, axis, rank)
+            lo, hi = p[axis]
             span = n + lo + hi - d[axis] * (k[axis] - 1) - 1
             lost.append((span % s[axis] - hi, f"({n} + {lo} + {hi} − {d[axis]}·({k[axis]}−1) − 1)"
                          f" = {span} is not a multiple of stride {s[axis]}"))

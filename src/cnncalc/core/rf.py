@@ -226,15 +226,11 @@ class Field:
 
     lattice: tuple[Axis, ...]
     grid: tuple[int, ...]  # units per axis of the map this field belongs to
-    glob: tuple[bool, ...] = ()  # per axis: every input pixel along it reaches; () = none
-
-    def __post_init__(self) -> None:
-        if not self.glob:
-            object.__setattr__(self, "glob", (False,) * len(self.lattice))
+    glob: tuple[bool, ...]  # per axis: every input pixel along it reaches every unit
 
     @staticmethod
     def input(*sizes: int) -> Field:
-        return Field((Axis.pixel(),) * len(sizes), tuple(sizes))
+        return Field((Axis.pixel(),) * len(sizes), tuple(sizes), (False,) * len(sizes))
 
     @property
     def rank(self) -> int:

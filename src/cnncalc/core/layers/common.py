@@ -87,6 +87,9 @@ def per_pair(p: tuple[tuple[int, int], ...], rank: int) -> tuple[tuple[int, int]
 
 def all_pads(args: Args, rank: int) -> tuple[tuple[int, int], ...]:
     """(leading, trailing) padding on every axis."""
+    p = args.get("padding", 0)
+    if type(p) is int:  # the common case, without a call per axis
+        return ((p, p),) * rank
     return tuple(pads(args, a, rank) for a in range(rank))
 
 
