@@ -17,6 +17,7 @@ from cnncalc.core.errors import CnncalcError
 from cnncalc.core.layers.common import fmt_shape
 from cnncalc.core.layers.registry import Shape, lookup
 from cnncalc.core.optional import require_torch
+from cnncalc.core.text import numbered
 from cnncalc.frontends.args import coerce
 from cnncalc.frontends.torch_model.table import LAST_DIM, module_rule
 
@@ -118,7 +119,7 @@ class OpMapper:
         name, n = base, 1
         while name in self.g.nodes:
             n += 1
-            name = f"{base}{n}"
+            name = numbered(base, n)
         return name
 
     def add(self, node: Any, kind: str, args: dict[str, Any], ins: list[Val],
