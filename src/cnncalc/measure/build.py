@@ -19,6 +19,7 @@ from cnncalc.core.layers.common import pair
 from cnncalc.core.layers.elementwise import split_sizes
 from cnncalc.core.layers.registry import Kind, lookup
 from cnncalc.core.optional import require_torch
+from cnncalc.measure.windows import PatchMerge, WindowAttention
 
 torch = require_torch()
 nn = torch.nn
@@ -219,6 +220,10 @@ OPS: dict[str, Callable[[Layer], Any]] = {
     "pos_embed": lambda x: PosEmbed(*x.in_shapes[0]),
     "take_token": lambda x: TakeToken(x.args["index"]),
     "attention": lambda x: SelfAttention(x.in_shapes[0][0], x.args["heads"], x.args["bias"]),
+    "window_attention": lambda x: WindowAttention(x.in_shapes[0][0], x.args["heads"],
+                                                  x.args["window"], x.args["shift"],
+                                                  x.args["bias"]),
+    "patch_merge": lambda x: PatchMerge(x.in_shapes[0][0]),
 }
 
 
@@ -250,6 +255,10 @@ def build_layer(layer: Layer, linear: bool = False,
                            f"{layer.kind!r}")
     if linear and kind.linearised == "identity":
         return nn.Identity()
+    if linear and kind.name == "window_attention":  # uniform weights over the allowed tokens
+        a = layer.args
+        return WindowAttention(layer.in_shapes[0][0], a["heads"], a["window"], a["shift"],
+                               a["bias"], uniform=True)
     if linear and kind.name == "maxpool" and pair(layer.args["dilation"]) != (1, 1):
         return DilatedMean(layer.args, layer.out_shape)
     if linear and kind.linearised is not None:

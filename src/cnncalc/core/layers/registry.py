@@ -53,7 +53,7 @@ class TorchArg:
 
 
 OPS = ("sum", "product", "cat", "split", "scale", "shuffle", "drop_path", "to_tokens",
-       "class_token", "pos_embed", "take_token", "attention")
+       "class_token", "pos_embed", "take_token", "attention", "window_attention", "patch_merge")
 
 
 @dataclass(frozen=True)
