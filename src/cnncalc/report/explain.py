@@ -20,6 +20,9 @@ from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.layers.common import fmt_shape, pads, pair
 from cnncalc.core.layers.registry import lookup
 from cnncalc.core.rf import Axis, fmt_num, num
+from cnncalc.report import explain_windows
+
+SWIN = ("window_attention", "patch_merge")  # their derivations: report/explain_windows.py
 
 
 class Notation:
@@ -231,6 +234,8 @@ def params_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[S
                                  (f"{name}_out", nt.num(cout), cout)]
         bias = (f"{name}_out", nt.num(cout), cout) if a["bias"] else None
         return [product_step(nt, "params", factors, layer.params, full, bias)]
+    if layer.kind in SWIN:
+        return explain_windows.params_steps(layer, nt, full)
     if layer.kind == "attention":
         c = layer.in_shapes[0][0]
         bias = ("4·C" if not nt.latex else r"4 \cdot C", f"4{nt.mul}{nt.num(c)}", 4 * c) \
@@ -262,6 +267,8 @@ def macs_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[Ste
                    (f"{name}_out", nt.num(out[0]), out[0])]
         if len(out) == 3:
             factors += [("H", str(out[1]), out[1]), ("W", str(out[2]), out[2])]
+    elif layer.kind in SWIN:
+        return [*explain_windows.macs_steps(layer, nt, full), _flops(nt, layer.macs, full)]
     elif layer.kind == "attention":
         c, n = layer.in_shapes[0]
         return [*attention_steps(nt, c, n, full), _flops(nt, layer.macs, full)]
@@ -311,6 +318,8 @@ def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[St
         c, h, w = ins[0]
         return [product_step(nt, "F", [("C", nt.num(c), c), ("H", str(h), h),
                                        ("W", str(w), w)], out[0], full)]
+    if layer.kind == "patch_merge":
+        return explain_windows.shape_steps(layer, nt, full)
     if layer.kind == "to_tokens":
         return [product_step(nt, "N", [("H", str(ins[0][1]), ins[0][1]),
                                        ("W", str(ins[0][2]), ins[0][2])], out[1], full)]

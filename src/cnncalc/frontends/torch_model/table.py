@@ -93,6 +93,7 @@ MODULES: dict[type, Any] = {
 # cnncalc's own modules (measure/build.py builds them; a built network traces back), named by
 # module and class so that reading a model never imports the builder
 BUILT = "cnncalc.measure.build."
+WINDOWS = "cnncalc.measure.windows."  # compiled from core/layers/window_source.py
 OWN_MODULES: dict[str, Any] = {
     BUILT + "ChannelLinear": lambda m: ("linear", {"out": m.out_features,
                                                    "bias": m.bias is not None}),
@@ -109,6 +110,9 @@ OWN_MODULES: dict[str, Any] = {
     BUILT + "TakeToken": lambda m: ("take_token", {"index": m.index}),
     BUILT + "SelfAttention": lambda m: ("attention", {"heads": m.heads,
                                                       "bias": m.qkv.bias is not None}),
+    WINDOWS + "WindowAttention": lambda m: ("window_attention", {
+        "heads": m.heads, "window": m.window, "shift": m.shift, "bias": m.qkv.bias is not None}),
+    WINDOWS + "PatchMerge": _plain("patch_merge"),
 }
 
 
