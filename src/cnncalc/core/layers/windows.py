@@ -47,8 +47,8 @@ def window_shape(args: Args, ins: list[Shape]) -> Shape:
 
 
 def window_params(args: Args, ins: list[Shape], out: Shape) -> int:
-    c, m = ins[0][0], args["window"]
-    table = (2 * m - 1) ** 2 * args["heads"]  # the relative-position bias, per head
+    c, m, heads = ins[0][0], args["window"], int(args["heads"])
+    table = (2 * m - 1) ** 2 * heads  # the relative-position bias, per head
     return 4 * c * c + (4 * c if args["bias"] else 0) + table
 
 
@@ -76,13 +76,13 @@ def window_macs(args: Args, ins: list[Shape], out: Shape) -> int:
 
 def window_ops(args: Args, ins: list[Shape], out: Shape) -> int:
     c, tokens, mm, _ = grid(args, ins)  # the 1/√d scale, the bias table and mask adds, softmax
-    scores = args["heads"] * tokens * mm
+    scores = int(args["heads"]) * tokens * mm
     return tokens * c + 3 * scores + (4 * tokens * c if args["bias"] else 0)
 
 
 def window_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
     c, tokens, mm, _ = grid(args, ins)
-    scores = args["heads"] * tokens * mm
+    scores = int(args["heads"]) * tokens * mm
     return (Saved("tensor", "windows", numel=tokens * c), Saved("tensor", "q·scale",
                                                                  numel=tokens * c),
             Saved("tensor", "k", numel=tokens * c), Saved("tensor", "softmax", numel=scores),
