@@ -47,7 +47,7 @@ def window_shape(args: Args, ins: list[Shape]) -> Shape:
 
 
 def window_params(args: Args, ins: list[Shape], out: Shape) -> int:
-    c, m, heads = ins[0][0], args["window"], int(args["heads"])
+    c, m, heads = ins[0][0], int(args["window"]), int(args["heads"])
     table = (2 * m - 1) ** 2 * heads  # the relative-position bias, per head
     return 4 * c * c + (4 * c if args["bias"] else 0) + table
 
