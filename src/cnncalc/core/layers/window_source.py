@@ -46,7 +46,7 @@ class WindowAttention(nn.Module):
             x = torch.roll(x, (-sh, -sw), (1, 2))
         x = x.view(b, hp // m, m, wp // m, m, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, m * m, c)
         qkv = self.qkv(x).reshape(x.shape[0], m * m, 3, heads, c // heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).contiguous()  # one copy kept at any batch
         label = self.regions(hp, sh)[:, None] * 3 + self.regions(wp, sw)[None, :]
         label = label.view(hp // m, m, wp // m, m).permute(0, 2, 1, 3).reshape(-1, m * m)
         allowed = (label[:, :, None] == label[:, None, :]).to(x.device)

@@ -83,11 +83,13 @@ def window_ops(args: Args, ins: list[Shape], out: Shape) -> int:
 def window_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
     c, tokens, mm, _ = grid(args, ins)
     scores = int(args["heads"]) * tokens * mm
-    return (Saved("tensor", "windows", numel=tokens * c), Saved("tensor", "q·scale",
-                                                                 numel=tokens * c),
-            Saved("tensor", "k", numel=tokens * c), Saved("tensor", "softmax", numel=scores),
-            Saved("tensor", "v", numel=tokens * c), Saved("tensor", "heads merged",
-                                                           numel=tokens * c))
+    # the windows (the qkv projection's input), q·scale, one contiguous copy of q, k and v
+    # (whose k and v the matmuls read, at any batch), the softmax, the heads merged
+    return (Saved("tensor", "windows", numel=tokens * c),
+            Saved("tensor", "q·scale", numel=tokens * c),
+            Saved("tensor", "q, k, v", numel=3 * tokens * c),
+            Saved("tensor", "softmax", numel=scores),
+            Saved("tensor", "heads merged", numel=tokens * c))
 
 
 def window_axis(ax: Axis, n: int, m: int, shift: int) -> Axis:
