@@ -246,7 +246,9 @@ def build_layer(layer: Layer, linear: bool = False,
     """One layer's module. With linear=True (theory's setting for receptive fields) each kind
     becomes what its `linearised` says: activations and the normalisations that are not affine
     at inference (layer and group norm) the identity, max pools average pools of the same
-    geometry. Batchnorm in eval mode is already affine per position."""
+    geometry, Swin's windowed attention uniform over each window's allowed tokens (softmax
+    gone), patch merging without its layernorm. Batchnorm in eval mode is already affine per
+    position."""
     if overrides and layer.kind in overrides:
         return overrides[layer.kind](layer.args, layer.in_shapes, layer.out_shape)
     kind = lookup(layer.kind)
@@ -259,6 +261,10 @@ def build_layer(layer: Layer, linear: bool = False,
         a = layer.args
         return WindowAttention(layer.in_shapes[0][0], a["heads"], a["window"], a["shift"],
                                a["bias"], uniform=True)
+    if linear and kind.name == "patch_merge":  # its layernorm(4C) as the identity
+        merge = PatchMerge(layer.in_shapes[0][0])
+        merge.norm = nn.Identity()
+        return merge
     if linear and kind.name == "maxpool" and pair(layer.args["dilation"]) != (1, 1):
         return DilatedMean(layer.args, layer.out_shape)
     if linear and kind.linearised is not None:
