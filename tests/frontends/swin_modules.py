@@ -143,6 +143,27 @@ class ShiftedWindowAttention(nn.Module):
             qkv_bias=self.qkv.bias, proj_bias=self.proj.bias, training=self.training)
 
 
+def stochastic_depth(input, p, mode, training=True):
+    """torchvision.ops.stochastic_depth: the identity in eval (or with p = 0)."""
+    if not training or p == 0.0:
+        return input
+    size = [input.shape[0]] + [1] * (input.ndim - 1) if mode == "row" else [1] * input.ndim
+    noise = torch.empty(size, dtype=input.dtype, device=input.device).bernoulli_(1.0 - p)
+    return input * noise.div_(1.0 - p)
+
+
+torch.fx.wrap("stochastic_depth")
+
+
+class StochasticDepth(nn.Module):
+    def __init__(self, p, mode):
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, input):
+        return stochastic_depth(input, self.p, self.mode, self.training)
+
+
 class MLP(nn.Sequential):  # torchvision.ops.MLP(dim, [4·dim, dim], activation GELU, dropout 0)
     def __init__(self, dim, hidden):
         super().__init__(nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(0.0),
@@ -150,11 +171,12 @@ class MLP(nn.Sequential):  # torchvision.ops.MLP(dim, [4·dim, dim], activation 
 
 
 class SwinTransformerBlock(nn.Module):
-    def __init__(self, dim, num_heads, window_size, shift_size, mlp_ratio=4.0):
+    def __init__(self, dim, num_heads, window_size, shift_size, mlp_ratio=4.0,
+                 stochastic_depth_prob=0.0):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=1e-5)
         self.attn = ShiftedWindowAttention(dim, window_size, shift_size, num_heads)
-        self.stochastic_depth = nn.Identity()  # StochasticDepth: the identity in eval
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
         self.norm2 = nn.LayerNorm(dim, eps=1e-5)
         self.mlp = MLP(dim, int(dim * mlp_ratio))
 
@@ -174,18 +196,23 @@ class Permute(nn.Module):
 
 class SwinTransformer(nn.Module):
     def __init__(self, patch_size=(4, 4), embed_dim=96, depths=(2, 2, 6, 2),
-                 num_heads=(3, 6, 12, 24), window_size=(7, 7), mlp_ratio=4.0, classes=1000):
+                 num_heads=(3, 6, 12, 24), window_size=(7, 7), mlp_ratio=4.0, classes=1000,
+                 stochastic_depth_prob=0.2):
         super().__init__()
         layers: list[nn.Module] = [nn.Sequential(
             nn.Conv2d(3, embed_dim, kernel_size=patch_size, stride=patch_size),
             Permute([0, 2, 3, 1]), nn.LayerNorm(embed_dim))]
+        total, block_id = sum(depths), 0
         for i, depth in enumerate(depths):
             dim = embed_dim * 2 ** i
-            layers.append(nn.Sequential(*[
-                SwinTransformerBlock(dim, num_heads[i], list(window_size),
-                                     [0 if b % 2 == 0 else w // 2 for w in window_size],
-                                     mlp_ratio)
-                for b in range(depth)]))
+            blocks = []
+            for b in range(depth):
+                blocks.append(SwinTransformerBlock(
+                    dim, num_heads[i], list(window_size),
+                    [0 if b % 2 == 0 else w // 2 for w in window_size], mlp_ratio,
+                    stochastic_depth_prob * block_id / (total - 1)))
+                block_id += 1
+            layers.append(nn.Sequential(*blocks))
             if i < len(depths) - 1:
                 layers.append(PatchMerging(dim))
         self.features = nn.Sequential(*layers)

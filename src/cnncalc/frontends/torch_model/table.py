@@ -132,7 +132,19 @@ def _scale(s: Any) -> Any:
     return [int(v) for v in vals]
 
 
+# torchvision's Swin v1 modules, recognised by class name and attributes (torchvision itself
+# need not be importable; frontends/torch_model/swin.py maps them)
+SWIN = {"ShiftedWindowAttention": ("window_size", "shift_size", "num_heads", "qkv", "proj",
+                                   "relative_position_bias_table"),
+        "PatchMerging": ("reduction", "norm", "dim")}
+
+
+def is_swin(m: Any) -> bool:
+    names = SWIN.get(type(m).__name__)
+    return names is not None and all(hasattr(m, a) for a in names)
+
+
 def is_leaf(m: Any) -> bool:
     """A module mapped whole: the tracer does not look inside it."""
     return type(m) in LAST_DIM or type(m) in (nn.Flatten, nn.MultiheadAttention) or \
-        module_rule(m) is not None
+        module_rule(m) is not None or is_swin(m)
