@@ -378,6 +378,9 @@ CASES: list[Case] = [
     Case("The command line", "Unknown format", "unknown format 'yaml'",
          "Use table, md, json or csv.", spec=H + "layers: [relu]\n",
          args=("shapes", SPEC, "-f", "yaml")),
+    Case("The command line", "Unknown --attention-macs", "unknown --attention-macs 'qk'; "
+         "choose one of all, projections", "all counts the projections and Q·Kᵀ and A·V; "
+         "projections the projections only.", args=("shapes", "vit_b_32", "--attention-macs", "qk")),
     Case("The command line", "apply: too much work", "values to visit, more than the 1,000,000 "
          "apply computes", "apply is for small worked examples: lower the padding or the kernel.",
          args=("apply", "-m", "[[1,2],[3,4]]", "-k", "[[1]]", "-p", "1000")),

@@ -271,7 +271,8 @@ def macs_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[Ste
         return [*explain_windows.macs_steps(layer, nt, full), _flops(nt, layer.macs, full)]
     elif layer.kind == "attention":
         c, n = layer.in_shapes[0]
-        return [*attention_steps(nt, c, n, full), _flops(nt, layer.macs, full)]
+        matmuls = layer.macs != 4 * n * c * c  # --attention-macs projections leaves them out
+        return [*attention_steps(nt, c, n, full, matmuls), _flops(nt, layer.macs, full)]
     else:
         return []
     macs = product_step(nt, "MACs", factors, layer.macs, full)
@@ -283,7 +284,8 @@ def _flops(nt: Notation, macs: int, full: bool) -> Step:
                                   f"2{nt.mul}{nt.num(macs)}", nt.num(2 * macs)), 2 * macs)
 
 
-def attention_steps(nt: Notation, c: int, n: int, full: bool = True) -> list[Step]:
+def attention_steps(nt: Notation, c: int, n: int, full: bool = True,
+                    matmuls: bool = True) -> list[Step]:
     """Self-attention over N tokens of C features: the four projections, 4·N·C², then Q·Kᵀ and
     A·V, N²·C each (heads · N · N · C/heads): the term quadratic in N."""
     proj, quad = 4 * n * c * c, 2 * n * n * c
@@ -296,9 +298,16 @@ def attention_steps(nt: Notation, c: int, n: int, full: bool = True) -> list[Ste
                                    f"2{nt.mul}{n}{sq}{nt.mul}{c}", nt.num(quad)), quad,
              what="Q·Kᵀ and A·V, quadratic in the tokens"),
     ]
+    if not matmuls:  # --attention-macs projections
+        return [steps[0], projections_only(nt, proj)]
     total = proj + quad
     steps.append(Step(nt.sym("MACs"), (f"{nt.num(proj)} + {nt.num(quad)}", nt.num(total)), total))
     return steps
+
+
+def projections_only(nt: Notation, proj: int) -> Step:
+    return Step(nt.sym("MACs"), (nt.sym("MACs_proj"), nt.num(proj)), proj,
+                what="Q·Kᵀ and A·V left out (--attention-macs projections)")
 
 
 def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[Step]:

@@ -51,10 +51,15 @@ def macs_steps(layer: Layer, nt: Notation, full: bool) -> list[Step]:
     hp, wp = padded(h, m), padded(w, m)
     sq, x = ("^2" if nt.latex else "²"), nt.mul
     proj, quad = 4 * hp * wp * c * c, 2 * hp * wp * m * m * c
+    projections = Step(nt.sym("MACs_proj"), (*((f"4{x}H_p{x}W_p{x}C{sq}",) if full else ()),
+                                             f"4{x}{hp}{x}{wp}{x}{c}{sq}", nt.num(proj)), proj,
+                       what="Q, K, V and output projections on the grid padded to whole windows")
+    if layer.macs == proj:  # --attention-macs projections
+        from cnncalc.report.explain import projections_only
+
+        return [projections, projections_only(nt, proj)]
     return [
-        Step(nt.sym("MACs_proj"), (*((f"4{x}H_p{x}W_p{x}C{sq}",) if full else ()),
-                                   f"4{x}{hp}{x}{wp}{x}{c}{sq}", nt.num(proj)), proj,
-             what="Q, K, V and output projections on the grid padded to whole windows"),
+        projections,
         Step(nt.sym("MACs_attn"), (*((f"2{x}H_p{x}W_p{x}M{sq}{x}C",) if full else ()),
                                    f"2{x}{hp}{x}{wp}{x}{m}{sq}{x}{c}", nt.num(quad)), quad,
              what="Q·Kᵀ and A·V inside each M×M window: linear in the tokens"),

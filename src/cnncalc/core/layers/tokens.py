@@ -91,12 +91,17 @@ def attention_params(args: Args, ins: list[Shape], out: Shape) -> int:
     return 4 * c * c + (4 * c if args["bias"] else 0)
 
 
+def attention_matmuls(args: Args, ins: list[Shape], out: Shape) -> int:
+    c, n = ins[0]
+    scores = n * n * c  # Q·Kᵀ: heads · N · N · (C/heads)
+    mix = n * n * c  # A·V: heads · N · (C/heads) · N
+    return scores + mix
+
+
 def attention_macs(args: Args, ins: list[Shape], out: Shape) -> int:
     c, n = ins[0]
     projections = 4 * n * c * c  # Q, K, V (3·N·C²) and the output projection (N·C²)
-    scores = n * n * c  # Q·Kᵀ: heads · N · N · (C/heads)
-    mix = n * n * c  # A·V: heads · N · (C/heads) · N
-    return projections + scores + mix
+    return projections + attention_matmuls(args, ins, out)
 
 
 def attention_ops(args: Args, ins: list[Shape], out: Shape) -> int:
@@ -123,7 +128,8 @@ register(Kind(
     args=(Arg("heads", "int", aliases=("num_heads",), doc="attention heads"),
           Arg("bias", "bool", True, aliases=("qkv_bias",),
               doc="biases of the Q, K, V and output projections")),
-    params=attention_params, macs=attention_macs, other_ops=attention_ops, rf=attention_field,
+    params=attention_params, macs=attention_macs, matmuls=attention_matmuls,
+    other_ops=attention_ops, rf=attention_field,
     saved=attention_saved, aliases=("mhsa", "self_attention"), primary="heads",
     category="attention", torch=Torch(op="attention"),
 ))

@@ -135,7 +135,8 @@ register(Kind(
               doc="cyclic shift of the windows (Swin: M // 2 on every other block)"),
           Arg("bias", "bool", True, aliases=("qkv_bias",),
               doc="biases of the Q, K, V and output projections")),
-    params=window_params, buffers=window_buffers, macs=window_macs, other_ops=window_ops,
+    params=window_params, buffers=window_buffers, macs=window_macs, matmuls=window_matmuls,
+    other_ops=window_ops,
     rf=window_field, saved=window_saved, aliases=("swin_attention", "wmsa"), primary="heads",
     category="attention", torch=Torch(op="window_attention"),
 ))
