@@ -145,7 +145,8 @@ class SelfAttention(Module):
     def forward(self, x: Any) -> Any:
         b, c, n = x.shape
         h = self.heads
-        q, k, v = self.qkv(x.transpose(1, 2)).reshape(b, n, 3, h, c // h).permute(2, 0, 3, 1, 4)
+        qkv = self.qkv(x.transpose(1, 2)).reshape(b, n, 3, h, c // h)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).contiguous()  # one copy kept at any batch
         a = ((q * (c // h) ** -0.5) @ k.transpose(-2, -1)).softmax(-1)
         return self.proj((a @ v).transpose(1, 2).reshape(b, n, c)).transpose(1, 2)
 

@@ -113,9 +113,12 @@ def attention_ops(args: Args, ins: list[Shape], out: Shape) -> int:
 def attention_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
     c, n = ins[0]
     h = args["heads"]
+    # one contiguous copy of q, k and v (whose k and v the matmuls read): at batch 1 torch would
+    # otherwise keep views of the projection's output, at larger batches copies of k and v
     return (Saved("input", "input", nhwc=True), Saved("tensor", "q·scale", numel=n * c),
-            Saved("tensor", "k", numel=n * c), Saved("tensor", "softmax", numel=h * n * n),
-            Saved("tensor", "v", numel=n * c), Saved("tensor", "heads merged", numel=n * c))
+            Saved("tensor", "q, k, v", numel=3 * n * c),
+            Saved("tensor", "softmax", numel=h * n * n),
+            Saved("tensor", "heads merged", numel=n * c))
 
 
 def attention_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
