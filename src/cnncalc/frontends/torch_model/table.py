@@ -144,7 +144,39 @@ def is_swin(m: Any) -> bool:
     return names is not None and all(hasattr(m, a) for a in names)
 
 
+_SDPA: dict[int, bool] = {}  # id(module) -> its forward is qkv, F.scaled_dot_product_attention, proj
+
+
+def is_sdpa_attention(m: Any) -> bool:
+    """A self-attention module that calls F.scaled_dot_product_attention between a `qkv` linear
+    (C -> 3C) and a `proj` linear (C -> C), holding no other parameters (timm's `Attention`,
+    and modules written like it): read whole as the attention kind. Decided once per module by
+    tracing its forward alone: SDPA called once, no module but qkv, proj, identities and
+    dropouts."""
+    if id(m) in _SDPA:
+        return _SDPA[id(m)]
+    qkv, proj, heads = (getattr(m, a, None) for a in ("qkv", "proj", "num_heads"))
+    ok = (type(qkv) is nn.Linear and type(proj) is nn.Linear and isinstance(heads, int)
+          and heads > 0 and qkv.out_features == 3 * qkv.in_features == 3 * proj.in_features
+          and proj.out_features == proj.in_features and proj.in_features % heads == 0
+          and sum(p.numel() for p in m.parameters()) ==
+          sum(p.numel() for p in (*qkv.parameters(), *proj.parameters())))
+    if ok:
+        try:
+            graph = torch.fx.symbolic_trace(m).graph
+        except Exception:
+            ok = False
+        else:
+            calls = [n.target for n in graph.nodes if n.op == "call_function"]
+            named = dict(m.named_modules())
+            used = [named[n.target] for n in graph.nodes if n.op == "call_module"]
+            ok = calls.count(F.scaled_dot_product_attention) == 1 and all(
+                u is qkv or u is proj or type(u) in (nn.Identity, nn.Dropout) for u in used)
+    _SDPA[id(m)] = ok
+    return ok
+
+
 def is_leaf(m: Any) -> bool:
     """A module mapped whole: the tracer does not look inside it."""
     return type(m) in LAST_DIM or type(m) in (nn.Flatten, nn.MultiheadAttention) or \
-        module_rule(m) is not None or is_swin(m)
+        module_rule(m) is not None or is_swin(m) or is_sdpa_attention(m)
