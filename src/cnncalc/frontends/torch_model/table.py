@@ -5,6 +5,7 @@ tables."""
 from __future__ import annotations
 
 import operator
+import weakref
 from typing import Any
 
 from cnncalc.core.optional import require_torch
@@ -144,7 +145,9 @@ def is_swin(m: Any) -> bool:
     return names is not None and all(hasattr(m, a) for a in names)
 
 
-_SDPA: dict[int, bool] = {}  # id(module) -> its forward is qkv, F.scaled_dot_product_attention, proj
+# module -> whether its forward is qkv, F.scaled_dot_product_attention, proj (weak: a module
+# freed and another allocated at its address is not mistaken for it)
+_SDPA: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 def is_sdpa_attention(m: Any) -> bool:
@@ -153,9 +156,11 @@ def is_sdpa_attention(m: Any) -> bool:
     and modules written like it): read whole as the attention kind. Decided once per module by
     tracing its forward alone: SDPA called once, no module but qkv, proj, identities and
     dropouts."""
-    if id(m) in _SDPA:
-        return _SDPA[id(m)]
-    qkv, proj, heads = (getattr(m, a, None) for a in ("qkv", "proj", "num_heads"))
+    if m in _SDPA:
+        return _SDPA[m]
+    qkv: Any = getattr(m, "qkv", None)
+    proj: Any = getattr(m, "proj", None)
+    heads = getattr(m, "num_heads", None)
     ok = (type(qkv) is nn.Linear and type(proj) is nn.Linear and isinstance(heads, int)
           and heads > 0 and qkv.out_features == 3 * qkv.in_features == 3 * proj.in_features
           and proj.out_features == proj.in_features and proj.in_features % heads == 0
@@ -172,7 +177,7 @@ def is_sdpa_attention(m: Any) -> bool:
             used = [named[n.target] for n in graph.nodes if n.op == "call_module"]
             ok = calls.count(F.scaled_dot_product_attention) == 1 and all(
                 u is qkv or u is proj or type(u) in (nn.Identity, nn.Dropout) for u in used)
-    _SDPA[id(m)] = ok
+    _SDPA[m] = ok
     return ok
 
 
