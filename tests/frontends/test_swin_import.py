@@ -67,3 +67,20 @@ def test_a_non_square_window_is_left_unmapped_with_the_reason():
     m = SwinTransformer(depths=(2,), num_heads=(2,), embed_dim=8, window_size=(7, 5), classes=3)
     g = trace_graph(m.eval(), (3, 56, 56))
     assert any("non-square window" in p.op for p in g.partial)
+
+
+def test_verify_measures_a_torchvision_style_swin_itself():
+    """The user's own module measured: each row's params from the tensors its nodes use (the
+    bias table with its attention: reading the module's attributes adds no node to the trace),
+    MACs by FlopCounterMode, fields by gradient support of the module's own forward."""
+    import cnncalc
+
+    torch.manual_seed(0)
+    m = SwinTransformer(depths=(2, 2), num_heads=(2, 4), embed_dim=16, classes=10).eval()
+    v = cnncalc.verify(m, "3x64x64", rf="stages", fvcore=False).verification
+    assert v.agrees
+    attn = next(r for r in v.rows if r.layer.name == "features.1.0.attn")
+    assert attn.params.measured == 4 * 16 * 16 + 4 * 16 + 13 * 13 * 2 == 1_426
+    measured = {r.layer.name: r.rf.measured for r in v.rows
+                if r.rf is not None and r.rf.measured is not None}
+    assert measured["features.3.1.add2"].size == (168, 168)  # as swin_t's stage2.1

@@ -5,7 +5,6 @@ tables."""
 from __future__ import annotations
 
 import operator
-import weakref
 from typing import Any
 
 from cnncalc.core.optional import require_torch
@@ -142,43 +141,36 @@ SWIN = {"ShiftedWindowAttention": ("window_size", "shift_size", "num_heads", "qk
 
 def is_swin(m: Any) -> bool:
     names = SWIN.get(type(m).__name__)
-    return names is not None and all(hasattr(m, a) for a in names)
+    return names is not None and all(_own(m, a) is not None for a in names)
 
 
-# module -> whether its forward is qkv, F.scaled_dot_product_attention, proj (weak: a module
-# freed and another allocated at its address is not mistaken for it)
-_SDPA: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+def _own(m: Any, name: str) -> Any:
+    """m's attribute `name` (a submodule, parameter or plain attribute), read without
+    Module.__getattr__: during a trace fx patches it, and reading a parameter there would add a
+    node to the traced graph."""
+    for where in (m.__dict__, m.__dict__.get("_modules", {}), m.__dict__.get("_parameters", {}),
+                  m.__dict__.get("_buffers", {})):
+        if name in where:
+            return where[name]
+    return None
 
 
 def is_sdpa_attention(m: Any) -> bool:
     """A self-attention module that calls F.scaled_dot_product_attention between a `qkv` linear
-    (C -> 3C) and a `proj` linear (C -> C), holding no other parameters (timm's `Attention`,
-    and modules written like it): read whole as the attention kind. Decided once per module by
-    tracing its forward alone: SDPA called once, no module but qkv, proj, identities and
-    dropouts."""
-    if m in _SDPA:
-        return _SDPA[m]
-    qkv: Any = getattr(m, "qkv", None)
-    proj: Any = getattr(m, "proj", None)
-    heads = getattr(m, "num_heads", None)
-    ok = (type(qkv) is nn.Linear and type(proj) is nn.Linear and isinstance(heads, int)
-          and heads > 0 and qkv.out_features == 3 * qkv.in_features == 3 * proj.in_features
-          and proj.out_features == proj.in_features and proj.in_features % heads == 0
-          and sum(p.numel() for p in m.parameters()) ==
-          sum(p.numel() for p in (*qkv.parameters(), *proj.parameters())))
-    if ok:
-        try:
-            graph = torch.fx.symbolic_trace(m).graph
-        except Exception:
-            ok = False
-        else:
-            calls = [n.target for n in graph.nodes if n.op == "call_function"]
-            named = dict(m.named_modules())
-            used = [named[n.target] for n in graph.nodes if n.op == "call_module"]
-            ok = calls.count(F.scaled_dot_product_attention) == 1 and all(
-                u is qkv or u is proj or type(u) in (nn.Identity, nn.Dropout) for u in used)
-    _SDPA[m] = ok
-    return ok
+    (C -> 3C) and a `proj` linear (C -> C), holding no other parameters and no other modules
+    than identities and dropouts (timm's `Attention`, and modules written like it): read whole
+    as the attention kind. Its forward must name scaled_dot_product_attention; the mapped row's
+    output shape is then checked against the traced one, as every row's is."""
+    qkv, proj, heads = _own(m, "qkv"), _own(m, "proj"), _own(m, "num_heads")
+    forward = getattr(type(m).forward, "__code__", None)
+    return (type(qkv) is nn.Linear and type(proj) is nn.Linear and type(heads) is int
+            and heads > 0 and forward is not None
+            and "scaled_dot_product_attention" in forward.co_names
+            and qkv.out_features == 3 * qkv.in_features == 3 * proj.in_features
+            and proj.out_features == proj.in_features and proj.in_features % heads == 0
+            and all(c is qkv or c is proj or type(c) in (nn.Identity, nn.Dropout)
+                    for c in m.__dict__.get("_modules", {}).values())
+            and not m.__dict__.get("_parameters"))
 
 
 def is_leaf(m: Any) -> bool:
