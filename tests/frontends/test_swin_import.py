@@ -60,7 +60,7 @@ def test_swin_t_traced_matches_the_zoo():
     attn = [x for x in g.layers if x.kind == "window_attention"]
     assert [(x.args["heads"], x.args["shift"]) for x in attn][:4] == [(3, 0), (3, 3), (6, 0),
                                                                       (6, 3)]
-    assert [x.rf.max.h.size for x in attn[:2]] == [28, 56]  # a window of 7 tokens of 4 px; two
+    assert [x.rf.max.axes()[0].size for x in attn[:2]] == [28, 56]  # a window of 7 tokens of 4 px; two
 
 
 def test_a_non_square_window_is_left_unmapped_with_the_reason():

@@ -50,7 +50,8 @@ def engine_bounds(g: Graph, layer: str) -> dict[tuple[int, int], tuple]:
 
     def clip(b, size):
         return (max(0, math.ceil(b[0])), min(size - 1, math.floor(b[1])))
-    return {(i, j): (clip(f.h.bounds(i), n[0]), clip(f.w.bounds(j), n[1]))
+    ah, aw = f.axes()
+    return {(i, j): (clip(ah.bounds(i), n[0]), clip(aw.bounds(j), n[1]))
             for i in range(h) for j in range(w)}
 
 
@@ -75,7 +76,7 @@ def test_the_mask_keeps_fields_off_the_wrap():
     assert bounds[(7, 7)] == ((6, 7), (6, 7))  # [Hp − M + shift, Hp) = [6, 8)
     assert bounds[(3, 3)] == ((2, 5), (2, 5))  # an inner window: [shift, shift + M)
     f = g.nodes["attn0"].rf.max
-    assert (f.h.bounds(0), f.h.bounds(3)) == ((-2, 1), (2, 5))  # unit 0: the lattice, clipped
+    assert (f.axes()[0].bounds(0), f.axes()[0].bounds(3)) == ((-2, 1), (2, 5))  # unit 0: the lattice, clipped
 
 
 def test_torchvision_mask_is_minus_100_not_minus_infinity():
@@ -125,7 +126,7 @@ def test_verify_measures_fields_growing_through_shifted_windows(tmp_path):
     path.write_text(SMALL_SWIN)
     v = cnncalc.verify(str(path), rf="stages", fvcore=False).verification
     assert v.agrees
-    sizes = {r.layer.name: (r.rf.analytic.h.size, r.rf.measured.size[0]) for r in v.rows
+    sizes = {r.layer.name: (r.rf.analytic.axes()[0].size, r.rf.measured.size[0]) for r in v.rows
              if r.rf is not None and r.rf.measured is not None
              and r.rf.measured.status == "ok"}
     # in input tokens of 2 px: block1, a window of 4 tokens: 4·2 = 8 px; block2, shifted by 2,
