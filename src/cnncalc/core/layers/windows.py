@@ -75,9 +75,11 @@ def window_macs(args: Args, ins: list[Shape], out: Shape) -> int:
 
 
 def window_ops(args: Args, ins: list[Shape], out: Shape) -> int:
-    c, tokens, mm, _ = grid(args, ins)  # the 1/√d scale, the bias table and mask adds, softmax
-    scores = int(args["heads"]) * tokens * mm
-    return tokens * c + 3 * scores + (4 * tokens * c if args["bias"] else 0)
+    c, tokens, mm, m = grid(args, ins)  # the 1/√d scale, the bias table add, the mask add
+    scores = int(args["heads"]) * tokens * mm  # (when rolled), softmax, the biases
+    rolled = any(shift_along(n, m, args["shift"]) for n in ins[0][1:])
+    adds = 2 + (1 if rolled else 0)
+    return tokens * c + adds * scores + (4 * tokens * c if args["bias"] else 0)
 
 
 def window_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
