@@ -374,6 +374,9 @@ def rf_steps(g: Graph, layer: Layer, nt: Notation = TEXT, full: bool = True) -> 
     before = g.nodes[layer.inputs[0]].rf
     if after.is_global and not before.max.is_global:
         return [Step("r", ("global",), "global", "every input pixel reaches this unit")]
+    if layer.kind == "window_attention":
+        return explain_windows.rf_steps(layer, nt, _size(nt, after),
+                                        _pair(nt, after.h.jump, after.w.jump))
     if kind is None or not kind.window:
         if after == before.max:
             return []

@@ -68,6 +68,18 @@ def macs_steps(layer: Layer, nt: Notation, full: bool) -> list[Step]:
     ]
 
 
+def rf_steps(layer: Layer, nt: Notation, size: str, jump: str) -> list[Step]:
+    """window_attention's field: the hull of the fields of the tokens in its window."""
+    from cnncalc.report.explain import Step
+
+    m, s = layer.args["window"], layer.args["shift"]
+    where = f"its {m}×{m} window" + (f", shifted by {s} (the mask keeps the wrapped pieces "
+                                     "apart)" if s else "")
+    return [Step("r", (size,), what=f"each token reads the tokens of {where}: the hull of their "
+                 "fields, the largest over units (see core/layers/windows.py)"),
+            Step("j", (jump,))]
+
+
 def shape_steps(layer: Layer, nt: Notation, full: bool) -> list[Step]:
     """patch_merge: H_out = ⌈H/2⌉ (an odd side is padded), C_out = 2·C."""
     from cnncalc.report.explain import Step
