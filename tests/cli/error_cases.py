@@ -374,10 +374,19 @@ CASES: list[Case] = [
     Case("Shapes", "Multiply of different shapes", "shapes do not broadcast at a multiply",
          "A multiply takes equal shapes, or C×1×1 against C×H×W (squeeze-and-excitation).",
          spec=H + "layers: [{mul: [[{conv: {out: 4, k: 1}}], []]}]\n"),
+    Case("Shapes", "Window shift", "shift 7 must be smaller than the window 7",
+         "Swin shifts by half the window (window // 2) on every other block.",
+         spec=H + "layers: [{window_attention: {heads: 1, window: 7, shift: 7}}]\n"),
+    Case("Shapes", "Windowed attention on tokens", "window_attention needs a C×H×W input, got 3×64",
+         "Swin keeps its tokens on their grid: use window_attention before to_tokens.",
+         spec=H + "layers: [to_tokens, {window_attention: 1}]\n"),
     # The command line --------------------------------------------------------------------------
     Case("The command line", "Unknown format", "unknown format 'yaml'",
          "Use table, md, json or csv.", spec=H + "layers: [relu]\n",
          args=("shapes", SPEC, "-f", "yaml")),
+    Case("The command line", "Unknown --attention-macs", "unknown --attention-macs 'qk'; "
+         "choose one of all, projections", "all counts the projections and Q·Kᵀ and A·V; "
+         "projections the projections only.", args=("shapes", "vit_b_32", "--attention-macs", "qk")),
     Case("The command line", "apply: too much work", "values to visit, more than the 1,000,000 "
          "apply computes", "apply is for small worked examples: lower the padding or the kernel.",
          args=("apply", "-m", "[[1,2],[3,4]]", "-k", "[[1]]", "-p", "1000")),

@@ -38,6 +38,8 @@ SAMPLES: dict[str, tuple[dict, tuple[int, ...]]] = {
     "pos_embed": ({}, (4, 6)),
     "take_token": ({"index": 2}, (4, 6)),
     "attention": ({"heads": 2}, (8, 6)),
+    "window_attention": ({"heads": 2, "window": 3, "shift": 1}, (4, 7, 5)),  # padded to 9×6
+    "patch_merge": ({}, (2, 5, 4)),  # odd rows: padded
 }
 DEFAULT_INPUT = (4, 5, 4)
 BUILT = [name for name, k in all_kinds().items() if k.category != "macro"]
@@ -123,7 +125,7 @@ def test_the_builder_and_the_export_agree_with_the_engine(name):
 
     namespace: dict = {}
     exec(compile(export_torch(g), f"<export {name}>", "exec"), namespace)  # our own output
-    cls = next(v for k, v in namespace.items() if isinstance(v, type) and k != "nn")
+    cls = [v for k, v in namespace.items() if isinstance(v, type) and k != "nn"][-1]
     exported = cls().eval()
     assert sum(p.numel() for p in exported.parameters()) == built
     # one layer: the same tensors in the same order, under the export's attribute names
@@ -190,5 +192,5 @@ def test_layer_scale_on_tokens_scales_the_channels():
     assert torch.allclose(net(x), 0.5 * x.flatten(2))
     namespace: dict = {}
     exec(compile(export_torch(g), "<export tokens_scale>", "exec"), namespace)
-    cls = next(v for k, v in namespace.items() if isinstance(v, type) and k != "nn")
+    cls = [v for k, v in namespace.items() if isinstance(v, type) and k != "nn"][-1]
     assert torch.allclose(cls()(x), 0.5 * x.flatten(2))
