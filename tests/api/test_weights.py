@@ -27,8 +27,9 @@ layers:
 def exported(path):
     scope: dict = {}
     exec(export_torch(cnncalc.analyze(str(path)).graph), scope)  # as a user runs the export
-    return next(v for k, v in scope.items() if isinstance(v, type) and k != "nn"
-                and issubclass(v, torch.nn.Module))
+    # the last class: the net (Swin's helper classes come before it)
+    return [v for k, v in scope.items() if isinstance(v, type) and k != "nn"
+            and issubclass(v, torch.nn.Module)][-1]
 
 
 def trained(net):

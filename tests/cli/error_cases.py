@@ -397,6 +397,12 @@ CASES: list[Case] = [
          spec="input: {channels: 3, size: [8, 8, 8, 8]}\nlayers: [relu]\n"),
     Case("Shapes", "Four spatial axes on the command line", "4 spatial axes; cnncalc takes 1 to 3",
          "Give CxL, CxHxW or CxTxHxW.", args=("shapes", "lenet5", "--input", "3x4x8x8x8")),
+    Case("Shapes", "Window shift", "shift 7 must be smaller than the window 7",
+         "Swin shifts by half the window (window // 2) on every other block.",
+         spec=H + "layers: [{window_attention: {heads: 1, window: 7, shift: 7}}]\n"),
+    Case("Shapes", "Windowed attention on tokens", "window_attention needs a C×H×W input, got 3×64",
+         "Swin keeps its tokens on their grid: use window_attention before to_tokens.",
+         spec=H + "layers: [to_tokens, {window_attention: 1}]\n"),
     # The command line --------------------------------------------------------------------------
     Case("The command line", "sizes on a 1-D or 3-D spec", "sizes scans H×W images",
          "`sizes` scans 2-D inputs; for a 1-D or 3-D spec use `shapes --input`.",
@@ -405,6 +411,9 @@ CASES: list[Case] = [
     Case("The command line", "Unknown format", "unknown format 'yaml'",
          "Use table, md, json or csv.", spec=H + "layers: [relu]\n",
          args=("shapes", SPEC, "-f", "yaml")),
+    Case("The command line", "Unknown --attention-macs", "unknown --attention-macs 'qk'; "
+         "choose one of all, projections", "all counts the projections and Q·Kᵀ and A·V; "
+         "projections the projections only.", args=("shapes", "vit_b_32", "--attention-macs", "qk")),
     Case("The command line", "apply: too much work", "values to visit, more than the 1,000,000 "
          "apply computes", "apply is for small worked examples: lower the padding or the kernel.",
          args=("apply", "-m", "[[1,2],[3,4]]", "-k", "[[1]]", "-p", "1000")),

@@ -26,7 +26,7 @@ def test_zoo_json_lists_every_spec_in_lineage_order():
 
 def test_zoo_json_fields():
     data = zoo_json()
-    assert set(data["conventions"]) == {"params", "macs", "flops", "rf"}
+    assert set(data["conventions"]) == {"params", "macs", "flops", "rf", "attention_macs"}
     by_name = {m["name"]: m for m in data["models"]}
     r50 = by_name["resnet50"]
     assert set(r50) == {"name", "year", "paper", "idea", "input", "params", "macs", "flops", "rf"}

@@ -40,6 +40,8 @@ SAMPLES: dict[str, tuple[dict, tuple[int, ...]]] = {
     "take_token": ({"index": 2}, (4, 6)),
     "attention": ({"heads": 2}, (8, 6)),
     "pad": ({"padding": ((1, 0), (0, 2))}, (2, 5, 4)),
+    "window_attention": ({"heads": 2, "window": 3, "shift": 1}, (4, 7, 5)),  # padded to 9×6
+    "patch_merge": ({}, (2, 5, 4)),  # odd rows: padded
 }
 # every spatial kind again on 1 and 3 spatial axes (C×L, C×T×H×W), with per-axis arguments,
 # causal and (leading, trailing) padding: the same contract as the 2-D samples above
@@ -185,7 +187,7 @@ def builder_and_export_agree(g: Graph, name: str) -> None:
 
     namespace: dict = {}
     exec(compile(export_torch(g), f"<export {name}>", "exec"), namespace)  # our own output
-    cls = next(v for k, v in namespace.items() if isinstance(v, type) and k != "nn")
+    cls = [v for k, v in namespace.items() if isinstance(v, type) and k != "nn"][-1]
     exported = cls().eval()
     assert sum(p.numel() for p in exported.parameters()) == built
     # one layer: the same tensors in the same order, under the export's attribute names
@@ -283,5 +285,5 @@ def test_layer_scale_on_tokens_scales_the_channels():
     assert torch.allclose(net(x), 0.5 * x.flatten(2))
     namespace: dict = {}
     exec(compile(export_torch(g), "<export tokens_scale>", "exec"), namespace)
-    cls = next(v for k, v in namespace.items() if isinstance(v, type) and k != "nn")
+    cls = [v for k, v in namespace.items() if isinstance(v, type) and k != "nn"][-1]
     assert torch.allclose(cls()(x), 0.5 * x.flatten(2))

@@ -109,8 +109,42 @@ def _vit(patch: int, c: int = 768, depth: int = 12, mlp: int = 3072, classes: in
 
 VIT_B_16 = _vit(16)  # t = 197: 2·197²·768 = 59,610,624 attention-matmul MACs a block
 VIT_B_32 = _vit(32)  # t = 50: 2·50²·768 = 3,840,000 a block
+
+
+def swin_window_matmuls(n: int, c: int, m: int = 7) -> int:
+    """Q·Kᵀ and A·V of one block on an n×n grid in m×m windows: (n/m)² windows, each
+    heads · m² · m² · (c/heads) per matmul."""
+    return 2 * (n // m) ** 2 * m**4 * c
+
+
+def _swin_t(c0: int = 96, depths=(2, 2, 6, 2), heads=(3, 6, 12, 24), m: int = 7,
+            classes: int = 1000) -> tuple[int, int]:
+    """Swin-T at 224×224 by hand: a 56×56 grid of 96 features after the 4×4 patch embedding."""
+    params = c0 * 3 * 4 * 4 + c0 + 2 * c0  # patch embedding conv and its layernorm
+    macs = c0 * 3 * 4 * 4 * 56 * 56
+    n = 56
+    for stage, (depth, h) in enumerate(zip(depths, heads)):
+        c = c0 * 2**stage
+        block_params = (2 * c  # norm1
+                        + 4 * c * c + 4 * c  # Q, K, V, output projections with biases
+                        + (2 * m - 1) ** 2 * h  # the relative-position bias table
+                        + 2 * c  # norm2
+                        + c * 4 * c + 4 * c + 4 * c * c + c)  # the MLP
+        block_macs = 4 * n * n * c * c + swin_window_matmuls(n, c, m) + 2 * n * n * c * 4 * c
+        params += depth * block_params
+        macs += depth * block_macs
+        if stage < len(depths) - 1:  # patch merging: layernorm(4C), linear 4C -> 2C no bias
+            n //= 2
+            params += 2 * 4 * c + 4 * c * 2 * c
+            macs += 4 * c * 2 * c * n * n
+    params += 2 * 8 * c0 + 8 * c0 * classes + classes  # final layernorm, head
+    macs += 8 * c0 * classes
+    return params, macs
+
+
+SWIN_T = _swin_t()
 EXPECTED = {**TORCHVISION, "lenet5": LENET5, "mobilenet_v1": MOBILENET_V1, "unet": UNET,
-            "vit_b_16": VIT_B_16, "vit_b_32": VIT_B_32}
+            "vit_b_16": VIT_B_16, "vit_b_32": VIT_B_32, "swin_t": SWIN_T}
 
 
 def test_the_arithmetic_is_what_the_comments_say():
@@ -122,6 +156,13 @@ def test_the_arithmetic_is_what_the_comments_say():
     assert VIT_B_16 == (86_567_656, 17_563_828_224)
     assert VIT_B_32 == (88_224_232, 4_409_186_304)
     assert 17_563_828_224 - 12 * 2 * 197**2 * 768 == 16_848_500_736
+    # torchvision's swin_t (params in torch; FlopCounterMode / 2 sees every matmul: its
+    # windows are written out); the window matmuls are 2·56²·7²·96 a block in stage 1, halving
+    # each stage: 2·29,503,488 + 2·14,751,744 + 6·7,375,872 + 2·3,687,936 = 140,141,568
+    assert SWIN_T == (28_288_354, 4_490_566_656)
+    assert swin_window_matmuls(56, 96) == 2 * 56**2 * 7**2 * 96 == 29_503_488
+    assert sum(d * swin_window_matmuls(56 >> i, 96 << i) for i, d in enumerate((2, 2, 6, 2))) \
+        == 140_141_568
 
 
 def test_every_zoo_spec_has_expected_numbers():

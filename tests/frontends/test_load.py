@@ -56,3 +56,21 @@ def test_a_zoo_name_loads_too():
 def test_a_mistake_is_a_spec_error_with_file_line_col():
     with pytest.raises(SpecError, match=r"^bad\.yaml:4:21: .*did you mean 'kernel'"):
         build(parse_spec(TINY.replace("k: 3", "kernal: 3"), "bad.yaml"))
+
+
+def test_automatic_names_keep_a_kind_ending_in_a_digit_readable():
+    # relu6 counted once reads relu6_1, not relu61 (relu 61); plain kinds stay relu1, relu2
+    g = analyze("mobilenet_v2")
+    names = [x.name for x in g.layers]
+    assert "stem.relu6_1" in names and not any(n.endswith("relu61") for n in names)
+    text = """
+name: t
+input: {channels: 3, size: [8, 8]}
+blocks:
+  b:
+    body: [relu6, relu6, relu, relu]
+layers:
+  - {b: {}, name: x}
+"""
+    names = [x.name for x in build(parse_spec(text, "t.yaml")).layers]
+    assert names == ["x.relu6_1", "x.relu6_2", "x.relu1", "x.relu2"]

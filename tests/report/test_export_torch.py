@@ -19,8 +19,9 @@ from tests.measure.test_property import graphs  # noqa: E402
 def load_class(source: str):
     scope: dict = {}
     exec(compile(source, "<export>", "exec"), scope)  # the generated file, as a user would run it
-    return next(v for k, v in scope.items() if isinstance(v, type) and k != "nn"
-                and issubclass(v, torch.nn.Module))
+    # the last class: the net (Swin's helper classes come before it)
+    return [v for k, v in scope.items() if isinstance(v, type) and k != "nn"
+            and issubclass(v, torch.nn.Module)][-1]
 
 
 def check_against_engine(g) -> None:

@@ -9,6 +9,7 @@ import typer
 
 from cnncalc.cli.app import (
     ArgOpt,
+    AttentionMacsOpt,
     BatchOpt,
     DepthOpt,
     FormatOpt,
@@ -55,7 +56,8 @@ def shapes(spec: SpecArg, input: InputOpt = None, batch: BatchOpt = 1,
            all_ops: Annotated[bool, typer.Option(
                "--all-ops", help="Also count bias, norm, activation, pooling, add and multiply "
                                  "ops, in their own column.")] = False,
-           explain_: ExplainOpt = False, layer: LayerOpt = None, arg: ArgOpt = None) -> None:
+           explain_: ExplainOpt = False, layer: LayerOpt = None, arg: ArgOpt = None,
+           attention_macs: AttentionMacsOpt = "all") -> None:
     """Per layer: output shape, params, MACs and receptive field, with totals.
 
     Example: cnncalc shapes resnet50 --depth 1
@@ -63,7 +65,7 @@ def shapes(spec: SpecArg, input: InputOpt = None, batch: BatchOpt = 1,
     from cnncalc.frontends.load import analyze
     from cnncalc.report.render import FORMATS, render, shapes_columns
 
-    g = analyze(spec, input, batch, arg)
+    g = analyze(spec, input, batch, arg).count_attention(attention_macs)
     if explain_ or layer:
         return explain(g, layer, format, rf_only=False)
     check_format(format, FORMATS)

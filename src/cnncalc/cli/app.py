@@ -54,6 +54,10 @@ InputOpt = Annotated[str | None, typer.Option(
 BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, max=65_536, help="Batch size.")]
 FormatOpt = Annotated[str, typer.Option(
     "--format", "-f", help="Output format: table, md, json or csv.")]
+AttentionMacsOpt = Annotated[str, typer.Option(
+    "--attention-macs", help="What attention's MACs count: all (the Q, K, V and output "
+                             "projections plus Q·Kᵀ and A·V) or projections (those against a "
+                             "weight only).")]
 DepthOpt = Annotated[int | None, typer.Option(
     "--depth", "-d", min=0, max=64, help="Collapse layers nested deeper than this into one row.")]
 ArgOpt = Annotated[list[str] | None, typer.Option(

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cnncalc.cli.app import app, check_format, emit, handle_errors
+from cnncalc.cli.app import AttentionMacsOpt, app, check_format, emit, handle_errors
 from cnncalc.core.errors import CnncalcError
 
 FormatOpt = Annotated[str, typer.Option(
@@ -246,7 +246,8 @@ def attention(tokens: Annotated[int, typer.Option(
               heads: Annotated[int, typer.Option(
                   "--heads", min=1, max=100_000, help="Attention heads (divide C).")] = 1,
               bias: BiasOpt = True,
-              explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
+              explain: ExplainOpt = False, format: FormatOpt = "table",
+              attention_macs: AttentionMacsOpt = "all") -> None:
     """Multi-head self-attention's params and MACs: the Q, K, V and output projections
     (4·N·C²) plus Q·Kᵀ and A·V (2·N²·C, quadratic in the tokens).
 
@@ -259,6 +260,7 @@ def attention(tokens: Annotated[int, typer.Option(
     g = build_items((dim, tokens, 1), [
         ("to_tokens", {}, None, "tokens"),
         ("attention", {"heads": heads, "bias": bias}, None, "attention")], "attention")
+    g.count_attention(attention_macs)
     _out(attention_answer(g, explain, nt), format)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from cnncalc.cli.app import FormatOpt, app, check_format, emit, handle_errors
+from cnncalc.cli.app import AttentionMacsOpt, FormatOpt, app, check_format, emit, handle_errors
 
 
 @app.command()
 @handle_errors
-def zoo(format: FormatOpt = "table") -> None:
+def zoo(format: FormatOpt = "table", attention_macs: AttentionMacsOpt = "all") -> None:
     """The zoo, oldest first: year, input, params, MACs, final receptive field and key idea of
     every shipped spec, each built by the engine (no torch). Use a name with any command,
     e.g. `cnncalc shapes resnet50`. Params and MACs are exact in json and csv. RF is the
@@ -20,4 +20,5 @@ def zoo(format: FormatOpt = "table") -> None:
     from cnncalc.report.zoo import FORMATS, lineage, render, zoo_row
 
     check_format(format, FORMATS)
-    emit(render(lineage([zoo_row(analyze(name)) for name in zoo_names()]), format))
+    rows = [zoo_row(analyze(name).count_attention(attention_macs)) for name in zoo_names()]
+    emit(render(lineage(rows), format, attention_macs=attention_macs))

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.core import channels
-from cnncalc.core.errors import LimitError, Loc, ShapeError
+from cnncalc.core.errors import CnncalcError, LimitError, Loc, ShapeError
 from cnncalc.core.layers.common import AXES, all_pads, fmt_shape, numel, per_axis
 from cnncalc.core.layers.registry import Args, Kind, Shape, lookup
 from cnncalc.core.rf import MAX_RF_WORK, RF, Field, join
 
 BYTES_PER_VALUE = 4  # float32, for the memory totals
+ATTENTION_MACS = ("all", "projections")  # what attention's MACs count (Graph.count_attention)
 MAP_STATISTICS = frozenset({"groupnorm"})  # norms whose statistics span the whole map
 WARN_ACTIVATION_BYTES = 16 * 2**30  # above this, the layer outputs of one pass get a warning
 
@@ -36,6 +37,7 @@ class Layer:
     macs: int = 0
     other_ops: int = 0
     loc: Loc | None = None
+    matmuls: int = 0  # the part of macs between two activations (attention's Q·Kᵀ and A·V)
 
     @property
     def activations(self) -> int:
@@ -107,6 +109,7 @@ class Graph:
     info: dict[str, Any] = field(default_factory=dict)  # the spec's info: year, paper, idea
     partial: list[Partial] = field(default_factory=list)  # a traced model: what is not covered
     notes: list[Note] = field(default_factory=list)  # a traced model: what else to know
+    attention_macs: str = "all"  # "projections": attention's MACs without Q·Kᵀ and A·V
 
     def __post_init__(self) -> None:
         if not 2 <= len(self.input_shape) <= 4:
@@ -152,7 +155,9 @@ class Graph:
         layer = Layer(name, kind.name, args, tuple(inputs), in_shapes, out, rf,
                       kind.params(args, in_shapes, out), kind.buffers(args, in_shapes, out),
                       kind.macs(args, in_shapes, out), kind.other_ops(args, in_shapes, out),
-                      loc)
+                      loc, kind.matmuls(args, in_shapes, out))
+        if self.attention_macs == "projections":
+            layer.macs -= layer.matmuls
         _check_magnitudes(layer)
         self._floor_lint(kind, layer)
         if not all(a.exact for f in (rf.max, rf.min) for a in f.axes()):
@@ -185,6 +190,19 @@ class Graph:
             return channels.whole(rf, channels.mapped(
                 src.parts, lambda f: kind.rf(args, in_shapes, out, f)))
         return rf
+
+    def count_attention(self, mode: str) -> Graph:
+        """What attention's MACs count from now on, for every layer: "all" (the projections,
+        Q·Kᵀ and A·V: the convention) or "projections" (the multiply-accumulates against a
+        weight only, as tools that skip the matmuls between activations report)."""
+        if mode not in ATTENTION_MACS:
+            raise CnncalcError(f"unknown --attention-macs {mode!r}; choose one of "
+                               f"{', '.join(ATTENTION_MACS)}")
+        if mode != self.attention_macs:
+            for x in self.layers:
+                x.macs += x.matmuls if mode == "all" else -x.matmuls
+            self.attention_macs = mode
+        return self
 
     @property
     def unmapped(self) -> list[Partial]:

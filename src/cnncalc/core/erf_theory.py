@@ -209,7 +209,8 @@ RULES: dict[str, Rule] = {
 # The kinds with no closed form, declared (a test checks every kind is in RULES or here): not a
 # linear shift-invariant map of the input, or one whose output grid is not the input's.
 NO_CLOSED_FORM = frozenset({"convT", "upsample", "gap", "flatten", "mul", "layernorm", "groupnorm",
-                            "to_tokens", "class_token", "pos_embed", "take_token", "attention"})
+                            "to_tokens", "class_token", "pos_embed", "take_token", "attention",
+                            "window_attention", "patch_merge"})
 
 
 def _jump(g: Graph, name: str) -> Jump:

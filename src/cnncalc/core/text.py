@@ -44,3 +44,9 @@ def is_count(text: str) -> bool:
     """`text` is a plain ASCII non-negative integer of at most 18 digits: the one rule for every
     integer read from the command line (`int()` and `str.isdigit()` accept '٣٢' and '²')."""
     return _DIGITS.match(text) is not None
+
+
+def numbered(word: str, n: int) -> str:
+    """The n-th automatic name for `word`: relu3, but relu6_3 and features.3_2 when the word
+    ends in a digit (relu63 would read as relu 63)."""
+    return f"{word}_{n}" if word[-1:].isdigit() else f"{word}{n}"

@@ -26,6 +26,7 @@ from cnncalc.core.engine import Graph
 from cnncalc.core.errors import ErrorList, LimitError, Loc, ShapeError, SpecError, did_you_mean
 from cnncalc.core.layers.common import fmt_shape
 from cnncalc.core.layers.registry import Kind, all_names, lookup
+from cnncalc.core.text import numbered
 from cnncalc.frontends.args import coerce
 from cnncalc.frontends.expr import ExprError, evaluate, has_ref
 from cnncalc.frontends.source import YNode
@@ -55,12 +56,12 @@ class Scope:
 
     def auto(self, word: str) -> str:
         self.counts[word] = self.counts.get(word, 0) + 1
-        return f"{word}{self.counts[word]}"
+        return numbered(word, self.counts[word])
 
     def once(self, word: str) -> str:
-        """`word` the first time, then word2, word3, ..."""
+        """`word` the first time, then word2, word3, ... (`core.text.numbered`)"""
         n = self.counts[word] = self.counts.get(word, 0) + 1
-        return word if n == 1 else f"{word}{n}"
+        return word if n == 1 else numbered(word, n)
 
     def full(self, name: str) -> str:
         return self.prefix + name

@@ -19,6 +19,7 @@ from cnncalc.core.layers.common import explicit_pads, per_axis, torch_pad
 from cnncalc.core.layers.elementwise import split_sizes
 from cnncalc.core.layers.registry import Kind, lookup
 from cnncalc.core.optional import require_torch
+from cnncalc.measure.windows import PatchMerge, WindowAttention
 
 torch = require_torch()
 nn = torch.nn
@@ -144,7 +145,8 @@ class SelfAttention(Module):
     def forward(self, x: Any) -> Any:
         b, c, n = x.shape
         h = self.heads
-        q, k, v = self.qkv(x.transpose(1, 2)).reshape(b, n, 3, h, c // h).permute(2, 0, 3, 1, 4)
+        qkv = self.qkv(x.transpose(1, 2)).reshape(b, n, 3, h, c // h)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).contiguous()  # one copy kept at any batch
         a = ((q * (c // h) ** -0.5) @ k.transpose(-2, -1)).softmax(-1)
         return self.proj((a @ v).transpose(1, 2).reshape(b, n, c)).transpose(1, 2)
 
@@ -227,6 +229,10 @@ OPS: dict[str, Callable[[Layer], Any]] = {
     "pos_embed": lambda x: PosEmbed(*x.in_shapes[0]),
     "take_token": lambda x: TakeToken(x.args["index"]),
     "attention": lambda x: SelfAttention(x.in_shapes[0][0], x.args["heads"], x.args["bias"]),
+    "window_attention": lambda x: WindowAttention(x.in_shapes[0][0], x.args["heads"],
+                                                  x.args["window"], x.args["shift"],
+                                                  x.args["bias"]),
+    "patch_merge": lambda x: PatchMerge(x.in_shapes[0][0]),
 }
 
 
@@ -257,7 +263,9 @@ def build_layer(layer: Layer, linear: bool = False,
     """One layer's module. With linear=True (theory's setting for receptive fields) each kind
     becomes what its `linearised` says: activations and the normalisations that are not affine
     at inference (layer and group norm) the identity, max pools average pools of the same
-    geometry. Batchnorm in eval mode is already affine per position."""
+    geometry, Swin's windowed attention uniform over each window's allowed tokens (softmax
+    gone), patch merging without its layernorm. Batchnorm in eval mode is already affine per
+    position."""
     if overrides and layer.kind in overrides:
         return overrides[layer.kind](layer.args, layer.in_shapes, layer.out_shape)
     kind = lookup(layer.kind)
@@ -266,6 +274,14 @@ def build_layer(layer: Layer, linear: bool = False,
                            f"{layer.kind!r}")
     if linear and kind.linearised == "identity":
         return nn.Identity()
+    if linear and kind.name == "window_attention":  # uniform weights over the allowed tokens
+        a = layer.args
+        return WindowAttention(layer.in_shapes[0][0], a["heads"], a["window"], a["shift"],
+                               a["bias"], uniform=True)
+    if linear and kind.name == "patch_merge":  # its layernorm(4C) as the identity
+        merge = PatchMerge(layer.in_shapes[0][0])
+        merge.norm = nn.Identity()
+        return merge
     if linear and kind.name == "maxpool" and _mean_by_conv(layer):
         return DilatedMean(layer.args, layer.in_shapes[0], layer.out_shape)
     if linear and kind.linearised is not None:

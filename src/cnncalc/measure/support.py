@@ -22,9 +22,9 @@ q the period of the layer's fields in units, from the engine's exact lattice of 
 plain strided stacks; upsampling and adaptive pooling make it larger, see `Axis.q`). The
 size is the largest support over one period (units 0..q−1), matching the engine's "largest over
 units"; the jump is the shift of the support from unit 0 to unit q, divided by q. A global field
-is measured at the spec's own input: its support must span exactly the input pixels that reach
-the layer (`reach`): usually every pixel; fewer when a floor drops the last rows or columns
-(squeezenet's conv1 never reads pixel 223).
+is measured at the spec's own input (on C×N tokens after attention: the last token alone): its
+support must span exactly the input pixels that reach the layer (`reach`): usually every pixel;
+fewer when a floor drops the last rows or columns (squeezenet's conv1 never reads pixel 223).
 
 A unit the engine gives a field but whose gradient is zero everywhere (no input pixel reaches it)
 is a measured disagreement (status "empty"), never a field touching the border.
@@ -338,8 +338,12 @@ def read_clipped(out: Any, x: Any, layer: Layer, hw: Sizes, reached: Span) -> Fi
 def units(out: Any, layer: Layer, hw: Sizes, q: int) -> list[Any]:
     """The measured units, each summed over channels: (i + k, j + k) for k = 0..q, (i, j) the
     unit centred nearest the middle of the input (per axis, on 1 or 3 axes too); a vector: all
-    its features; a global field: the centre unit."""
+    its features; a global field: the centre unit; C×N tokens with a global field (after
+    attention): the last token alone, whose own patch lies in the input's corner, so that its
+    support covering the input shows that this one token sees every patch."""
     f = layer.rf.max
+    if out.dim() == 3 and f.is_global and len(hw) != 1:
+        return [out[0, :, -1].sum()]
     if out.dim() != len(hw) + 2:
         return [out[0].sum()]
     if f.is_global:

@@ -20,6 +20,9 @@ from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.layers.common import all_pads, fmt_shape, kernel, pads, per_axis
 from cnncalc.core.layers.registry import lookup
 from cnncalc.core.rf import Axis, fmt_num, num
+from cnncalc.report import explain_windows
+
+SWIN = ("window_attention", "patch_merge")  # their derivations: report/explain_windows.py
 
 
 class Notation:
@@ -251,6 +254,8 @@ def params_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[S
                                  (f"{name}_out", nt.num(cout), cout)]
         bias = (f"{name}_out", nt.num(cout), cout) if a["bias"] else None
         return [product_step(nt, "params", factors, layer.params, full, bias)]
+    if layer.kind in SWIN:
+        return explain_windows.params_steps(layer, nt, full)
     if layer.kind == "attention":
         c = layer.in_shapes[0][0]
         bias = ("4·C" if not nt.latex else r"4 \cdot C", f"4{nt.mul}{nt.num(c)}", 4 * c) \
@@ -282,9 +287,12 @@ def macs_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[Ste
                    (f"{name}_out", nt.num(out[0]), out[0])]
         if len(out) >= 2:
             factors += [(x, str(n), n) for x, n in zip(AXIS_NAMES[len(out) - 1], out[1:])]
+    elif layer.kind in SWIN:
+        return [*explain_windows.macs_steps(layer, nt, full), _flops(nt, layer.macs, full)]
     elif layer.kind == "attention":
         c, n = layer.in_shapes[0]
-        return [*attention_steps(nt, c, n, full), _flops(nt, layer.macs, full)]
+        matmuls = layer.macs != 4 * n * c * c  # --attention-macs projections leaves them out
+        return [*attention_steps(nt, c, n, full, matmuls), _flops(nt, layer.macs, full)]
     else:
         return []
     macs = product_step(nt, "MACs", factors, layer.macs, full)
@@ -296,7 +304,8 @@ def _flops(nt: Notation, macs: int, full: bool) -> Step:
                                   f"2{nt.mul}{nt.num(macs)}", nt.num(2 * macs)), 2 * macs)
 
 
-def attention_steps(nt: Notation, c: int, n: int, full: bool = True) -> list[Step]:
+def attention_steps(nt: Notation, c: int, n: int, full: bool = True,
+                    matmuls: bool = True) -> list[Step]:
     """Self-attention over N tokens of C features: the four projections, 4·N·C², then Q·Kᵀ and
     A·V, N²·C each (heads · N · N · C/heads): the term quadratic in N."""
     proj, quad = 4 * n * c * c, 2 * n * n * c
@@ -309,9 +318,16 @@ def attention_steps(nt: Notation, c: int, n: int, full: bool = True) -> list[Ste
                                    f"2{nt.mul}{n}{sq}{nt.mul}{c}", nt.num(quad)), quad,
              what="Q·Kᵀ and A·V, quadratic in the tokens"),
     ]
+    if not matmuls:  # --attention-macs projections
+        return [steps[0], projections_only(nt, proj)]
     total = proj + quad
     steps.append(Step(nt.sym("MACs"), (f"{nt.num(proj)} + {nt.num(quad)}", nt.num(total)), total))
     return steps
+
+
+def projections_only(nt: Notation, proj: int) -> Step:
+    return Step(nt.sym("MACs"), (nt.sym("MACs_proj"), nt.num(proj)), proj,
+                what="Q·Kᵀ and A·V left out (--attention-macs projections)")
 
 
 def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[Step]:
@@ -338,6 +354,8 @@ def shape_steps(layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[St
     if layer.kind == "flatten" and len(ins[0]) >= 2:  # flatten of a vector changes nothing
         return [product_step(nt, "F", [("C", nt.num(ins[0][0]), ins[0][0]), *(
             (x, str(n), n) for x, n in zip(_names(layer), ins[0][1:]))], out[0], full)]
+    if layer.kind == "patch_merge":
+        return explain_windows.shape_steps(layer, nt, full)
     if layer.kind == "to_tokens":
         return [product_step(nt, "N", [(x, str(n), n) for x, n in
                                        zip(_names(layer), ins[0][1:])], out[1], full)]
@@ -384,6 +402,9 @@ def rf_steps(g: Graph, layer: Layer, nt: Notation = TEXT, full: bool = True) -> 
     before = g.nodes[layer.inputs[0]].rf
     if after.is_global and not before.max.is_global:
         return [Step("r", ("global",), "global", "every input pixel reaches this unit")]
+    if layer.kind == "window_attention":
+        return explain_windows.rf_steps(layer, nt, _size(nt, after),
+                                        _pair(nt, after.h.jump, after.w.jump))
     if kind is None or not kind.window:
         if after == before.max:
             return []

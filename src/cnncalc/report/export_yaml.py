@@ -23,6 +23,7 @@ import yaml
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.layers.registry import REQUIRED, lookup
+from cnncalc.core.text import numbered
 
 SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d"}
 _NAME = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -128,7 +129,7 @@ class Writer:
 
     def auto(self, scope: str, word: str) -> str:
         counts = self.counts.setdefault(scope, {})
-        return f"{word}{counts.get(word, 0) + 1}"
+        return numbered(word, counts.get(word, 0) + 1)
 
     def take(self, scope: str, word: str) -> None:
         counts = self.counts.setdefault(scope, {})

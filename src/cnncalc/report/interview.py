@@ -299,14 +299,16 @@ def attention_answer(g: Graph, explain: bool, nt: Notation = TEXT) -> Answer:
     ans = Answer(f"multi-head self-attention: {n:,} tokens × {c:,} features, {h} heads "
                  f"(head dim {c // h})")
     ans.parts.append(Section("params", params_steps(x, nt, explain)))
-    ans.parts.append(Section("MACs: projections + Q·Kᵀ + A·V", macs_steps(x, nt, explain)))
+    what = "projections + Q·Kᵀ + A·V" if g.attention_macs == "all" else \
+        "projections (Q·Kᵀ and A·V left out)"
+    ans.parts.append(Section(f"MACs: {what}", macs_steps(x, nt, explain)))
     scores = h * n * n
     ans.parts.append(Section("attention matrix", [product_step(
         nt, "scores", [("heads", str(h), h), ("N", nt.num(n), n), ("N", nt.num(n), n)],
         scores, explain)]))
     share = quad / (proj + quad)
     ans.notes = [
-        f"the quadratic term 2·N²·C is {share:.1%} of the MACs here; it overtakes the "
+        f"the quadratic term 2·N²·C is {share:.1%} of all the MACs here; it overtakes the "
         f"projections (4·N·C²) when N > 2·C = {2 * c:,} tokens: doubling the tokens doubles the "
         "projections and quadruples Q·Kᵀ and A·V",
         "MACs = multiply-accumulates without bias; softmax and the 1/√d scale are other ops",
@@ -314,7 +316,8 @@ def attention_answer(g: Graph, explain: bool, nt: Notation = TEXT) -> Answer:
     ]
     ans.data = {"tokens": n, "dim": c, "heads": h, "head_dim": c // h, "params": x.params,
                 "macs": x.macs, "flops": 2 * x.macs, "macs_projections": proj,
-                "macs_attention": quad, "attention_scores": scores, "quadratic_share": share}
+                "macs_attention": quad, "attention_scores": scores, "quadratic_share": share,
+                "attention_macs": g.attention_macs}
     return ans
 
 

@@ -14,9 +14,9 @@ from cnncalc.core.engine import Graph
 from cnncalc.report import table, terminal
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import (
-    CONVENTION_LINE,
     RF_LINE,
     Row,
+    convention_line,
     graph_json,
     human,
     human_bytes,
@@ -148,7 +148,7 @@ def markdown(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool) -> s
     lines = [f"**{title(g)}**", "", *table.markdown(build(g, cols, rs))]
     if totals:
         lines += ["", *md_table(["Total", ""], totals_lines(g), [False, True])]
-    lines += ["", f"_{CONVENTION_LINE if totals else RF_LINE}._"]
+    lines += ["", f"_{convention_line(g) if totals else RF_LINE}._"]
     lines += [f"- warning: {w.message}" for w in g.warnings()]
     lines += [f"- {x}" for x in partial_lines(g)]
     return "\n".join(lines) + "\n"
@@ -160,7 +160,7 @@ def text(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool, width: i
     if totals:
         pad = max(len(k) for k, _ in totals_lines(g))
         lines += [f"{k:<{pad}}  {v}" for k, v in totals_lines(g)]
-    lines += table.wrap(CONVENTION_LINE if totals else RF_LINE, width)
+    lines += table.wrap(convention_line(g) if totals else RF_LINE, width)
     for w in g.warnings():
         lines += table.wrap(f"warning: {w.message}", width)
     for line in partial_lines(g):

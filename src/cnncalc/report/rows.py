@@ -31,9 +31,23 @@ CONVENTIONS = {
 }
 CONVENTION_LINE = ("MACs = conv/linear multiply-accumulates without bias (= FlopCounterMode/2); "
                    "FLOPs = 2 × MACs; params = learnable parameters")
+ATTENTION_MACS = {
+    "all": "attention: the Q, K, V and output projections plus Q·Kᵀ and A·V (2·N²·C; in "
+           "M×M windows 2·N·M²·C)",
+    "projections": "attention: the Q, K, V and output projections only; Q·Kᵀ and A·V left out "
+                   "(--attention-macs projections)",
+}
 RF_LINE = ("RF per axis: r ← r + (k−1)·d·j, j ← j·s, start ← start + ((k−1)·d/2 − p)·j "
            "(after upsampling: the largest field over units, j their mean step); "
            "RF = union over paths, RF min = smallest; start = centre of the first unit's field")
+
+
+def convention_line(g: Graph) -> str:
+    """The line under a table of MACs: the convention, and attention's when it is not the
+    default."""
+    if g.attention_macs == "all":
+        return CONVENTION_LINE
+    return f"{CONVENTION_LINE}; {ATTENTION_MACS[g.attention_macs]}"
 
 
 def field_json(f: Field) -> dict[str, Any]:
@@ -75,7 +89,7 @@ def graph_json(g: Graph) -> dict[str, Any]:
     cache: dict[int, dict[str, Any]] = {}  # the graph keeps every Field alive meanwhile
     return {
         "spec": g.name, "input": list(g.input_shape), "batch": g.batch,
-        "conventions": CONVENTIONS,
+        "conventions": {**CONVENTIONS, "attention_macs": ATTENTION_MACS[g.attention_macs]},
         "layers": [layer_json(x, g.batch, x.name not in unknown, cache) for x in g.layers],
         "totals": {"params": t.params, "buffers": t.buffers, "macs": t.macs, "flops": t.flops,
                    "other_ops": t.other_ops, "activations": t.activations,

@@ -19,7 +19,15 @@ from cnncalc.core.engine import Graph
 from cnncalc.core.layers.registry import Shape, lookup
 from cnncalc.core.rf import RF, Field, join
 from cnncalc.report import table, terminal
-from cnncalc.report.rows import CONVENTION_LINE, CONVENTIONS, field_json, human, shape_str, size_str
+from cnncalc.report.rows import (
+    ATTENTION_MACS,
+    CONVENTION_LINE,
+    CONVENTIONS,
+    field_json,
+    human,
+    shape_str,
+    size_str,
+)
 from cnncalc.report.table import Col
 
 FORMATS = ("table", "md", "json", "csv")
@@ -97,10 +105,15 @@ def row_json(r: ZooRow) -> dict[str, Any]:
             "rf": field_json(r.rf) if r.rf else None}
 
 
-def render(rows: list[ZooRow], format: str, width: int | None | bool = True) -> str:
-    """A table (at the terminal's width: `width=True`), Markdown, CSV or JSON."""
+def render(rows: list[ZooRow], format: str, width: int | None | bool = True,
+           attention_macs: str = "all") -> str:
+    """A table (at the terminal's width: `width=True`), Markdown, CSV or JSON; attention's
+    MACs counted as `attention_macs` says (rows.ATTENTION_MACS)."""
+    line = CONVENTION_LINE if attention_macs == "all" else \
+        f"{CONVENTION_LINE}; {ATTENTION_MACS[attention_macs]}"
     if format == "json":
-        conventions = {**{k: CONVENTIONS[k] for k in ("params", "macs", "flops")}, "rf": RF_NOTE}
+        conventions = {**{k: CONVENTIONS[k] for k in ("params", "macs", "flops")}, "rf": RF_NOTE,
+                       "attention_macs": ATTENTION_MACS[attention_macs]}
         return table.dumps({"conventions": conventions, "models": [row_json(r) for r in rows]})
     if format == "csv":
         return table.csv_text([{**row_json(r), "rf": row_json(r)["rf"] or NO_FIELD}
@@ -108,9 +121,9 @@ def render(rows: list[ZooRow], format: str, width: int | None | bool = True) -> 
     t = table.Table("cnncalc zoo", COLS, [_cells(r) for r in rows])
     if format == "md":
         lines = table.markdown(t)
-        lines += ["", f"_{CONVENTION_LINE}; batch 1. {RF_NOTE}._"]
+        lines += ["", f"_{line}; batch 1. {RF_NOTE}._"]
         return "\n".join(lines) + "\n"
     w = terminal.width() if width is True else (width or None)
     lines = table.text_table(t, w)
-    lines += table.wrap(f"{CONVENTION_LINE}; batch 1.\n{RF_NOTE}.", w)
+    lines += table.wrap(f"{line}; batch 1.\n{RF_NOTE}.", w)
     return "\n".join(lines) + "\n"

@@ -1,3 +1,3 @@
 """Importing this module registers every layer kind."""
 
-from cnncalc.core.layers import conv, elementwise, pool, tokens  # noqa: F401
+from cnncalc.core.layers import conv, elementwise, pool, tokens, windows  # noqa: F401

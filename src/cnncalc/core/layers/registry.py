@@ -56,7 +56,7 @@ class TorchArg:
 
 
 OPS = ("sum", "product", "cat", "split", "scale", "shuffle", "drop_path", "to_tokens",
-       "class_token", "pos_embed", "take_token", "attention")
+       "class_token", "pos_embed", "take_token", "attention", "window_attention", "patch_merge")
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,8 @@ class Kind:
 
     out_shape(args, in_shapes) -> out shape, raising ValueError with a message on bad shapes.
     params / buffers / macs / other_ops (args, in_shapes, out_shape) -> int.
+    matmuls (args, in_shapes, out_shape) -> the part of macs that multiplies two activations
+    (attention's Q·Kᵀ and A·V), which `--attention-macs projections` leaves out.
     rf(args, in_shapes, out_shape, field) -> field (the RF recurrence for one path).
     saved(args, in_shapes, out_shape) -> the tensors autograd keeps for backward (layers/saved.py).
     view(args) -> True when the output is a view of input 0 (no memory of its own).
@@ -115,6 +117,7 @@ class Kind:
     params: Callable[[Args, list[Shape], Shape], int] = _zero
     buffers: Callable[[Args, list[Shape], Shape], int] = _zero
     macs: Callable[[Args, list[Shape], Shape], int] = _zero
+    matmuls: Callable[[Args, list[Shape], Shape], int] = _zero
     other_ops: Callable[[Args, list[Shape], Shape], int] = _zero
     rf: Callable[[Args, list[Shape], Shape, Field], Field] = _same_field
     aliases: tuple[str, ...] = ()

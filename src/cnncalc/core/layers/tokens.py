@@ -91,12 +91,17 @@ def attention_params(args: Args, ins: list[Shape], out: Shape) -> int:
     return 4 * c * c + (4 * c if args["bias"] else 0)
 
 
+def attention_matmuls(args: Args, ins: list[Shape], out: Shape) -> int:
+    c, n = ins[0]
+    scores = n * n * c  # Q·Kᵀ: heads · N · N · (C/heads)
+    mix = n * n * c  # A·V: heads · N · (C/heads) · N
+    return scores + mix
+
+
 def attention_macs(args: Args, ins: list[Shape], out: Shape) -> int:
     c, n = ins[0]
     projections = 4 * n * c * c  # Q, K, V (3·N·C²) and the output projection (N·C²)
-    scores = n * n * c  # Q·Kᵀ: heads · N · N · (C/heads)
-    mix = n * n * c  # A·V: heads · N · (C/heads) · N
-    return projections + scores + mix
+    return projections + attention_matmuls(args, ins, out)
 
 
 def attention_ops(args: Args, ins: list[Shape], out: Shape) -> int:
@@ -108,9 +113,12 @@ def attention_ops(args: Args, ins: list[Shape], out: Shape) -> int:
 def attention_saved(args: Args, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
     c, n = ins[0]
     h = args["heads"]
+    # one contiguous copy of q, k and v (whose k and v the matmuls read): at batch 1 torch would
+    # otherwise keep views of the projection's output, at larger batches copies of k and v
     return (Saved("input", "input", nhwc=True), Saved("tensor", "q·scale", numel=n * c),
-            Saved("tensor", "k", numel=n * c), Saved("tensor", "softmax", numel=h * n * n),
-            Saved("tensor", "v", numel=n * c), Saved("tensor", "heads merged", numel=n * c))
+            Saved("tensor", "q, k, v", numel=3 * n * c),
+            Saved("tensor", "softmax", numel=h * n * n),
+            Saved("tensor", "heads merged", numel=n * c))
 
 
 def attention_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
@@ -123,7 +131,8 @@ register(Kind(
     args=(Arg("heads", "int", aliases=("num_heads",), doc="attention heads"),
           Arg("bias", "bool", True, aliases=("qkv_bias",),
               doc="biases of the Q, K, V and output projections")),
-    params=attention_params, macs=attention_macs, other_ops=attention_ops, rf=attention_field,
+    params=attention_params, macs=attention_macs, matmuls=attention_matmuls,
+    other_ops=attention_ops, rf=attention_field,
     saved=attention_saved, aliases=("mhsa", "self_attention"), primary="heads",
     category="attention", torch=Torch(op="attention"),
 ))

@@ -78,6 +78,12 @@ def call(mp: OpMapper, node: Any) -> Any:
     if t in (F.conv1d, F.conv2d, F.conv3d) and isinstance(x, Val) and \
             x.perm == tuple(range(len(x.perm))):
         return _conv2d(mp, node, x)
+    if t is F.scaled_dot_product_attention:  # outside a module of qkv, SDPA, proj (table.py)
+        return mp.unmapped(node, f"{_op_name(node)} (outside a module holding its qkv and proj "
+                                 "linears; its Q·Kᵀ and A·V are not counted)")
+    if t is torch.roll:  # a shift written by hand: only torchvision's Swin modules map
+        return mp.unmapped(node, f"{_op_name(node)} (a cyclic shift outside torchvision's "
+                                 "ShiftedWindowAttention)")
     if getattr(t, "__name__", "") == "stochastic_depth":  # torchvision.ops, fx-wrapped
         return mp.add(node, "droppath", {"p": float(_arg(node, 1, "p", 0.0))}, [x])  # type: ignore
     fn = _FUNCTIONAL.get(t)

@@ -17,8 +17,14 @@ from cnncalc.core.errors import CnncalcError
 from cnncalc.core.layers.common import fmt_shape
 from cnncalc.core.layers.registry import Shape, lookup
 from cnncalc.core.optional import require_torch
+from cnncalc.core.text import numbered
 from cnncalc.frontends.args import coerce
-from cnncalc.frontends.torch_model.table import LAST_DIM, module_rule
+from cnncalc.frontends.torch_model.table import (
+    LAST_DIM,
+    is_sdpa_attention,
+    is_swin,
+    module_rule,
+)
 
 torch = require_torch()
 TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
@@ -118,7 +124,7 @@ class OpMapper:
         name, n = base, 1
         while name in self.g.nodes:
             n += 1
-            name = f"{base}{n}"
+            name = numbered(base, n)
         return name
 
     def add(self, node: Any, kind: str, args: dict[str, Any], ins: list[Val],
@@ -242,6 +248,14 @@ class OpMapper:
             from cnncalc.frontends.torch_model.tokens import attention
 
             return attention(self, node, m)
+        elif is_sdpa_attention(m):
+            from cnncalc.frontends.torch_model.tokens import sdpa_attention
+
+            return sdpa_attention(self, node, m, x)
+        elif is_swin(m):
+            from cnncalc.frontends.torch_model.swin import swin_module
+
+            return swin_module(self, node, m, x)
         elif module_rule(m) is not None:
             kind_args = module_rule(m)(m)
         elif type(m) in LAST_DIM and isinstance(x, Val) and x.perm[-1] == 1:

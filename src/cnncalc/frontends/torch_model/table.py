@@ -122,6 +122,7 @@ MODULES: dict[type, Any] = {
 # cnncalc's own modules (measure/build.py builds them; a built network traces back), named by
 # module and class so that reading a model never imports the builder
 BUILT = "cnncalc.measure.build."
+WINDOWS = "cnncalc.measure.windows."  # compiled from core/layers/window_source.py
 OWN_MODULES: dict[str, Any] = {
     BUILT + "ChannelLinear": lambda m: ("linear", {"out": m.out_features,
                                                    "bias": m.bias is not None}),
@@ -138,6 +139,9 @@ OWN_MODULES: dict[str, Any] = {
     BUILT + "TakeToken": lambda m: ("take_token", {"index": m.index}),
     BUILT + "SelfAttention": lambda m: ("attention", {"heads": m.heads,
                                                       "bias": m.qkv.bias is not None}),
+    WINDOWS + "WindowAttention": lambda m: ("window_attention", {
+        "heads": m.heads, "window": m.window, "shift": m.shift, "bias": m.qkv.bias is not None}),
+    WINDOWS + "PatchMerge": _plain("patch_merge"),
 }
 
 
@@ -158,7 +162,48 @@ def _scale(s: Any) -> Any:
 
 
 
+# torchvision's Swin v1 modules, recognised by class name and attributes (torchvision itself
+# need not be importable; frontends/torch_model/swin.py maps them)
+SWIN = {"ShiftedWindowAttention": ("window_size", "shift_size", "num_heads", "qkv", "proj",
+                                   "relative_position_bias_table"),
+        "PatchMerging": ("reduction", "norm", "dim")}
+
+
+def is_swin(m: Any) -> bool:
+    names = SWIN.get(type(m).__name__)
+    return names is not None and all(_own(m, a) is not None for a in names)
+
+
+def _own(m: Any, name: str) -> Any:
+    """m's attribute `name` (a submodule, parameter or plain attribute), read without
+    Module.__getattr__: during a trace fx patches it, and reading a parameter there would add a
+    node to the traced graph."""
+    for where in (m.__dict__, m.__dict__.get("_modules", {}), m.__dict__.get("_parameters", {}),
+                  m.__dict__.get("_buffers", {})):
+        if name in where:
+            return where[name]
+    return None
+
+
+def is_sdpa_attention(m: Any) -> bool:
+    """A self-attention module that calls F.scaled_dot_product_attention between a `qkv` linear
+    (C -> 3C) and a `proj` linear (C -> C), holding no other parameters and no other modules
+    than identities and dropouts (timm's `Attention`, and modules written like it): read whole
+    as the attention kind. Its forward must name scaled_dot_product_attention; the mapped row's
+    output shape is then checked against the traced one, as every row's is."""
+    qkv, proj, heads = _own(m, "qkv"), _own(m, "proj"), _own(m, "num_heads")
+    forward = getattr(type(m).forward, "__code__", None)
+    return (type(qkv) is nn.Linear and type(proj) is nn.Linear and type(heads) is int
+            and heads > 0 and forward is not None
+            and "scaled_dot_product_attention" in forward.co_names
+            and qkv.out_features == 3 * qkv.in_features == 3 * proj.in_features
+            and proj.out_features == proj.in_features and proj.in_features % heads == 0
+            and all(c is qkv or c is proj or type(c) in (nn.Identity, nn.Dropout)
+                    for c in m.__dict__.get("_modules", {}).values())
+            and not m.__dict__.get("_parameters"))
+
+
 def is_leaf(m: Any) -> bool:
     """A module mapped whole: the tracer does not look inside it."""
     return type(m) in LAST_DIM or type(m) in (nn.Flatten, nn.MultiheadAttention) or \
-        module_rule(m) is not None
+        module_rule(m) is not None or is_swin(m) or is_sdpa_attention(m)

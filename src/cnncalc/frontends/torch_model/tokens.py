@@ -96,6 +96,21 @@ def attention(mp: OpMapper, node: Any, m: Any) -> Any:
     return Tupled((out, None))
 
 
+def sdpa_attention(mp: OpMapper, node: Any, m: Any, x: Any) -> Any:
+    """A module of qkv linear, F.scaled_dot_product_attention and proj linear (timm's
+    Attention) on B×N×C tokens: self-attention."""
+    if (m.qkv.bias is None) != (m.proj.bias is None):
+        return mp.unmapped(node, f"module {type(m).__name__} (scaled-dot-product attention with "
+                                 "a bias on only one of qkv and proj)")
+    if not isinstance(x, Val) or x.perm != (0, 2, 1):
+        return mp.unmapped(node, f"module {type(m).__name__} (scaled-dot-product attention "
+                                 "maps on B×N×C tokens)")
+    out = mp.add(node, "attention", {"heads": m.num_heads, "bias": m.qkv.bias is not None},
+                 [x], word="attention")
+    mp.settle(node, out.src, list(m.parameters()))
+    return out
+
+
 def getitem(mp: OpMapper, node: Any, x: Any) -> Any:
     if isinstance(x, Val):
         mapped = take_token(mp, node, x)
