@@ -243,3 +243,21 @@ def test_traced_1d_and_3d_models_read_back_with_torch_numbers(module, shape, kin
     assert not g.partial
     out, params, macs = counted(m, torch.randn(1, *shape))
     assert (g.output.out_shape, g.totals().params, g.totals().macs) == (out, params, macs)
+
+
+@pytest.mark.parametrize("name", ["r3d_18", "mc3_18", "r2plus1d_18", "wavenet", "m5", "unet3d"])
+def test_the_reference_1d_and_3d_models_trace_to_their_numbers(name):
+    """cnncalc's fx import of the zoo's reference torch models (tests/measure/video_models.py,
+    torchvision's module structure) gives their published params and MACs, every op mapped;
+    WaveNet's field is 1 + Σ d·(k − 1) = 1 + 1023 = 1,024 samples, all in the past."""
+    from cnncalc.frontends.torch_model.trace import trace_graph
+    from tests.measure import video_models
+    from tests.measure.test_video_models import EXPECTED
+
+    model, shape = video_models.MODELS[name]
+    g = trace_graph(model().eval(), shape)
+    assert not g.partial
+    assert (g.totals().params, g.totals().macs) == EXPECTED[name]
+    if name == "wavenet":
+        field = g.output.rf.max.axes()[0]
+        assert (field.size, field.bounds(5000)) == (1024, (5000 - 1023, 5000))
