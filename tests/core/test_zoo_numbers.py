@@ -109,8 +109,19 @@ def _vit(patch: int, c: int = 768, depth: int = 12, mlp: int = 3072, classes: in
 
 VIT_B_16 = _vit(16)  # t = 197: 2·197²·768 = 59,610,624 attention-matmul MACs a block
 VIT_B_32 = _vit(32)  # t = 50: 2·50²·768 = 3,840,000 a block
+# 1-D and 3-D (issue 18): torchvision.models.video at 3×16×112×112 (its published 40.70 / 43.34 /
+# 40.52 GFLOPS are these MACs), and the WaveNet stack (1×16000), M5 (1×8000) and small 3-D U-Net
+# (1×32×64×64) of tests/measure/video_models.py, whose test derives these by hand and in torch.
+ND = {
+    "r3d_18": (33_371_472, 40_696_553_472),
+    "mc3_18": (11_695_440, 43_342_635_008),
+    "r2plus1d_18": (31_505_325, 40_519_080_960),
+    "wavenet": (504_832, 7_996_416_000),
+    "m5": (559_114, 69_538_816),
+    "unet3d": (1_147_123, 26_468_155_392),
+}
 EXPECTED = {**TORCHVISION, "lenet5": LENET5, "mobilenet_v1": MOBILENET_V1, "unet": UNET,
-            "vit_b_16": VIT_B_16, "vit_b_32": VIT_B_32}
+            "vit_b_16": VIT_B_16, "vit_b_32": VIT_B_32, **ND}
 
 
 def test_the_arithmetic_is_what_the_comments_say():
