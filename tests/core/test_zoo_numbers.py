@@ -143,8 +143,20 @@ def _swin_t(c0: int = 96, depths=(2, 2, 6, 2), heads=(3, 6, 12, 24), m: int = 7,
 
 
 SWIN_T = _swin_t()
+
+# 1-D and 3-D (issue 18): torchvision.models.video at 3×16×112×112 (its published 40.70 / 43.34 /
+# 40.52 GFLOPS are these MACs), and the WaveNet stack (1×16000), M5 (1×8000) and small 3-D U-Net
+# (1×32×64×64) of tests/measure/video_models.py, whose test derives these by hand and in torch.
+ND = {
+    "r3d_18": (33_371_472, 40_696_553_472),
+    "mc3_18": (11_695_440, 43_342_635_008),
+    "r2plus1d_18": (31_505_325, 40_519_080_960),
+    "wavenet": (504_832, 7_996_416_000),
+    "m5": (559_114, 69_538_816),
+    "unet3d": (1_147_123, 26_468_155_392),
+}
 EXPECTED = {**TORCHVISION, "lenet5": LENET5, "mobilenet_v1": MOBILENET_V1, "unet": UNET,
-            "vit_b_16": VIT_B_16, "vit_b_32": VIT_B_32, "swin_t": SWIN_T}
+            "vit_b_16": VIT_B_16, "vit_b_32": VIT_B_32, "swin_t": SWIN_T, **ND}
 
 
 def test_the_arithmetic_is_what_the_comments_say():

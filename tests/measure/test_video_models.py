@@ -69,6 +69,12 @@ OUTPUTS = {  # output shape at batch 1
 }
 
 
+def test_the_zoo_numbers_are_these():
+    from tests.core.test_zoo_numbers import ND
+
+    assert ND == EXPECTED
+
+
 def test_the_arithmetic_is_what_the_comments_say():
     assert WAVENET == (504_832, 7_996_416_000)
     assert M5 == (559_114, 69_538_816)
