@@ -45,10 +45,11 @@ def _check(arg: Arg, v: Any) -> Any:
             return v
         if _is_int(v, low):
             return v
-        if isinstance(v, list) and len(v) == 2 and all(_is_int(x, low) for x in v):
-            return v[0] if v[0] == v[1] else (v[0], v[1])
         if isinstance(v, list) and 1 <= len(v) <= 3 and all(_is_int(x, low) for x in v):
-            return tuple(v)  # 1-D or 3-D: the rank is checked against the input's
+            # one value on every axis is that value (k: [3, 3] is k: 3, as torch's (3, 3) is),
+            # whatever the length; other lists keep one value per axis, and the rank is
+            # checked against the input's
+            return v[0] if len(set(v)) == 1 else tuple(v)
         if t in ("padding", "pads") and isinstance(v, list) and 1 <= len(v) <= 3 and all(
                 isinstance(x, list) and len(x) == 2 and all(_is_int(y, 0) for y in x)
                 for x in v):
