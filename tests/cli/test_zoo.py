@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from cnncalc.frontends.load import analyze, zoo_names
 from tests.conftest import cli
 from tests.core.test_zoo_numbers import TORCHVISION
@@ -73,10 +76,19 @@ def test_zoo_csv_has_exact_numbers():
     r = cli("zoo", "-f", "csv")
     assert r.code == 0, r.err
     lines = r.out.splitlines()
-    assert lines[0] == ("name,year,paper,idea,input,params,macs,flops,rf_size_h,rf_size_w,"
-                        "rf_jump_h,rf_jump_w,rf_start_h,rf_start_w,rf_global,rf_global_axes_h,"
-                        "rf_global_axes_w")  # the JSON's names
-    assert ",3x224x224,138357544,15470264320,30940528640,212,212," in r.out
+    # the JSON's names; nets of 1, 2 and 3 spatial axes side by side: each quantity's axis
+    # columns together (l, t, h, w), empty where a net has no such axis
+    assert lines[0] == ("name,year,paper,idea,input,params,macs,flops,"
+                        "rf_size_l,rf_size_t,rf_size_h,rf_size_w,"
+                        "rf_jump_l,rf_jump_t,rf_jump_h,rf_jump_w,"
+                        "rf_start_l,rf_start_t,rf_start_h,rf_start_w,rf_global,"
+                        "rf_global_axes_l,rf_global_axes_t,rf_global_axes_h,rf_global_axes_w")
+    assert ",3x224x224,138357544,15470264320,30940528640,,,212,212," in r.out  # vgg16
+    rows = {row["name"]: row for row in csv.DictReader(io.StringIO(r.out))}
+    assert rows["wavenet"]["rf_size_l"] == "1024" and rows["wavenet"]["rf_start_l"] == "-511.5"
+    assert rows["wavenet"]["rf_size_h"] == rows["wavenet"]["rf_size_t"] == ""
+    assert rows["r3d_18"]["input"] == "3x16x112x112" and rows["r3d_18"]["rf_size_l"] == ""
+    assert [rows["r3d_18"][f"rf_jump_{a}"] for a in "thw"] == ["8", "16", "16"]
 
 
 def test_zoo_table_names_every_model():

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from cnncalc.core.rf import MAX_PERIOD, Axis, hull
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cnncalc.core.rf import MAX_PERIOD, Axis, hull, num, numbers
 from tests.conftest import layers_of
 
 PIXEL = Axis.pixel()
@@ -181,3 +184,17 @@ def test_explain_does_not_show_a_recurrence_that_does_not_hold(spec):
     after = rf_steps(g, g.nodes["conv2"])
     # conv1 3, pool +1 = 4 at jump 2; convT copies pairs; conv2 reads two pool units: 4 + 2 = 6
     assert after[0].chain == (str(4 + 2),) and "largest field over units" in after[0].what
+
+
+@given(st.integers(-10**6, 10**6), st.integers(0, 10**6), st.integers(0, 10**4),
+       st.integers(1, 4))
+def test_json_numbers_of_an_axis_equal_the_fractions(lo, width, period, q):
+    # rf.numbers skips the Fractions on a q = 1 axis of ints; it must give what num() gives,
+    # int where whole and float where not, on every lattice
+    axes = [Axis((lo,), (lo + width,), period),
+            Axis(tuple(lo + r for r in range(q)), tuple(lo + width + r for r in range(q)),
+                 period * q)]
+    for ax in axes:
+        want = (num(ax.size), num(ax.jump), num(ax.start))
+        got = numbers(ax)
+        assert got == want and [type(x) for x in got] == [type(x) for x in want]

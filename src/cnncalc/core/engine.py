@@ -142,7 +142,7 @@ class Graph:
             out = kind.out_shape(args, in_shapes)
         except ValueError as e:
             raise ShapeError(name, f"{kind.name} on {fmt_shape(in_shapes[0])}: {e}", loc) from None
-        if any(d < 1 for d in out):
+        if out and min(out) < 1:
             raise ShapeError(name, f"{kind.name} gives an empty output {fmt_shape(out)}", loc)
         grid = out[1:] if len(out) == len(self.input_shape) else None
         hw = self.input_shape[1:]
@@ -160,7 +160,7 @@ class Graph:
             layer.macs -= layer.matmuls
         _check_magnitudes(layer)
         self._floor_lint(kind, layer)
-        if not all(a.exact for f in (rf.max, rf.min) for a in f.axes()):
+        if not (_exact(rf.max) and _exact(rf.min)):
             self.floor_warnings.append(Lint(
                 "rf-bound", name, f"{name}: the receptive field from here on is an upper bound "
                 f"(its lattice would cost more than {MAX_RF_WORK:,} unit-taps to build)"))
@@ -230,8 +230,8 @@ class Graph:
         """A floor that drops real input pixels: (H + p_lo + p_hi − d·(k−1) − 1) mod s rows at
         the end are never covered; those beyond the trailing padding are real pixels."""
         a = layer.args
-        if not kind.window or a.get("ceil_mode"):
-            return
+        if not kind.window or a.get("ceil_mode") or a.get("stride") == 1:
+            return  # (stride 1 on every axis: every span is a multiple of it)
         rank = len(layer.in_shapes[0]) - 1
         k = per_axis(a["kernel_size"], rank)
         s, d = per_axis(a["stride"], rank), per_axis(a.get("dilation", 1), rank)
@@ -243,12 +243,15 @@ class Graph:
             n = layer.in_shapes[0][1 + axis]
             lo, hi = p[axis]
             span = n + lo + hi - d[axis] * (k[axis] - 1) - 1
-            lost.append((span % s[axis] - hi, f"({n} + {lo} + {hi} − {d[axis]}·({k[axis]}−1) − 1)"
-                         f" = {span} is not a multiple of stride {s[axis]}"))
+            lost.append((span % s[axis] - hi, n, lo, hi, span))
+        if all(x[0] <= 0 for x in lost):
+            return
         words = _AXIS_WORDS[len(lost)]
-        what = [f"{n} input {word}(s)" for (n, _), word in zip(lost, words) if n > 0]
+        what = [f"{x[0]} input {word}(s)" for x, word in zip(lost, words) if x[0] > 0]
         if what:
-            why = "; ".join(dict.fromkeys(w for n, w in lost if n > 0))
+            why = "; ".join(dict.fromkeys(
+                f"({n} + {lo} + {hi} − {d[axis]}·({k[axis]}−1) − 1) = {span} is not a multiple "
+                f"of stride {s[axis]}" for axis, (m, n, lo, hi, span) in enumerate(lost) if m > 0))
             self.floor_warnings.append(Lint(
                 "floor-drop", layer.name,
                 f"{layer.name}: the floor drops the last {' and '.join(what)}: {why}"))
@@ -372,18 +375,21 @@ def _check_rank(name: str, written: str, rank: int, shape: Shape, loc: Loc | Non
 
 
 MAX_BITS = 128  # every number the engine keeps is below 2**128 (about 3.4e38)
+_LIMIT = 1 << MAX_BITS
+_SMALL = 1 << (MAX_BITS - 40)  # a bound or period below this keeps every derived number small
 
 
 def _check_magnitudes(x: Layer) -> None:
     """Every number a layer records (its output dims, params, MACs, the numerators and
     denominators of its field) stays below 2**MAX_BITS, so printing or comparing it is cheap.
     Checked once, here, for every frontend."""
+    rf = x.rf
+    small = _small(rf.max) and (rf.min is rf.max or _small(rf.min))
+    if small and x.params < _LIMIT and x.macs < _LIMIT and max(x.out_shape) < _LIMIT:
+        return  # the common case, without the Fractions
     numbers: list[tuple[str, int]] = [("output size", d) for d in x.out_shape]
     numbers += [("parameter count", x.params), ("MAC count", x.macs)]
-    if all(_small(f) for f in (x.rf.max, x.rf.min)):  # the common case, without the Fractions
-        fields: tuple[Field, ...] = ()
-    else:
-        fields = (x.rf.max, x.rf.min)
+    fields = () if small else (rf.max, rf.min)
     for f in fields:
         for a in f.axes():
             for what, n in (("size", a.size), ("jump", a.jump), ("start", a.start)):
@@ -395,11 +401,23 @@ def _check_magnitudes(x: Layer) -> None:
                              "cnncalc's numbers stop there", x.loc)
 
 
+def _exact(f: Field) -> bool:
+    for a in f.lattice:
+        if not a.exact:
+            return False
+    return True
+
+
 def _small(f: Field) -> bool:
     """Every bound and period of f is an int well below 2**MAX_BITS, so its sizes, jumps and
     starts (differences, halves and ratios of them by a period count, q < 2**16) are too:
     a start's numerator is at most about 2**(MAX_BITS - 40) · 2**17."""
-    for a in f.axes():
+    for a in f.lattice:
+        if len(a.lo) == 1:  # q = 1, most axes: three ints
+            lo, hi, p = a.lo[0], a.hi[0], a.period
+            if type(lo) is int and type(hi) is int and type(p) is int \
+                    and -_SMALL < lo < _SMALL and -_SMALL < hi < _SMALL and -_SMALL < p < _SMALL:
+                continue
         for v in (*a.lo, *a.hi, a.period):
             if v is not None and (type(v) is not int or v.bit_length() > MAX_BITS - 40):
                 return False

@@ -258,6 +258,20 @@ class Field:
     def with_axes(self, axes: Iterable[Axis], grid: tuple[int, ...]) -> Field:
         return Field(tuple(axes), grid, self.glob)
 
+    def windowed(self, k: tuple[int, ...], s: tuple[int, ...], lo: tuple[int, ...],
+                 d: tuple[int, ...], grid: tuple[int, ...]) -> Field:
+        """Every axis through its sliding window (`Axis.window`, per-axis numbers). When every
+        axis is one shared lattice and the numbers agree on every axis (a square map through a
+        square layer), the window is computed once and the result is shared in turn, so the
+        next layer finds it shared too."""
+        lat = self.lattice
+        first = lat[0]
+        if all(ax is first for ax in lat) and len(set(zip(k, s, lo, d))) == 1:
+            ax = first.window(k[0], s[0], lo[0], d[0])
+            return Field((ax,) * len(lat), grid, self.glob)
+        return Field(tuple(ax.window(*t) for ax, t in zip(lat, zip(k, s, lo, d))), grid,
+                     self.glob)
+
     def globalize(self) -> Field:
         """Every unit sees the whole input: size = union of the fields of all n units."""
         if self.is_global:
@@ -306,9 +320,14 @@ class RF:
         return self.max if self.local is None else self.local
 
     def map(self, fn: Callable[[Field], Field]) -> RF:
+        """fn on every field (once on a field that is both the largest and the smallest)."""
+        largest = fn(self.max)
+        smallest = largest if self.min is self.max else fn(self.min)
         if self.local is None:
-            return RF(fn(self.max), fn(self.min), self.aligned)
-        return RF(fn(self.max), fn(self.min), self.aligned, fn(self.local))
+            if largest is self.max and smallest is self.min and not self.parts:
+                return self  # a layer that keeps the field (a norm, an activation)
+            return RF(largest, smallest, self.aligned)
+        return RF(largest, smallest, self.aligned, fn(self.local))
 
     def broadcast(self, grid: tuple[int, ...], hw: tuple[int, ...]) -> RF:
         return self.map(lambda f: f.broadcast(grid, hw))
@@ -339,9 +358,9 @@ def join(fields: list[RF], grid: tuple[int, ...] | None = None,
     largest = [f.max for f in fields]
     aligned = all(f.aligned for f in fields)
     for a in range(fields[0].max.rank):
-        grids = {(f.axes()[a].jump, f.axes()[a].start) for f in largest
-                 if not f.glob[a] and f.axes()[a].period != 0
-                 and any(lo is not None for lo in f.axes()[a].lo)}  # a map no pixel reaches
+        grids = {_grid(f.lattice[a]) for f in largest
+                 if not f.glob[a] and f.lattice[a].period != 0
+                 and any(lo is not None for lo in f.lattice[a].lo)}  # a map no pixel reaches
         aligned = aligned and len(grids) <= 1
     out = RF(_largest(largest, hw), _smallest([f.min for f in fields]), aligned)
     if any(broadcast) or any(f.local is not None for f in fields):
@@ -352,17 +371,38 @@ def join(fields: list[RF], grid: tuple[int, ...] | None = None,
     return out
 
 
+def _size(ax: Axis) -> Any:
+    """ax.size, as an int on a q = 1 axis of int bounds."""
+    if len(ax.lo) == 1 and type(ax.lo[0]) is int and type(ax.hi[0]) is int:
+        return ax.hi[0] - ax.lo[0] + 1
+    return ax.size
+
+
+def _grid(ax: Axis) -> tuple[Any, Any]:
+    """(jump, 2·start): where an axis's units sit; ints on a q = 1 axis of int bounds (equal
+    and hashed alike with the Fractions of any other lattice)."""
+    if len(ax.lo) == 1 and type(ax.lo[0]) is int and type(ax.hi[0]) is int \
+            and type(ax.period) is int:
+        return (ax.period, ax.lo[0] + ax.hi[0])
+    return (ax.jump, 2 * ax.start)
+
+
 def _largest(fields: list[Field], hw: tuple[int, ...]) -> Field:
     """Per axis, the union over paths (see `join`)."""
     if len(fields) == 1:
         return fields[0]
     grid = fields[0].grid
     axes, glob = [], []
+    done: dict[Any, tuple[Axis, bool]] = {}  # axes shared by every path: one hull (see windowed)
     for a in range(fields[0].rank):
-        ax = hull([f.lattice[a] for f in fields], grid[a])
-        axes.append(ax)
-        glob.append(any(f.glob[a] for f in fields)
-                    or (ax.period == 0 and a < len(hw) and ax.covers(hw[a])))
+        key = (tuple(id(f.lattice[a]) for f in fields), tuple(f.glob[a] for f in fields),
+               grid[a], hw[a] if a < len(hw) else None)
+        if key not in done:
+            ax = hull([f.lattice[a] for f in fields], grid[a])
+            done[key] = (ax, any(f.glob[a] for f in fields)
+                         or (ax.period == 0 and a < len(hw) and ax.covers(hw[a])))
+        axes.append(done[key][0])
+        glob.append(done[key][1])
     return Field(tuple(axes), grid, tuple(glob))
 
 
@@ -372,7 +412,7 @@ def _smallest(fields: list[Field]) -> Field:
     axes, glob = [], []
     for a in range(fields[0].rank):
         local = [f for f in fields if not f.glob[a]] or fields
-        axes.append(min((f.lattice[a] for f in local), key=lambda x: x.size))
+        axes.append(min((f.lattice[a] for f in local), key=_size))
         glob.append(all(f.glob[a] for f in fields))
     return Field(tuple(axes), fields[0].grid, tuple(glob))
 
@@ -382,6 +422,12 @@ def hull(axes: list[Axis], n: int = 1) -> Axis:
     support of a sum or a concatenation); the largest by size when their jumps differ. With a
     constant axis (jump 0), the constant envelope of every path's units 0..n−1: exact for units
     inside the map when the constant field contains theirs (a gate that covers the input)."""
+    first = axes[0]
+    if all(len(a.lo) == 1 and a.period == first.period and type(a.lo[0]) is int
+           and type(a.hi[0]) is int for a in axes) and type(first.period) is int \
+            and first.period != 0:  # the common case: q = 1 lattices of one jump
+        lo, hi = min(a.lo[0] for a in axes), max(a.hi[0] for a in axes)
+        return first if (lo, hi) == (first.lo[0], first.hi[0]) else Axis((lo,), (hi,), first.period)
     if len(set(axes)) == 1:
         return axes[0]
     if any(a.period == 0 for a in axes):
@@ -408,6 +454,17 @@ def _ends(ax: Axis, n: int) -> list[int]:
     last period (the fields of the units between lie inside theirs)."""
     q = ax.q
     return sorted({*range(min(q, n)), *range(max(0, n - q), n)})
+
+
+def numbers(ax: Axis) -> tuple[int | float, int | float, int | float]:
+    """(size, jump, start) of an axis as JSON numbers (`num` of each); without Fractions on a
+    q = 1 axis of int bounds, the common case."""
+    if len(ax.lo) == 1 and type(ax.lo[0]) is int and type(ax.hi[0]) is int \
+            and type(ax.period) is int:
+        lo, hi = ax.lo[0], ax.hi[0]
+        centre = lo + hi
+        return hi - lo + 1, ax.period, centre // 2 if centre % 2 == 0 else centre / 2
+    return num(ax.size), num(ax.jump), num(ax.start)
 
 
 def num(x: Fraction) -> int | float:

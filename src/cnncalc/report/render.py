@@ -127,13 +127,13 @@ def build(g: Graph, cols: Sequence[Column], rs: list[Row]) -> table.Table:
 def render(g: Graph, cols: Sequence[Column], format: str, depth: int | None = None,
            totals: bool = True, width: int | None | bool = True) -> str:
     """A table (at the terminal's width: `width=True`), Markdown, CSV or JSON."""
-    rs = rows(g, depth)
-    if format == "json":
+    if format == "json":  # every layer, whatever the depth
         data = graph_json(g)
         if g.partial or g.notes:
             data["partial"] = [str(p) for p in g.partial]
             data["notes"] = [str(n) for n in g.notes]
         return table.dumps(data)
+    rs = rows(g, depth)
     if format == "csv":
         for line in partial_lines(g):  # CSV has no place for it: say it on stderr
             sys.stderr.write(line + "\n")

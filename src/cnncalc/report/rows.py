@@ -18,7 +18,7 @@ from typing import Any
 
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.partial import rf_unknown
-from cnncalc.core.rf import Field, fmt_num, num
+from cnncalc.core.rf import Field, fmt_num, numbers
 
 CONVENTIONS = {
     "params": "learnable parameters, sum(p.numel() for p in module.parameters())",
@@ -52,10 +52,9 @@ def convention_line(g: Graph) -> str:
 
 def field_json(f: Field) -> dict[str, Any]:
     """Per axis lists, in the input's order ([L], [H, W], [T, H, W])."""
-    axes = f.axes()
-    return {"size": [num(ax.size) for ax in axes], "jump": [num(ax.jump) for ax in axes],
-            "start": [num(ax.start) for ax in axes], "global": f.is_global,
-            "global_axes": list(f.glob)}
+    size, jump, start = zip(*map(numbers, f.lattice))
+    return {"size": list(size), "jump": list(jump), "start": list(start),
+            "global": f.is_global, "global_axes": list(f.glob)}
 
 
 def _cached_field(f: Field, cache: dict[int, dict[str, Any]] | None) -> dict[str, Any]:

@@ -190,16 +190,17 @@ def dumps(obj: Any) -> str:
     return _enc(obj, "")
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per value
+
+
 def _enc(obj: Any, indent: str) -> str:
     inner = indent + "  "
     if isinstance(obj, Mapping) and obj:
-        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_enc(v, inner)}"
-                 for k, v in obj.items()]
+        items = [f"{inner}{_JSON(str(k))}: {_enc(v, inner)}" for k, v in obj.items()]
         return "{\n" + ",\n".join(items) + "\n" + indent + "}"
     if isinstance(obj, list) and any(isinstance(x, Mapping | list) for x in obj):
-        return "[\n" + ",\n".join(inner + json.dumps(x, ensure_ascii=False) for x in obj) \
-            + "\n" + indent + "]"
-    return json.dumps(obj, ensure_ascii=False)
+        return "[\n" + ",\n".join(inner + _JSON(x) for x in obj) + "\n" + indent + "]"
+    return _JSON(obj)
 
 
 SHAPE_KEYS = ("shape", "input")
@@ -231,6 +232,30 @@ def flat(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+_AXIS_ORDER = {"_l": 0, "_t": 1, "_h": 2, "_w": 3}
+
+
+def _axes_together(keys: list[str]) -> list[str]:
+    """Records of several ranks in one CSV (the zoo): each quantity's axis columns side by side
+    in the order l, t, h, w, where its first axis column stood (rf_size_t, rf_size_h,
+    rf_size_w, then rf_jump_…); records of one rank keep their own order."""
+    def base(k: str) -> str | None:
+        return k[:-2] if k[-2:] in _AXIS_ORDER else None
+    groups: dict[str, list[str]] = {}
+    for k in keys:
+        b = base(k)
+        if b is not None:
+            groups.setdefault(b, []).append(k)
+    out: list[str] = []
+    for k in keys:
+        b = base(k)
+        if b is None:
+            out.append(k)
+        elif groups[b][0] == k:
+            out += sorted(groups[b], key=lambda x: _AXIS_ORDER[x[-2:]])
+    return out
+
+
 def csv_cell(v: Any) -> str:
     """Numbers as numbers, empty for none, true/false."""
     if v is None:
@@ -246,7 +271,7 @@ def csv_text(records: Iterable[Mapping[str, Any]], keys: Sequence[str] | None = 
     """CSV whose header is the flattened JSON field names (snake_case)."""
     rows = [flat(r) for r in records]
     if keys is None:
-        keys = list(dict.fromkeys(k for r in rows for k in r))
+        keys = _axes_together(list(dict.fromkeys(k for r in rows for k in r)))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(keys)

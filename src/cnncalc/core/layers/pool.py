@@ -60,8 +60,7 @@ def pool_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
     rank = len(out) - 1
     k, s, d = kernel(args, rank)
     p = all_pads(args, rank)
-    return f.with_axes((ax.window(k[a], s[a], p[a][0], d[a]) for a, ax in enumerate(f.axes())),
-                       out[1:])
+    return f.windowed(k, s, tuple(lo for lo, _ in p), d, out[1:])
 
 
 def _window_torch(a: Args, shape: Shape) -> list[TorchArg]:
