@@ -144,11 +144,10 @@ LIMITS = [
 def limits() -> str:
     """The limits table and every numeric option's range (walked from the click tree)."""
     import importlib
-    import types
-    import typing
 
     import typer
 
+    from cnncalc.cli.app import numeric_options
     from cnncalc.cli.main import app
     from cnncalc.frontends.apply import MAX_WORK
     from cnncalc.frontends.args import FLOAT_DEFAULT, FLOAT_RANGES
@@ -168,17 +167,9 @@ def limits() -> str:
         rows.append(f"| float argument `{arg}` | {rng} | finite, in range |")
     rows += ["", "Numeric options (from the command-line parser itself):", "",
              "| command | option | from | to |", "|---|---|---:|---:|"]
-    for cname, c in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
-        for p in c.params:
-            td = p.type_descriptor
-            ann = td.annotation
-            args = typing.get_args(ann) if isinstance(ann, types.UnionType) else (ann,)
-            if int in args or float in args:
-                info = td.parameter_info
-                lo, hi = info.min, info.max
-                rows.append(f"| {cname} | `{max(p.opts, key=len)}` | {lo:,} | {hi:,} |"
-                            if isinstance(hi, int) else
-                            f"| {cname} | `{max(p.opts, key=len)}` | {lo:g} | {hi:g} |")
+    for cname, _, flag, lo, hi, _ in numeric_options(typer.main.get_command(app)):
+        rows.append(f"| {cname} | `{flag}` | {lo:,} | {hi:,} |" if isinstance(hi, int) else
+                    f"| {cname} | `{flag}` | {lo:g} | {hi:g} |")
     return "\n".join(rows) + "\n"
 
 

@@ -8,12 +8,11 @@ import io
 import math
 import signal
 import sys
-import types
-import typing
 
 import pytest
 import typer
 
+from cnncalc.cli.app import numeric_options
 from cnncalc.cli.main import app, main
 
 
@@ -34,22 +33,7 @@ def run_main(*argv: str) -> tuple[int, str]:
     return 0, err.getvalue()
 
 
-def numeric_options() -> list[tuple[str, str, str, typing.Any, typing.Any, type]]:
-    out = []
-    for name, c in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
-        for p in c.params:
-            td = p.type_descriptor
-            ann = td.annotation
-            args = typing.get_args(ann) if isinstance(ann, types.UnionType) else (ann,)
-            for t in (int, float):
-                if t in args:
-                    flag = max(p.opts, key=len)
-                    out.append((name, p.name, flag, td.parameter_info.min,
-                                td.parameter_info.max, t))
-    return out
-
-
-OPTIONS = numeric_options()
+OPTIONS = numeric_options(typer.main.get_command(app))
 
 
 def test_the_walk_finds_the_options():

@@ -19,6 +19,7 @@ from cnncalc.cli.app import (
     check_format,
     emit,
     handle_errors,
+    number,
 )
 from cnncalc.core.errors import CnncalcError
 
@@ -83,7 +84,7 @@ def rf(spec: Annotated[str | None, typer.Argument(
                            "'7x7 s2, max3 s2 p1, 3x3*2' (input 1x224x224 unless --input).")]
        = None,
        explain_: ExplainOpt = False, layer: LayerOpt = None, arg: ArgOpt = None,
-       target: Annotated[int | None, typer.Option(
+       target: Annotated[int | None, number(
            "--target", min=1, max=100_000,
            help="Where the field first reaches this many pixels: the layer "
                 "and stage of a spec, or how many layers of a --stack.")]

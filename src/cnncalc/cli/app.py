@@ -27,6 +27,59 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def number(*decls: str, min: float, max: float, help: str, **kw: Any) -> Any:
+    """A numeric option, read strictly in one place: written in ASCII (int('٣') is 3 in
+    Python), finite (no nan, no inf), within [min, max]; a float option when a bound is a
+    float. Anything else is one line naming the option (exit 2). `min`/`max` stay on the
+    option, where `--help` and the tests read them."""
+    kind: type = float if isinstance(min, float) or isinstance(max, float) else int
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.isascii():
+                raise typer.BadParameter(f"{value!r} is not a number written in ASCII digits")
+            try:
+                value = kind(value)
+            except ValueError:
+                what = "an integer" if kind is int else "a number"
+                raise typer.BadParameter(f"{value!r} is not {what}") from None
+        if not (value == value and min <= value <= max):  # value == value: not nan
+            raise typer.BadParameter(f"{value} is not in the range {span}")
+        return value
+
+    span = f"{_bound(min)} to {_bound(max)}"
+    return typer.Option(*decls, min=min, max=max, parser=parse, help=f"{help} [{span}]",
+                        metavar="INTEGER" if kind is int else "FLOAT", **kw)
+
+
+def numeric_options(command: Any) -> list[tuple[str, str, str, Any, Any, type]]:
+    """(command, parameter, longest flag, min, max, int or float) of every int or float option
+    of the click command typer builds from `app` (typer.main.get_command(app)), read from the
+    commands' annotations (typer.Option(min=, max=), `number`): the walk of the options that
+    docs/errors.md lists and the tests hold to their bounds."""
+    import types
+    import typing
+
+    out = []
+    for name, c in command.commands.items():
+        hints = typing.get_type_hints(c.callback, include_extras=True)
+        for p in c.params:
+            ann = hints.get(p.name)
+            if typing.get_origin(ann) is not typing.Annotated:
+                continue
+            base, *meta = typing.get_args(ann)
+            info = next((m for m in meta if isinstance(m, typer.models.ParameterInfo)), None)
+            kinds = typing.get_args(base) if isinstance(base, types.UnionType) else (base,)
+            for t in (int, float):
+                if t in kinds and info is not None:
+                    out.append((name, p.name, max(p.opts, key=len), info.min, info.max, t))
+    return out
+
+
+def _bound(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _version(value: bool) -> None:
     if value:
         from importlib.metadata import PackageNotFoundError, version
@@ -51,14 +104,14 @@ SpecArg = Annotated[str, typer.Argument(
          "would).")]
 InputOpt = Annotated[str | None, typer.Option(
     "--input", "-i", help="Input size CxHxW (3x224x224) or HxW; default: the spec's.")]
-BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, max=65_536, help="Batch size.")]
+BatchOpt = Annotated[int, number("--batch", "-b", min=1, max=65_536, help="Batch size.")]
 FormatOpt = Annotated[str, typer.Option(
     "--format", "-f", help="Output format: table, md, json or csv.")]
 AttentionMacsOpt = Annotated[str, typer.Option(
     "--attention-macs", help="What attention's MACs count: all (the Q, K, V and output "
                              "projections plus Q·Kᵀ and A·V) or projections (those against a "
                              "weight only).")]
-DepthOpt = Annotated[int | None, typer.Option(
+DepthOpt = Annotated[int | None, number(
     "--depth", "-d", min=0, max=64, help="Collapse layers nested deeper than this into one row.")]
 ArgOpt = Annotated[list[str] | None, typer.Option(
     "--arg", help="name=value keyword argument for a Python model class or factory "

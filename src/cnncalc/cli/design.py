@@ -17,6 +17,7 @@ from cnncalc.cli.app import (
     check_format,
     emit,
     handle_errors,
+    number,
 )
 from cnncalc.core.errors import CnncalcError
 
@@ -34,7 +35,7 @@ def sizes(spec: Annotated[str, typer.Argument(help="Spec file (.yaml) or zoo nam
               "--at", help="The table's sizes, comma-separated: 224,320,448 or 224x320,... "
                            "(default: the spec's size ×1, 1.5, 2, 3 among those that run).")]
           = None,
-          tile: Annotated[int | None, typer.Option(
+          tile: Annotated[int | None, number(
               "--tile", min=1, max=100_000,
               help="Sliding-window inference with TxT tiles: the units per "
                    "tile with their full field, the step and the overlap.")]

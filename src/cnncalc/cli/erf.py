@@ -17,6 +17,7 @@ from cnncalc.cli.app import (
     check_format,
     emit,
     handle_errors,
+    number,
 )
 from cnncalc.core.errors import CnncalcError
 
@@ -35,7 +36,7 @@ def erf(spec: Annotated[str | None, typer.Argument(
             "--layer", "-l", help="Layer whose centre unit is measured; default: the last "
                                   "layer with spatial extent.")] = None,
         input: InputOpt = None,
-        samples: Annotated[int, typer.Option(
+        samples: Annotated[int, number(
             "--samples", "-n", min=1, max=100_000, help="Random inputs averaged over.")] = 32,
         init: Annotated[str | None, typer.Option(
             "--init", help="Weights: default (torch's), uniform (each conv 1/fan_in: the "
@@ -44,7 +45,7 @@ def erf(spec: Annotated[str | None, typer.Argument(
         = None,
         linear: Annotated[bool, typer.Option(
             "--linear", help="No activations; max pools become average pools.")] = False,
-        seed: Annotated[int, typer.Option("--seed", min=0, max=2**63 - 1,
+        seed: Annotated[int, number("--seed", min=0, max=2**63 - 1,
                                           help="Seed of weights and inputs.")] = 0,
         device: DeviceOpt = "cpu",
         aggregate: Annotated[str, typer.Option(
@@ -52,7 +53,7 @@ def erf(spec: Annotated[str | None, typer.Argument(
                                 "as RepLKNet).")] = "abs",
         inputs: Annotated[str, typer.Option(
             "--inputs", help="Input images: randn (Gaussian noise) or ones.")] = "randn",
-        chunk: Annotated[int | None, typer.Option(
+        chunk: Annotated[int | None, number(
             "--chunk", min=1, max=65_536,
                 help="Samples per backward pass; default: what fits 2 GiB "
                                    "(half the free GPU memory on CUDA).")] = None,

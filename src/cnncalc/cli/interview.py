@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cnncalc.cli.app import AttentionMacsOpt, app, check_format, emit, handle_errors
+from cnncalc.cli.app import AttentionMacsOpt, app, check_format, emit, handle_errors, number
 from cnncalc.core.errors import CnncalcError
 
 FormatOpt = Annotated[str, typer.Option(
@@ -21,7 +21,7 @@ ExplainOpt = Annotated[bool, typer.Option(
     "--explain", help="Start from the symbolic formula and show every intermediate step.")]
 KernelOpt = Annotated[str, typer.Option("--kernel", "-k", help="Kernel size: K or KhxKw.")]
 StrideOpt = Annotated[str, typer.Option("--stride", "-s", help="Stride: S or ShxSw.")]
-AxesOpt = Annotated[int | None, typer.Option(
+AxesOpt = Annotated[int | None, number(
     "--axes", min=1, max=3, help="Spatial axes: 1 (a signal, L), 2 (an image) or 3 (a video or "
                                  "volume, TxHxW); default 3 when a value has three numbers "
                                  "(-k 3x7x7), else 2.")]
@@ -51,17 +51,17 @@ def conv(size: Annotated[str, typer.Argument(help="Input size: H (square), HxW o
              "--padding", "-p", help="Padding: P, PhxPw, same or valid.")] = "0",
          dilation: Annotated[str, typer.Option("--dilation", "-d", help="Dilation: D or DhxDw.")]
          = "1",
-         cin: Annotated[int | None, typer.Option(
+         cin: Annotated[int | None, number(
              "--cin", min=1, max=1_000_000,
                  help="Input channels (default: the C of CxHxW).")] = None,
-         cout: Annotated[int | None, typer.Option(
+         cout: Annotated[int | None, number(
              "--cout", min=1, max=1_000_000,
                  help="Output channels (default: as many as in).")] = None,
-         groups: Annotated[int, typer.Option("--groups", "-g", min=1, max=1_000_000,
+         groups: Annotated[int, number("--groups", "-g", min=1, max=1_000_000,
              help="Groups.")] = 1,
          bias: BiasOpt = True,
          explain: ExplainOpt = False, format: FormatOpt = "table",
-         to: Annotated[int | None, typer.Option(
+         to: Annotated[int | None, number(
              "--to", min=1, max=100_000,
              help="Instead: the (k, s, p, d) choices that map the size to this "
                   "one, most common first, with the working.")] = None,
@@ -127,7 +127,7 @@ def pool(size: Annotated[str, typer.Argument(help="Input size: H, HxW or CxHxW."
          gap: Annotated[bool, typer.Option(
              "--gap", help="Global average pooling on CxHxW against the flatten + FC layer "
                            "it replaces.")] = False,
-         fc: Annotated[int, typer.Option(
+         fc: Annotated[int, number(
              "--fc", min=1, max=1_000_000,
                  help="With --gap: outputs of the FC layer (classes).")] = 1000,
          bias: BiasOpt = True,
@@ -165,8 +165,8 @@ def pool(size: Annotated[str, typer.Argument(help="Input size: H, HxW or CxHxW."
 
 @app.command()
 @handle_errors
-def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, max=1_000_000, help="Input channels.")],
-           cout: Annotated[int, typer.Option("--cout", min=1, max=1_000_000,
+def dsconv(cin: Annotated[int, number("--cin", min=1, max=1_000_000, help="Input channels.")],
+           cout: Annotated[int, number("--cout", min=1, max=1_000_000,
                help="Output channels.")],
            kernel: KernelOpt = "3",
            size: Annotated[str | None, typer.Option(
@@ -206,10 +206,10 @@ def dsconv(cin: Annotated[int, typer.Option("--cin", min=1, max=1_000_000, help=
 @handle_errors
 def fc_vs_conv(size: Annotated[str, typer.Argument(
                    help="Image size CxHxW (HxW means 3 channels).")] = "3x224x224",
-               hidden: Annotated[int, typer.Option(
+               hidden: Annotated[int, number(
                    "--hidden", min=1, max=1_000_000,
                        help="Units of the fully connected layer.")] = 1024,
-               filters: Annotated[int, typer.Option(
+               filters: Annotated[int, number(
                    "--filters", min=1, max=1_000_000, help="Filters of the conv.")] = 64,
                kernel: KernelOpt = "3", bias: BiasOpt = True,
                explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
@@ -239,11 +239,11 @@ def fc_vs_conv(size: Annotated[str, typer.Argument(
 
 @app.command()
 @handle_errors
-def attention(tokens: Annotated[int, typer.Option(
+def attention(tokens: Annotated[int, number(
                   "--tokens", "-n", min=1, max=1_000_000, help="Tokens N (ViT-B/16: 197).")],
-              dim: Annotated[int, typer.Option(
+              dim: Annotated[int, number(
                   "--dim", "-c", min=1, max=1_000_000, help="Features per token C.")],
-              heads: Annotated[int, typer.Option(
+              heads: Annotated[int, number(
                   "--heads", min=1, max=100_000, help="Attention heads (divide C).")] = 1,
               bias: BiasOpt = True,
               explain: ExplainOpt = False, format: FormatOpt = "table",

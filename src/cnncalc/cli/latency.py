@@ -18,6 +18,7 @@ from cnncalc.cli.app import (
     emit,
     fail,
     handle_errors,
+    number,
 )
 
 
@@ -34,7 +35,7 @@ def latency(
     channels_last: Annotated[bool, typer.Option(
         "--channels-last", help="Module and input in channels-last (NHWC) memory format.")]
     = False,
-    threads: Annotated[int | None, typer.Option(
+    threads: Annotated[int | None, number(
         "--threads", min=1, max=256, help="torch CPU threads (default: torch's).")] = None,
     compile_: Annotated[bool, typer.Option(
         "--compile", help="Time torch.compile(module); compilation happens in the warm-up.")]
@@ -42,11 +43,11 @@ def latency(
     per_layer: Annotated[bool, typer.Option(
         "--per-layer", help="Also time every layer: MACs, bytes moved, FLOP/byte and a "
                             "roofline verdict; the slowest highlighted.")] = False,
-    peak_gflops: Annotated[float | None, typer.Option(
+    peak_gflops: Annotated[float | None, number(
         "--peak-gflops", min=0.001, max=1e9, help="Peak GFLOP/s to compare with (default: a CPU "
                                          "matmul measured once, or the GPU's datasheet).")]
     = None,
-    min_time: Annotated[float, typer.Option(
+    min_time: Annotated[float, number(
         "--min-time", min=0.0, max=600.0,
         help="Seconds of timed runs per batch size, after warm-up (at least 7 blocks whatever "
              "the budget).")] = 1.0,
