@@ -60,7 +60,7 @@ def numeric_options(command: Any) -> list[tuple[str, str, str, Any, Any, type]]:
     import types
     import typing
 
-    out = []
+    out: list[tuple[str, str, str, Any, Any, type]] = []
     for name, c in command.commands.items():
         hints = typing.get_type_hints(c.callback, include_extras=True)
         for p in c.params:
