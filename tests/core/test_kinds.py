@@ -11,7 +11,7 @@ import pytest
 
 from cnncalc.core import erf_theory
 from cnncalc.core.engine import Graph
-from cnncalc.core.layers.common import is_pairs
+from cnncalc.core.layers.common import all_pads
 from cnncalc.core.layers.registry import OPS, REQUIRED, all_kinds, lookup
 from cnncalc.core.layers.saved import undeclared
 from cnncalc.report import explain
@@ -216,16 +216,18 @@ def test_every_built_kind_reads_back_through_the_fx_import(name):
 @pytest.mark.parametrize(("name", "args", "shape"), RANKED, ids=RANKED_IDS)
 def test_on_1_and_3_axes_every_kind_reads_back_through_the_fx_import(name, args, shape):
     """A layer padded by (leading, trailing) pairs or 'causal' is built as a pad then the
-    layer: it reads back as a pad layer and the layer, with the same output, params and MACs."""
+    layer; the pad folds back into the layer (frontends/torch_model/fold.py): the same rows,
+    arguments, output, params and MACs."""
     pytest.importorskip("torch")
     from cnncalc.frontends.torch_model.trace import trace_graph
     from cnncalc.measure.build import build_module
 
     g = sample(name, args, shape)
     back = trace_graph(build_module(g), g.input_shape)
-    explicit = name != "pad" and explicit_padding(args)
-    assert [x.kind for x in back.layers] == \
-        [*(["pad"] if explicit else []), *(x.kind for x in g.layers)]
+    assert [x.kind for x in back.layers] == [x.kind for x in g.layers]
+    if "padding" in g.output.args:  # pairs equal to (d·(k−1), 0) read back as 'causal'
+        rank = len(g.input_shape) - 1
+        assert all_pads(back.output.args, rank) == all_pads(g.output.args, rank)
     assert back.output.out_shape == g.output.out_shape
     assert (back.totals().params, back.totals().macs) == (g.totals().params, g.totals().macs)
 
@@ -246,12 +248,6 @@ def test_every_kind_saves_what_torch_saves(name):
     does inside a net): the analytic saved bytes beside torch's, under saved_tensors_hooks, each
     storage once, parameters and buffers left out."""
     saves_what_torch_saves(sample(name))
-
-
-def explicit_padding(args: dict) -> bool:
-    """Padding torch's own `padding=` cannot say: built as a pad module before the layer."""
-    p = args.get("padding")
-    return p == "causal" or is_pairs(p)
 
 
 @pytest.mark.parametrize(("name", "args", "shape"), RANKED, ids=RANKED_IDS)

@@ -229,17 +229,19 @@ class Audio(nn.Module):
         return F.adaptive_avg_pool1d(self.up(x), 5)
 
 
-@pytest.mark.parametrize(("module", "shape", "kinds"), [
-    (Video, (3, 8, 32, 32), ["conv", "bn", "relu", "maxpool", "pad", "conv", "gap", "flatten",
-                             "linear"]),
-    (Audio, (1, 1600), ["conv", "maxpool", "pad", "conv", "upsample", "adaptive_avgpool"])],
+# the pads fold into the conv after them (frontends/torch_model/fold.py)
+@pytest.mark.parametrize(("module", "shape", "kinds", "padding"), [
+    (Video, (3, 8, 32, 32), ["conv", "bn", "relu", "maxpool", "conv", "gap", "flatten",
+                             "linear"], ((2, 0), (1, 1), (1, 1))),
+    (Audio, (1, 1600), ["conv", "maxpool", "conv", "upsample", "adaptive_avgpool"], "causal")],
     ids=["video-3d", "audio-1d"])
-def test_traced_1d_and_3d_models_read_back_with_torch_numbers(module, shape, kinds):
+def test_traced_1d_and_3d_models_read_back_with_torch_numbers(module, shape, kinds, padding):
     from cnncalc.frontends.torch_model.trace import trace_graph
 
     m = module()
     g = trace_graph(m, shape)
     assert [x.kind for x in g.layers] == kinds
+    assert g.layers[kinds.index("maxpool") + 1].args["padding"] == padding
     assert not g.partial
     out, params, macs = counted(m, torch.randn(1, *shape))
     assert (g.output.out_shape, g.totals().params, g.totals().macs) == (out, params, macs)

@@ -54,9 +54,8 @@ def _check(arg: Arg, v: Any) -> Any:
                 isinstance(x, list) and len(x) == 2 and all(_is_int(y, 0) for y in x)
                 for x in v):
             pairs = tuple((x[0], x[1]) for x in v)
-            if all(lo == hi for lo, hi in pairs):  # symmetric after all: one value per axis
-                return pairs[0][0] if len({lo for lo, _ in pairs}) == 1 and len(v) == 2 \
-                    else tuple(lo for lo, _ in pairs)
+            if all(lo == hi for lo, hi in pairs):  # symmetric after all: one value per axis,
+                return _check(arg, [lo for lo, _ in pairs])  # as a list of them reads
             return pairs
     if t == "bool" and isinstance(v, bool):
         return v

@@ -75,9 +75,10 @@ class DropPath(Module):
 class Split(Module):
     """One part of a channel split."""
 
-    def __init__(self, sizes: list[int], index: int):
+    def __init__(self, sizes: list[int], index: int, by_sizes: bool = False):
         super().__init__()
         self.sizes, self.index = sizes, index
+        self.by_sizes = by_sizes  # the spec gave `sizes` (even ones too): read back as it said
 
     def forward(self, x: Any) -> Any:
         return torch.split(x, self.sizes, dim=1)[self.index]
@@ -220,7 +221,8 @@ OPS: dict[str, Callable[[Layer], Any]] = {
     "sum": lambda x: Add(),
     "product": lambda x: Mul(),
     "cat": lambda x: Concat(),
-    "split": lambda x: Split(split_sizes(x.args, x.in_shapes[0][0]), x.args["index"]),
+    "split": lambda x: Split(split_sizes(x.args, x.in_shapes[0][0]), x.args["index"],
+                             x.args["sizes"] is not None),
     "scale": lambda x: Scale(x.in_shapes[0][0], len(x.in_shapes[0]) - 1, x.args["init"]),
     "shuffle": lambda x: ChannelShuffle(x.args["groups"]),
     "drop_path": lambda x: DropPath(x.args["p"]),

@@ -183,13 +183,16 @@ class Writer:
                                  "shortcut": "identity"}}
         if len(real) == 1:  # one path and identities: the path's layers sit in this scope
             return {kind: [self.items(p, scope, named) if p else [] for p in paths]}
-        if kind == "add" and len(paths) == 2:  # body in this scope, shortcut in 'shortcut.'
+        keys = [self.path_key(p, scope, i) if named else None for i, p in enumerate(paths)]
+        keyed = None not in keys and len(set(keys)) == len(keys)
+        side = named and all(self.group_of(n, scope) == "shortcut" for n in paths[1])
+        if kind == "add" and len(paths) == 2 and (side or not keyed):
+            # body in this scope, shortcut in 'shortcut.' (unless each path has a scope of
+            # its own: `add: {x: [...], h: [...]}`, or a list's branch1, branch2)
             body = self.items(paths[0], scope, named)
-            side = named and all(self.group_of(n, scope) == "shortcut" for n in paths[1])
             return {"residual": {"body": body, "shortcut": self.items(
                 paths[1], f"{scope}shortcut.", side)}}
-        keys = [self.path_key(p, scope, i) if named else None for i, p in enumerate(paths)]
-        if None in keys or len(set(keys)) != len(keys):
+        if not keyed:
             keys = [f"branch{i + 1}" for i in range(len(paths))]
             named = False
         return {kind: {k: self.items(p, f"{scope}{k}.", named) for k, p in zip(keys, paths)}}

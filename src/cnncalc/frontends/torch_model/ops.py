@@ -14,11 +14,12 @@ from typing import Any
 
 from cnncalc.core.engine import Graph, Layer, Note, Partial
 from cnncalc.core.errors import CnncalcError
-from cnncalc.core.layers.common import fmt_shape
-from cnncalc.core.layers.registry import Shape, lookup
+from cnncalc.core.layers.common import all_pads, fmt_shape
+from cnncalc.core.layers.registry import Kind, Shape, lookup
 from cnncalc.core.optional import require_torch
 from cnncalc.core.text import numbered
 from cnncalc.frontends.args import coerce
+from cnncalc.frontends.torch_model.fold import Pad, folded_args, sequential_name
 from cnncalc.frontends.torch_model.table import (
     LAST_DIM,
     is_sdpa_attention,
@@ -91,8 +92,11 @@ class OpMapper:
     shuffle), Many (an unmapped op's tuple), a ("param", name) reference, or None for plain
     values."""
 
-    def __init__(self, gm: Any, g: Graph):
+    def __init__(self, gm: Any, g: Graph, model: Any = None):
         self.gm, self.g = gm, g
+        # the model's own modules: the GraphModule keeps only those its nodes call, under plain
+        # nn.Module parents (what a pad folds by looks at its nn.Sequential parent)
+        self.own = dict((model if model is not None else gm).named_modules())
         self.vals: dict[Any, Any] = {}
         self.used: set[int] = set()  # ids of the parameter tensors counted so far
         self.first: dict[int, str] = {}  # a counted tensor's id -> the row that counted it
@@ -101,6 +105,7 @@ class OpMapper:
             self.names.setdefault(id(p), n)
         self.counts: dict[str, int] = {}
         self.modules = dict(gm.named_modules())
+        self.pads: dict[str, Pad] = {}  # pad rows that may fold into the layer after them
 
     # Bookkeeping ---------------------------------------------------------------------------
 
@@ -115,10 +120,10 @@ class OpMapper:
         inv = sorted(range(len(perm)), key=lambda i: perm[i])
         return tuple(s[i] for i in inv)[1:]
 
-    def name(self, node: Any, word: str) -> str:
-        if node.op == "call_module":
+    def name(self, node: Any, word: str, base: str | None = None) -> str:
+        if base is None and node.op == "call_module":
             base = node.target
-        else:
+        elif base is None:
             scope = node.meta.get("cnncalc_scope", "")
             base = f"{scope}.{word}" if scope else word
         name, n = base, 1
@@ -132,16 +137,41 @@ class OpMapper:
             check: bool = True) -> Val:
         k = lookup(kind)
         assert k is not None
-        name = self.name(node, word or kind)
+        base = None
+        if k.window and ins and ins[0].src in self.pads:
+            args, ins, base = self.fold(node, k, args, ins)
+        name = self.name(node, word or kind, base)
         given = {key: (v, None) for key, v in args.items()}
         layer = self.g.add(name, kind, coerce(k, given, None, name),  # type: ignore[arg-type]
                            [v.src for v in ins])
+        if kind == "pad":
+            rank = len(layer.in_shapes[0]) - 1
+            self.pads[name] = Pad(node, ins[0].src, all_pads(layer.args, rank),
+                                  layer.args["value"])
         perm = perm if perm is not None else ins[0].perm
         traced = self.canonical(node, perm) if check and self.shape(node) is not None else None
         if traced is not None and traced != layer.out_shape:
             self.partial(node, mismatch=f"{kind} gives {fmt_shape(layer.out_shape)} but the "
                                         f"model {fmt_shape(traced)}")
         return Val(name, perm)
+
+    def fold(self, node: Any, k: Kind, args: dict[str, Any], ins: list[Val]
+             ) -> tuple[dict[str, Any], list[Val], str | None]:
+        """A windowed layer reading a pad row: the pad folded into its padding (fold.py) when
+        only this layer reads it, the pad's row then gone; else the arguments as they are."""
+        pad, x = self.pads[ins[0].src], ins[0]
+        src = self.g.nodes[pad.src]
+        traced = self.canonical(node, x.perm) if self.shape(node) is not None else None
+        new = folded_args(k, pad, args, src.out_shape, traced) \
+            if list(pad.node.users) == [node] else None
+        if new is None:
+            return args, ins, None
+        row = self.g.nodes.pop(x.src)
+        self.g.layers.remove(row)
+        del self.pads[x.src]
+        self.vals[pad.node] = None  # its value is now inside the layer's row
+        return new, [Val(pad.src, x.perm), *ins[1:]], sequential_name(pad.node, node,
+                                                                      self.own)
 
     def partial(self, node: Any, op: str = "", mismatch: str = "") -> None:
         where = node.meta.get("cnncalc_scope") or node.name

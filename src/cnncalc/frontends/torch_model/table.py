@@ -130,7 +130,8 @@ OWN_MODULES: dict[str, Any] = {
                                                          "affine": m.elementwise_affine}),
     BUILT + "Scale": lambda m: ("scale", {}),
     BUILT + "DropPath": lambda m: ("droppath", {"p": m.p}),
-    BUILT + "Split": lambda m: ("split", split_args(m.sizes, m.index)),
+    BUILT + "Split": lambda m: ("split", {"sizes": list(m.sizes), "index": m.index}
+                                if getattr(m, "by_sizes", False) else split_args(m.sizes, m.index)),
     BUILT + "ChannelShuffle": lambda m: ("shuffle", {"groups": m.groups}),
     BUILT + "Add": _plain("add"), BUILT + "Mul": _plain("mul"),
     BUILT + "Concat": _plain("concat"),

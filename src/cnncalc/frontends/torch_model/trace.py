@@ -128,7 +128,7 @@ def trace_model(model: Any, shape: Shape, batch: int = 1, where: str = "model"
     propagate(gm, shape, where)
     g = Graph(shape, getattr(model, "spec_name", None) or type(model).__name__, batch)
     g.source = where
-    mapper = OpMapper(gm, g)
+    mapper = OpMapper(gm, g, model)
     mapper.run()
     _unused_params(model, mapper.used, g)
     _output_note(gm, mapper, g)
