@@ -117,12 +117,11 @@ def coerce(kind: Kind, given: dict[str, tuple[Any, Loc]], where: Loc, layer: str
     `given` maps each written key to (value, position of the value); `keylocs` gives the
     position of each key, for errors about the key itself."""
     out: Args = {}
-    names = [n for a in kind.args for n in (a.name, *a.aliases)]
     for key, (value, loc) in given.items():
         arg = kind.arg(key)
         if arg is None:
             allowed = ", ".join(a.name for a in kind.args) or "no arguments"
-            hint = did_you_mean(key, names)
+            hint = did_you_mean(key, [n for a in kind.args for n in (a.name, *a.aliases)])
             raise SpecError(f"{kind.name} {layer}: unknown argument {key!r}; allowed: {allowed}",
                             (keylocs or {}).get(key, loc), hint)
         if arg.name in out:

@@ -190,7 +190,8 @@ def dumps(obj: Any) -> str:
     return _enc(obj, "")
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per value
+# one encoder, not one per value; the records are trees we build (no cycles to look for)
+_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 def _enc(obj: Any, indent: str) -> str:
