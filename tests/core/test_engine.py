@@ -135,3 +135,21 @@ def test_names_are_unique():
     g.add("x", "relu", {}, ["input"])
     with pytest.raises(ShapeError, match="a layer with this name already exists"):
         g.add("x", "relu", {}, ["x"])
+
+
+def test_a_field_larger_than_the_input_names_the_axes_it_outgrows():
+    # 3-D: 4 frames of 32×32; two 3×3×3 convs reach 5 frames (1 + 2 + 2) but 5×5 pixels, so
+    # only T outgrows the input; on a square image every axis does and none is named
+    g = Graph((3, 4, 32, 32))
+    g.add("a", "conv", conv(8, 3, padding=1), ["input"])
+    g.add("b", "conv", conv(8, 3, padding=1), ["a"])
+    [w] = [w for w in g.warnings() if w.code == "rf-exceeds-input"]
+    assert w.layer == "b" and w.message == (
+        "b: the receptive field (5×5×5) is larger than the 4×32×32 input along T (5 > 4) "
+        "from this layer on")
+    g = Graph((3, 4, 4))
+    g.add("a", "conv", conv(8, 3, padding=1), ["input"])
+    g.add("b", "conv", conv(8, 3, padding=1), ["a"])
+    [w] = [w for w in g.warnings() if w.code == "rf-exceeds-input"]
+    assert w.message == "b: the receptive field (5×5) is larger than the 4×4 input from this " \
+        "layer on"

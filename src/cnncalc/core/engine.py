@@ -349,12 +349,18 @@ class Graph:
         sizes = self.input_shape[1:]
         for x in self.layers:
             f = x.rf.shown
-            if any(not f.glob[a] and ax.period != 0 and ax.size > n
-                   for a, (ax, n) in enumerate(zip(f.axes(), sizes))):
+            over = [a for a, (ax, n) in enumerate(zip(f.axes(), sizes))
+                    if not f.glob[a] and ax.period != 0 and ax.size > n]
+            if over:
                 field = "×".join(str(ax.size) for ax in f.axes())
+                where = ""
+                if len(over) < len(sizes):  # name the axes, when not all of them
+                    names = _AXIS_NAMES[len(sizes)]
+                    where = " along " + " and ".join(
+                        f"{names[a]} ({f.axes()[a].size} > {sizes[a]})" for a in over)
                 return [Lint("rf-exceeds-input", x.name, (
                     f"{x.name}: the receptive field ({field}) is larger than the "
-                    f"{fmt_shape(sizes)} input from this layer on"))]
+                    f"{fmt_shape(sizes)} input{where} from this layer on"))]
         return []
 
 
