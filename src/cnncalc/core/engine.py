@@ -15,7 +15,7 @@ from cnncalc.core import channels
 from cnncalc.core.errors import CnncalcError, LimitError, Loc, ShapeError
 from cnncalc.core.layers.common import AXES, all_pads, fmt_shape, numel, per_axis
 from cnncalc.core.layers.registry import Args, Kind, Shape, lookup
-from cnncalc.core.rf import MAX_RF_WORK, RF, Field, join
+from cnncalc.core.rf import MAX_RF_WORK, RF, Field, join, plain
 
 BYTES_PER_VALUE = 4  # float32, for the memory totals
 ATTENTION_MACS = ("all", "projections")  # what attention's MACs count (Graph.count_attention)
@@ -419,11 +419,9 @@ def _small(f: Field) -> bool:
     starts (differences, halves and ratios of them by a period count, q < 2**16) are too:
     a start's numerator is at most about 2**(MAX_BITS - 40) · 2**17."""
     for a in f.lattice:
-        if len(a.lo) == 1:  # q = 1, most axes: three ints
-            lo, hi, p = a.lo[0], a.hi[0], a.period
-            if type(lo) is int and type(hi) is int and type(p) is int \
-                    and -_SMALL < lo < _SMALL and -_SMALL < hi < _SMALL and -_SMALL < p < _SMALL:
-                continue
+        b = plain(a)  # most axes: three ints
+        if b is not None and all(-_SMALL < v < _SMALL for v in b):
+            continue
         for v in (*a.lo, *a.hi, a.period):
             if v is not None and (type(v) is not int or v.bit_length() > MAX_BITS - 40):
                 return False

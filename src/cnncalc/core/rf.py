@@ -371,20 +371,28 @@ def join(fields: list[RF], grid: tuple[int, ...] | None = None,
     return out
 
 
+def plain(ax: Axis) -> tuple[int, int, int] | None:
+    """(lo, hi, period) of a q = 1 axis whose bounds and period are ints, else None: nearly
+    every axis, and the case the fast paths (`_size`, `_grid`, `hull`, `numbers`, the engine's
+    magnitude check) take without a Fraction."""
+    if len(ax.lo) == 1:
+        lo, hi, p = ax.lo[0], ax.hi[0], ax.period
+        if type(lo) is int and type(hi) is int and type(p) is int:
+            return lo, hi, p
+    return None
+
+
 def _size(ax: Axis) -> Any:
-    """ax.size, as an int on a q = 1 axis of int bounds."""
-    if len(ax.lo) == 1 and type(ax.lo[0]) is int and type(ax.hi[0]) is int:
-        return ax.hi[0] - ax.lo[0] + 1
-    return ax.size
+    """ax.size (an int on a plain axis)."""
+    b = plain(ax)
+    return ax.size if b is None else b[1] - b[0] + 1
 
 
 def _grid(ax: Axis) -> tuple[Any, Any]:
-    """(jump, 2·start): where an axis's units sit; ints on a q = 1 axis of int bounds (equal
-    and hashed alike with the Fractions of any other lattice)."""
-    if len(ax.lo) == 1 and type(ax.lo[0]) is int and type(ax.hi[0]) is int \
-            and type(ax.period) is int:
-        return (ax.period, ax.lo[0] + ax.hi[0])
-    return (ax.jump, 2 * ax.start)
+    """(jump, 2·start): where an axis's units sit; ints on a plain axis (equal and hashed alike
+    with the Fractions of any other lattice)."""
+    b = plain(ax)
+    return (ax.jump, 2 * ax.start) if b is None else (b[2], b[0] + b[1])
 
 
 def _largest(fields: list[Field], hw: tuple[int, ...]) -> Field:
@@ -422,12 +430,13 @@ def hull(axes: list[Axis], n: int = 1) -> Axis:
     support of a sum or a concatenation); the largest by size when their jumps differ. With a
     constant axis (jump 0), the constant envelope of every path's units 0..n−1: exact for units
     inside the map when the constant field contains theirs (a gate that covers the input)."""
-    first = axes[0]
-    if all(len(a.lo) == 1 and a.period == first.period and type(a.lo[0]) is int
-           and type(a.hi[0]) is int for a in axes) and type(first.period) is int \
-            and first.period != 0:  # the common case: q = 1 lattices of one jump
-        lo, hi = min(a.lo[0] for a in axes), max(a.hi[0] for a in axes)
-        return first if (lo, hi) == (first.lo[0], first.hi[0]) else Axis((lo,), (hi,), first.period)
+    plains = [plain(a) for a in axes]
+    first = plains[0]
+    if first is not None and first[2] != 0 and all(p is not None and p[2] == first[2]
+                                                    for p in plains):  # plain, one jump
+        low = min(p[0] for p in plains if p is not None)
+        high = max(p[1] for p in plains if p is not None)
+        return axes[0] if (low, high) == first[:2] else Axis((low,), (high,), first[2])
     if len(set(axes)) == 1:
         return axes[0]
     if any(a.period == 0 for a in axes):
@@ -459,12 +468,12 @@ def _ends(ax: Axis, n: int) -> list[int]:
 def numbers(ax: Axis) -> tuple[int | float, int | float, int | float]:
     """(size, jump, start) of an axis as JSON numbers (`num` of each); without Fractions on a
     q = 1 axis of int bounds, the common case."""
-    if len(ax.lo) == 1 and type(ax.lo[0]) is int and type(ax.hi[0]) is int \
-            and type(ax.period) is int:
-        lo, hi = ax.lo[0], ax.hi[0]
-        centre = lo + hi
-        return hi - lo + 1, ax.period, centre // 2 if centre % 2 == 0 else centre / 2
-    return num(ax.size), num(ax.jump), num(ax.start)
+    b = plain(ax)
+    if b is None:
+        return num(ax.size), num(ax.jump), num(ax.start)
+    lo, hi, period = b
+    centre = lo + hi
+    return hi - lo + 1, period, centre // 2 if centre % 2 == 0 else centre / 2
 
 
 def num(x: Fraction) -> int | float:
