@@ -132,8 +132,7 @@ def window_field(args: Args, ins: list[Shape], out: Shape, f: Field) -> Field:
 def on_axes(f: Field, fn: Callable[[int, Axis], Axis], grid: tuple[int, ...]) -> Field:
     """The field with axis a replaced by fn(a, axis a), on a map of `grid` units (the one place
     these kinds build a Field)."""
-    ah, aw = f.axes()
-    return f.with_axes((fn(0, ah), fn(1, aw)), grid)
+    return f.with_axes((fn(a, ax) for a, ax in enumerate(f.axes())), grid)
 
 
 register(Kind(
