@@ -16,6 +16,7 @@ from cnncalc.report.rows import rows, shape_str
 from cnncalc.report.table import Col, Table
 from cnncalc.report.zoo import render as zoo_render
 from cnncalc.report.zoo import zoo_row
+from tests.conftest import cli
 
 WIDTHS = (40, 80, 120, 200, None)
 
@@ -102,6 +103,33 @@ def test_one_json_encoding():
     assert table.dumps({"shape": "64×56", "xs": [{"a": None}]}) == \
         '{\n  "shape": "64×56",\n  "xs": [\n    {"a": null}\n  ]\n}'
     assert table.csv_cell(None) == "" and table.csv_cell(True) == "true"
+
+
+@pytest.mark.parametrize("args", [
+    ("shapes", "resnet18", "-f", "json"), ("memory", "resnet18", "-f", "json"),
+    ("sizes", "unet", "-r", "32..64", "-f", "json"),
+    ("check", "resnet18", "--max-params", "1000", "-f", "json"),
+    ("rf", "resnet18", "--target", "100", "-f", "json"),
+    ("conv", "224", "-k", "3", "-f", "json"), ("zoo", "-f", "json")])
+def test_every_command_writes_the_one_json(args):
+    """Every command's JSON is `table.dumps` of its data: UTF-8 (× as ×, not \\u00d7), objects
+    indented, the records of a list one a line."""
+    r = cli(*args)
+    assert r.code in (0, 1), r.err
+    assert r.out.rstrip("\n") == table.dumps(json.loads(r.out))
+    assert "\\u00" not in r.out
+
+
+@pytest.mark.parametrize("stem", ["q\x7fr", "a\u202eb", "c\x85d", "t\U000e0041g", "\x1b[2Jx"])
+def test_control_characters_in_json_are_json_escapes(tmp_path, stem):
+    """A spec named after its file, the file's name holding a control character: the JSON is
+    still JSON (the character a JSON escape, not a Python one) and safe on a terminal."""
+    path = tmp_path / f"{stem}.yaml"
+    path.write_text("input: 3x8x8\nlayers: [relu]\n")
+    r = cli("shapes", str(path), "-f", "json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["spec"] == stem
+    assert all(c.isprintable() or c == "\n" for c in r.out), repr(r.out[:80])
 
 
 def test_markdown_names_in_backticks_and_groups_named_alike():

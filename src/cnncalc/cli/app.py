@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from cnncalc.core.errors import CnncalcError
-from cnncalc.core.text import terminal_safe
+from cnncalc.core.text import Escaped, terminal_safe
 from cnncalc.report.terminal import encodable
 
 app = typer.Typer(
@@ -152,5 +152,7 @@ def emit(text: str | None) -> None:
     sequences of a table drawn for a terminal kept)."""
     if text is not None:
         # control characters escaped, then ASCII stand-ins where the encoding has no ×, ✓, box lines
-        text = encodable(terminal_safe(text, colours=sys.stdout.isatty()))
+        if not isinstance(text, Escaped):  # JSON escapes its own (report/table.dumps)
+            text = terminal_safe(text, colours=sys.stdout.isatty())
+        text = encodable(text)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

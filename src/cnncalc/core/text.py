@@ -31,6 +31,29 @@ def terminal_safe(text: str, colours: bool = False) -> str:
     return "".join(p if i % 2 else _UNSAFE.sub(_escape, p) for i, p in enumerate(parts))
 
 
+class Escaped(str):
+    """Text already made safe where it was written (JSON: `json_safe`), so `emit` passes it on
+    as it is; any text built from it (a concatenation, a slice) is a plain str again."""
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    c = ord(m.group(0))
+    if c < 0x10000:
+        return f"\\u{c:04x}"
+    c -= 0x10000  # a JSON escape is UTF-16: a surrogate pair
+    return f"\\u{0xd800 + (c >> 10):04x}\\u{0xdc00 + (c & 0x3ff):04x}"
+
+
+def json_safe(chunk: str) -> str:
+    """A piece of JSON text (from `json`, which escapes C0 controls itself) with every other
+    control character written as a JSON escape (U+202E as \\u202e): still the same JSON
+    value, and safe on a terminal. Such a character can only be inside a string: JSON's own
+    syntax is ASCII. Cheap when there is none: `isascii` is O(1) in CPython."""
+    if chunk.isascii() and "\x7f" not in chunk:
+        return chunk
+    return _UNSAFE.sub(_json_escape, chunk)
+
+
 def has_control(text: str) -> str | None:
     """The first control character in `text` (newline and tab count too), or None."""
     m = _UNSAFE.search(text) or re.search(r"[\n\t]", text)

@@ -9,12 +9,12 @@ Markdown, JSON or LaTeX. Pure strings, standard library only.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.report.explain import Section, Step
 from cnncalc.report.markdown import md_table
+from cnncalc.report.table import dumps
 
 FORMATS = ("table", "md", "json", "latex")
 WIDTH = 100
@@ -185,5 +185,5 @@ def sections_json(sections: list[Section]) -> list[dict[str, Any]]:
 
 
 def _json(ans: Answer) -> str:
-    return json.dumps({"title": ans.title, **ans.data, "sections": sections_json(ans.sections),
-                       "notes": ans.notes}, indent=2, ensure_ascii=False)
+    return dumps({"title": ans.title, **ans.data, "sections": sections_json(ans.sections),
+                  "notes": ans.notes})

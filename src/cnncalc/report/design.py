@@ -4,7 +4,6 @@ core/budget.py."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cnncalc.core.budget import Verdict
@@ -15,6 +14,7 @@ from cnncalc.core.sizes import Outcome
 from cnncalc.report.answer import Table, text_table
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import human_bytes
+from cnncalc.report.table import dumps
 
 FORMATS = ("table", "md", "json")
 BYTES = 4  # float32, as the engine's memory totals
@@ -184,7 +184,7 @@ def data(r: SizesResult) -> dict[str, Any]:
 
 
 def _json(r: SizesResult) -> str:
-    return json.dumps(data(r), indent=2)
+    return dumps(data(r))
 
 
 def png(r: SizesResult, path: str) -> str:
@@ -226,11 +226,11 @@ def _pair(p: tuple[Any, ...] | None) -> str:
 
 def render_reach(r: Reach, format: str) -> str:
     if format == "json":
-        return json.dumps({
+        return dumps({
             "spec": r.name, "target": r.target, "layer": r.layer, "stage": r.stage,
             "field": [num(x) for x in r.field] if r.field else None,
             "largest": [num(x) for x in r.largest], "repeats": r.repeats, "layers": r.layers,
-            "before": [num(x) for x in r.before] if r.before else None}, indent=2) + "\n"
+            "before": [num(x) for x in r.before] if r.before else None})
     if r.repeats is not None:
         copies = "" if r.layers == r.repeats else f" ({r.repeats} copies of the stack)"
         lines = [f"{r.name}: {r.layers} layers{copies} reach a {r.target} receptive field: "
@@ -252,7 +252,7 @@ def render_reach(r: Reach, format: str) -> str:
 
 def render_check(v: Verdict, format: str) -> str:
     if format == "json":
-        return json.dumps(v.data(), indent=2) + "\n"
+        return dumps(v.data())
     lines = [f"{v.name}: input {'×'.join(map(str, v.input_shape))}, batch {v.batch}: "
              + ("within budget" if v.ok else "OVER BUDGET")]
     for x in v.limits:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from cnncalc.core.memory import NOT_MODELLED, LayerMemory, MemoryResult
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import human_bytes, shape_str
+from cnncalc.report.table import dumps
 
 FORMATS = ("table", "md", "json", "csv")
 
@@ -188,7 +188,7 @@ def text(r: MemoryResult) -> str:
 def render(r: MemoryResult, format: str) -> str:
     """A plain text table, Markdown, CSV or JSON."""
     if format == "json":
-        return json.dumps(result_json(r), indent=2)
+        return dumps(result_json(r))
     if format == "csv":
         return csv_text(r)
     if format == "md":

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnncalc.core.text import Escaped, json_safe
 from cnncalc.report.markdown import md_table
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
@@ -184,14 +185,20 @@ def markdown(t: Table, names: bool = True) -> list[str]:
 
 # The machine formats --------------------------------------------------------------------------
 
-def dumps(obj: Any) -> str:
+def dumps(obj: Any) -> Escaped:
     """The one JSON encoding: UTF-8 text (ensure_ascii=False), objects indented, and each record
-    of a list on one line (fast on 10,000 layers, still readable and diff-able)."""
-    return _enc(obj, "")
+    of a list on one line (fast on 10,000 layers, still readable and diff-able). Control
+    characters in strings are JSON escapes (`json_safe`): the text is valid JSON that is safe on
+    a terminal as it is, so `emit` writes it untouched."""
+    return Escaped(_enc(obj, ""))
 
 
 # one encoder, not one per value; the records are trees we build (no cycles to look for)
-_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
+def _JSON(obj: Any) -> str:
+    return json_safe(_ENCODE(obj))
 
 
 def _enc(obj: Any, indent: str) -> str:
