@@ -74,3 +74,16 @@ layers:
 """
     names = [x.name for x in build(parse_spec(text, "t.yaml")).layers]
     assert names == ["x.relu6_1", "x.relu6_2", "x.relu1", "x.relu2"]
+
+
+def test_layers_written_alike_do_not_share_their_arguments():
+    """A bare kind's arguments are worked out once per kind (coerce's cache) and copied: each
+    layer owns its dict, as when every layer had them worked out anew."""
+    g = build(parse_spec("input: 3x8x8\nlayers: [maxpool, bn, maxpool, bn]\n"
+                         .replace("maxpool", "{maxpool: 2}"), "t.yaml"))
+    a, b = g.layers[1].args, g.layers[3].args
+    assert a == b and a is not b
+    a["eps"] = 0.5
+    assert g.layers[3].args["eps"] == 1e-5
+    assert build(parse_spec("input: 3x8x8\nlayers: [bn]\n", "t.yaml")).layers[0].args["eps"] \
+        == 1e-5

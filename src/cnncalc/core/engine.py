@@ -158,7 +158,7 @@ class Graph:
                       loc, kind.matmuls(args, in_shapes, out))
         if self.attention_macs == "projections":
             layer.macs -= layer.matmuls
-        _check_magnitudes(layer)
+        _check_magnitudes(layer, rf is not ins[0].rf)
         self._floor_lint(kind, layer)
         if not (_exact(rf.max) and _exact(rf.min)):
             self.floor_warnings.append(Lint(
@@ -283,13 +283,14 @@ class Graph:
         def one(shape: Shape) -> bool:
             return len(shape) == rank + 1 and all(n == 1 for n in shape[1:])
 
-        readers: dict[str, list[Layer]] = {}
-        for y in self.layers:
-            for i in dict.fromkeys(y.inputs):
-                readers.setdefault(i, []).append(y)
+        readers: dict[str, list[Layer]] = {}  # built when a layer collapses the map
         for x in self.layers:
-            if not (windowed(x) and one(x.out_shape) and not one(x.in_shapes[0])):
+            if not (one(x.out_shape) and not one(x.in_shapes[0]) and windowed(x)):
                 continue
+            if not readers:
+                for y in self.layers:
+                    for i in dict.fromkeys(y.inputs):
+                        readers.setdefault(i, []).append(y)
             later, seen, todo = [], {x.name}, [x]
             while todo:
                 for y in readers.get(todo.pop(0).name, []):
@@ -385,12 +386,13 @@ _LIMIT = 1 << MAX_BITS
 _SMALL = 1 << (MAX_BITS - 40)  # a bound or period below this keeps every derived number small
 
 
-def _check_magnitudes(x: Layer) -> None:
+def _check_magnitudes(x: Layer, new_rf: bool = True) -> None:
     """Every number a layer records (its output dims, params, MACs, the numerators and
     denominators of its field) stays below 2**MAX_BITS, so printing or comparing it is cheap.
-    Checked once, here, for every frontend."""
+    Checked once, here, for every frontend; a field passed on unchanged (`new_rf` false: a norm,
+    an activation) was checked where it was made."""
     rf = x.rf
-    small = _small(rf.max) and (rf.min is rf.max or _small(rf.min))
+    small = not new_rf or (_small(rf.max) and (rf.min is rf.max or _small(rf.min)))
     if small and x.params < _LIMIT and x.macs < _LIMIT and max(x.out_shape) < _LIMIT:
         return  # the common case, without the Fractions
     numbers: list[tuple[str, int]] = [("output size", d) for d in x.out_shape]
@@ -418,9 +420,14 @@ def _small(f: Field) -> bool:
     """Every bound and period of f is an int well below 2**MAX_BITS, so its sizes, jumps and
     starts (differences, halves and ratios of them by a period count, q < 2**16) are too:
     a start's numerator is at most about 2**(MAX_BITS - 40) · 2**17."""
+    seen = None
     for a in f.lattice:
+        if a is seen:
+            continue  # a square field: one axis object on every axis
+        seen = a
         b = plain(a)  # most axes: three ints
-        if b is not None and all(-_SMALL < v < _SMALL for v in b):
+        if b is not None and -_SMALL < b[0] < _SMALL and -_SMALL < b[1] < _SMALL \
+                and -_SMALL < b[2] < _SMALL:
             continue
         for v in (*a.lo, *a.hi, a.period):
             if v is not None and (type(v) is not int or v.bit_length() > MAX_BITS - 40):

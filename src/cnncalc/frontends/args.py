@@ -116,6 +116,8 @@ def coerce(kind: Kind, given: dict[str, tuple[Any, Loc]], where: Loc, layer: str
 
     `given` maps each written key to (value, position of the value); `keylocs` gives the
     position of each key, for errors about the key itself."""
+    if not given and kind.name in _DEFAULTS:  # a bare `relu` or `bn`: most layers of a net
+        return dict(_DEFAULTS[kind.name])
     out: Args = {}
     for key, (value, loc) in given.items():
         arg = kind.arg(key)
@@ -136,4 +138,10 @@ def coerce(kind: Kind, given: dict[str, tuple[Any, Loc]], where: Loc, layer: str
                 raise SpecError(f"{kind.name} {layer}: missing required argument {arg.name!r}",
                                 where)
             out[arg.name] = arg.default
-    return kind.normalize(out) if kind.normalize else out
+    out = kind.normalize(out) if kind.normalize else out
+    if not given:
+        _DEFAULTS[kind.name] = dict(out)
+    return out
+
+
+_DEFAULTS: dict[str, Args] = {}  # per kind, its arguments when none is given (a copy each time)

@@ -52,8 +52,12 @@ def convention_line(g: Graph) -> str:
 
 def field_json(f: Field) -> dict[str, Any]:
     """Per axis lists, in the input's order ([L], [H, W], [T, H, W])."""
-    size, jump, start = zip(*map(numbers, f.lattice))
-    return {"size": list(size), "jump": list(jump), "start": list(start),
+    lat = f.lattice
+    if len(lat) > 1 and lat[0] is lat[-1] and lat[0] is lat[1]:  # one axis object on every axis
+        size, jump, start = ([x] * len(lat) for x in numbers(lat[0]))
+    else:
+        size, jump, start = (list(x) for x in zip(*map(numbers, lat)))
+    return {"size": size, "jump": jump, "start": start,
             "global": f.is_global, "global_axes": list(f.glob)}
 
 
