@@ -1,3 +1,3 @@
-from cnncalc.cli.main import main
+from cnncalc.cli.main import run
 
-main()
+run()

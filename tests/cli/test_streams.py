@@ -5,6 +5,7 @@ write errors."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -94,3 +95,29 @@ def test_ctrl_c_prints_interrupted_and_exits_130(tmp_path):
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=30)
     assert (p.returncode, err) == (130, "interrupted\n")
+
+
+def test_main_leaves_the_collector_as_it_found_it(monkeypatch, capsys):
+    """main() tunes the collector for one short process and puts it back for a caller that goes
+    on (this test)."""
+    from cnncalc.cli.main import main
+
+    before = gc.get_threshold(), gc.get_freeze_count()
+    monkeypatch.setattr(sys, "argv", ["cnncalc", "shapes", "resnet18", "-f", "json"])
+    with pytest.raises(SystemExit) as e:
+        main()
+    assert e.value.code == 0 and capsys.readouterr().out.startswith("{")
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_the_process_entry_freezes_what_is_left_before_shutdown():
+    """run() (the `cnncalc` script, `python -m cnncalc`) ends with everything frozen, so the
+    interpreter's shutdown collections do not walk it again; atexit handlers still run."""
+    script = ("import atexit, gc, sys\n"
+              "atexit.register(lambda: sys.stderr.write(f'frozen {gc.get_freeze_count()}\\n'))\n"
+              "sys.argv = ['cnncalc', 'shapes', 'resnet18', '-f', 'json']\n"
+              "from cnncalc.cli.main import run\nrun()\n")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV,
+                       timeout=60)
+    assert r.returncode == 0 and r.stdout.startswith("{")
+    assert r.stderr.startswith("frozen ") and int(r.stderr.split()[1]) > 10_000

@@ -69,6 +69,17 @@ def main() -> None:
     sys.exit(code)
 
 
+def run() -> None:
+    """The process's entry (the `cnncalc` script, `python -m cnncalc`): `main`, then what is
+    left is frozen out of the collections the interpreter runs as it shuts down, which would
+    walk every object again for nothing (about 0.02 s after 10,000 layers). `main` itself
+    leaves the collector as it found it, for a caller that goes on (a test)."""
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
 def _run() -> int:
     try:
         code = app(prog_name="cnncalc", standalone_mode=False)
