@@ -7,7 +7,6 @@ all-ones input), written beside the engine's.
 from __future__ import annotations
 
 from dataclasses import replace
-from fractions import Fraction
 
 import pytest
 
@@ -85,28 +84,3 @@ def test_verify_flags_the_old_broadcast_field(spec, monkeypatch):
     assert r.code == 1
     (mul,) = [x for x in r.json()["layers"] if x["name"] == "mul1"]
     assert mul["rf"]["ok"] is False and mul["rf"]["measured"]["status"] == "clipped"
-
-
-def test_se_field_does_not_grow_by_map_multiples():
-    g = analyze("efficientnet_b0")
-    dw = g.nodes["stage2.0.dw.conv1"].rf
-    assert dw.max.is_global and dw.max.h.jump == 0  # before: jump 224, 448 after each SE
-    assert dw.shown.h.jump == 4 and not dw.shown.is_global  # the data path's lattice
-    last = g.nodes["last_conv.silu1"].rf.shown
-    assert (last.h.size, last.h.jump) == (851, 32)  # = zoo's RF
-
-
-@pytest.mark.parametrize("name", ["efficientnet_b0", "mobilenet_v3_small", "regnet_y_400mf"])
-def test_rf_column_is_local_with_one_gate_note(name):
-    r = cli("shapes", name, "-f", "json")
-    layers, warnings = r.json()["layers"], r.json()["warnings"]
-    gates = [w for w in warnings if w["code"] == "gate"]
-    assert len(gates) == 1 and "whole input" in gates[0]["message"]
-    spatial = [x for x in layers if len(x["out_shape"]) == 3 and x["out_shape"][1] > 1]
-    assert not any(x["rf_local"]["global"] for x in spatial)  # no `global` on the main path
-    assert all(x["rf_min"]["size"][0] <= x["rf_local"]["size"][0] for x in spatial)
-
-
-def test_broadcast_fraction_free_jump():
-    g = analyze("mobilenet_v3_small")
-    assert all(isinstance(x.rf.max.h.jump, Fraction) for x in g.layers)
