@@ -255,6 +255,16 @@ def test_rendered_figures_from_fixed_numbers():
     md = render(fixed_result(0.5), "md")
     # median 50 ms; 4 images ÷ 0.05 s = 80 images/s; 1e9 MACs ÷ 0.05 s = 20 GMAC/s;
     # 2 × 20 GMAC/s ÷ 100 GFLOP/s = 40 % of peak; p10 = 40 + 0.2·10 = 42 ms, p90 = 58 ms
-    assert "| 4 | 1.00G | 50.00 | 42.00–58.00 | 80.0 | 20.0 | 40.0% |" in md
+    assert "| 4 | 1,000,000,000 | 50.00 | 42.00–58.00 | 80.0 | 20.0 | 40.0% |" in md
     assert "Warning" not in md
     assert "Warning: load average 3.00 on 2 cores" in render(fixed_result(3.0), "md")
+
+
+def test_macs_are_whole_and_one_thread_is_singular():
+    """The MACs cell is the JSON's number, whole (not 416.52K); the header counts threads."""
+    r = cli("latency", "lenet5", *FAST, "--threads", "1", "--per-layer")
+    assert r.code == 0, r.err
+    assert "1 thread," in r.out.splitlines()[0] and "1 threads" not in r.out
+    assert f"{LENET_MACS:,}" in r.out  # = 416,520
+    assert "117,600" in r.out  # c1's row
+

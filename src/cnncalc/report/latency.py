@@ -11,7 +11,7 @@ from typing import Any
 
 from cnncalc.core.timed import BatchResult, LatencyResult, LayerTime
 from cnncalc.report import table, terminal
-from cnncalc.report.rows import CONVENTIONS, human, human_bytes, shape_str
+from cnncalc.report.rows import CONVENTIONS, human_bytes, shape_str
 from cnncalc.report.table import Col
 
 FORMATS = ("table", "md", "json", "csv")
@@ -105,7 +105,7 @@ Column = tuple[Col, Any]  # the column, the cell of an item
 def batch_columns(r: LatencyResult) -> list[Column]:
     return [
         (Col("Batch", right=True), lambda b: str(b.batch)),
-        (Col("MACs", right=True), lambda b: human(b.macs)),
+        (Col("MACs", right=True), lambda b: f"{b.macs:,}"),
         (Col("Median ms", right=True), lambda b: ms(b.stats.median)),
         (Col("p10–p90 ms", right=True), lambda b: f"{ms(b.stats.p10)}–{ms(b.stats.p90)}"),
         (Col("Images/s", right=True), lambda b: rate(b.throughput)),
@@ -123,7 +123,7 @@ def layer_columns(b: BatchResult, rk: dict[str, int]) -> list[Column]:
         (Col("Time ms", right=True), lambda x: ms(x.seconds)),
         (Col("% time", right=True), lambda x: pct(x.seconds / total)),
         (Col("Slow", right=True), lambda x: f"#{rk[x.name]}" if x.name in rk else ""),
-        (Col("MACs", right=True), lambda x: human(x.macs)),
+        (Col("MACs", right=True), lambda x: f"{x.macs:,}"),
         (Col("GMAC/s", right=True), lambda x: rate(x.gmacs_per_s)),
         (Col("Bytes", right=True, drop=3), lambda x: human_bytes(x.bytes)),
         (Col("FLOP/B", right=True, drop=2), lambda x: f"{x.intensity:.1f}"),
