@@ -24,6 +24,9 @@ def test_version_help_and_completion():
     bare = run()
     assert bare.returncode == 0 and "Usage: cnncalc" in bare.stdout and not bare.stderr
     assert "--install-completion" in bare.stdout and "--show-completion" in bare.stdout
+    script = run("--show-completion", SHELL="/bin/bash")
+    assert script.returncode == 0 and "_cnncalc_completion" in script.stdout
+    assert "cnncalc" in script.stdout.split()[-1]  # registered for `cnncalc`, not `__main__.py`
 
 
 def test_piped_output_is_the_whole_table_and_columns_0_is_unset():
