@@ -120,6 +120,46 @@ MEASURED = """
   (after a first step, so the optimizer state exists) and around an inference pass.
 - **In `cnncalc verify`**: on CPU, every spec's saved bytes per layer and in all, beside this
   model (a disagreement is a disagreement: exit 1); a torch model's are not measured there.
+- **A step torch refuses**: batch norm in training needs more than one value per channel
+  (batch × its input's spatial size). The analytic output says so in a warning naming the
+  layer (resnet18 at 3×32×32, batch 1: `layer4.0.bn1`, a 512×1×1 input), and `--measure` is
+  then that one line as an error (exit 2), before torch builds anything: use `--batch 2` or a
+  larger `--input`. In `--mode infer` batch norm uses its running statistics: no warning.
+
+## Output
+
+The terminal table is report/table.py's (every command's): numbers, shapes and byte counts
+are never cut; at a narrow terminal the names wrap, then `Saved tensors` and then `Kind` are
+left out (one line says which), then each layer is printed as a block; piped, the whole table.
+Per layer the bytes are shown short (`3.06 MiB`); the totals show each number exactly and
+short (`46,758,048 B (44.59 MiB)`), one value a row, what it counts in its label.
+
+JSON (`--format json`), one record per layer in `layers`:
+
+| field | meaning |
+|---|---|
+| `name`, `kind`, `out_shape` | the layer, its kind, its output shape (no batch) |
+| `out_bytes` | its output's own storage (0 for a view of its input) |
+| `saved_bytes` | the storages this layer is the first to keep for backward |
+| `saved` | what it keeps: a list of `{"what", "dtype", "bytes", "of", "kept_already"}` |
+| `live_bytes` | activations live while it runs without autograd (input included) |
+
+In `saved`, `what` names the tensor (`input`, `output`, `mean`, `invstd`, `rstd`,
+`indices`, `noise`, `input nhwc copy`, `weight cast`, …), `bytes` is its storage's size,
+`of` is whose storage it is (a layer's name, `input` for the net's input; `null` for a
+tensor of the layer's own), and `kept_already` is true when an earlier layer keeps it and is
+charged for it: `saved_bytes` = the sum of `bytes` over the entries not `kept_already`.
+`totals` holds `params` and the `*_bytes` of the table's totals (`params_bytes`,
+`buffers_bytes`, `grads_bytes`, `optimizer_bytes`, `activations_saved_bytes`,
+`backward_transient_bytes`, `recompute_bytes` with `--checkpoint stages`,
+`peak_train_bytes`, `peak_infer_bytes`; `max_batch` and `fit_bytes` with `--fit`);
+`measured` what `--measure` measured; `notes` the warnings.
+
+CSV (`--format csv`) is the layer records for machines: numbers as plain integers (bytes, no
+units or separators), `out_shape` as `64x112x112`, and `saved` as the `;`-joined names of
+what the layer keeps (`input;mean;invstd`), without their bytes: a CSV cell holds one value,
+and the bytes a layer is charged are `saved_bytes` (the per-tensor bytes are in JSON).
+With `--measure`, `measured_saved_bytes` follows.
 
 ## The zoo, analytic beside measured
 """

@@ -502,6 +502,10 @@ CASES: list[Case] = [
     Case("The torch backend", "Out of memory", "out of memory at batch 512",
          "Lower `--batches` (or the input size); the message names the batch that failed.",
          call=_oom),
+    Case("The torch backend", "Batch norm on one value per channel", "batch norm in training "
+         "needs more than one value per channel", "Train (and measure) with `--batch 2` or a "
+         "larger `--input`: the analytic output warns of it, naming the layer, before torch "
+         "runs.", args=("memory", "resnet18", "--input", "3x32x32", "--measure")),
     Case("The torch backend", "A kind torch cannot build", "the torch backend cannot build "
          "kind 'mystery'", "A bug: every registered kind has a builder (a test checks it); "
          "please report it.", call=_cannot_build),

@@ -48,3 +48,24 @@ def test_measure_agrees_and_exits_0():
     m = r.json()["measured"]
     assert m["saved_bytes"] == r.json()["totals"]["activations_saved_bytes"]
     assert m["mismatched_layers"] == []
+
+
+def test_batchnorm_on_one_value_per_channel_is_one_line():
+    # resnet18 at 32×32: layer4's maps are 1×1 (32 / 2 / 2 / 2 / 2 / 2), and batch norm in
+    # training refuses one value per channel (torch: "Expected more than 1 value per channel")
+    pytest.importorskip("torch")
+    r = cli("memory", "resnet18", "--input", "3x32x32", "--measure")
+    assert r.code == 2 and r.out == "" and r.err.count("\n") == 1, r.err
+    assert "layer4.0.bn1" in r.err and "more than one value per channel" in r.err
+    assert "--batch 2" in r.err and "Traceback" not in r.err
+    assert cli("memory", "resnet18", "--input", "3x32x32", "--batch", "2", "--measure",
+               "--format", "json").code == 0
+
+
+def test_the_analytic_path_warns_before_measuring():
+    data = cli("memory", "resnet18", "--input", "3x32x32", "--format", "json").json()
+    assert any("layer4.0.bn1" in n and "--batch 2" in n for n in data["notes"])
+    assert not cli("memory", "resnet18", "--input", "3x32x32", "--batch", "2",
+                   "--format", "json").json()["notes"]
+    infer = cli("memory", "resnet18", "--input", "3x32x32", "--mode", "infer", "--format", "json")
+    assert not infer.json()["notes"]  # eval mode uses the running statistics

@@ -137,3 +137,15 @@ def test_markdown_names_in_backticks_and_groups_named_alike():
     md = render(g, shapes_columns(1, False), "md", depth=1)
     rf = render(g, rf_columns(), "md", depth=1)
     assert "| `layer1.0` | 7 layers |" in md and "| `layer1.0` | 7 layers |" in rf
+
+
+def test_stacked_prose_wraps_at_its_words():
+    # a prose cell longer than the terminal, in the stacked layout: lines of its own, every
+    # number whole (memory's Saved tensors at 40 columns)
+    t = Table("", [Col("Layer", wrap="name"), Col("Bytes", right=True),
+                   Col("Saved", wrap="words")],
+              [["stem.conv1" * 3, "1,605,632", "input (conv1); mean float32 25,088 B; "
+                "rstd float32 25,088 B; indices int64 1,605,632 B"]])
+    lines = table.text_table(t, 30)
+    assert all(len(x) <= 30 for x in lines), lines
+    assert "  Bytes 1,605,632" in lines and sum("25,088" in x for x in lines) == 2

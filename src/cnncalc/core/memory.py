@@ -72,13 +72,30 @@ class MemorySetup:
 
 
 @dataclass(frozen=True)
+class SavedTensor:
+    """One tensor a layer keeps for backward.
+
+    what: its name ("input", "output", "mean", "indices", "input nhwc copy", "weight cast").
+    of: whose storage it is, a layer's name or "input" (the net's input), when it is another
+    value's tensor; None for a tensor of the layer's own.
+    kept_already: an earlier layer keeps this storage, and is charged its bytes.
+    """
+
+    what: str
+    dtype: str
+    bytes: int
+    of: str | None = None
+    kept_already: bool = False
+
+
+@dataclass(frozen=True)
 class LayerMemory:
     name: str
     kind: str
     out_shape: tuple[int, ...]
     out_bytes: int  # the output's own storage (0 for a view of its input)
     saved_bytes: int  # storages first kept for backward by this layer
-    saved: tuple[str, ...]  # what it keeps: "input (shared)", "indices int64 6,272 B", ...
+    saved: tuple[SavedTensor, ...]  # what it keeps, each storage charged to its first keeper
     live_bytes: int  # activations live while it runs, without autograd (input included)
 
 
@@ -146,7 +163,7 @@ class _Walk:
     created: dict[str, int] = field(default_factory=dict)  # storage -> step (input: -1)
     last: dict[str, int] = field(default_factory=dict)  # storage -> last step that reads it
     saved_by: dict[str, int] = field(default_factory=dict)  # storage -> first step saving it
-    notes: dict[int, list[str]] = field(default_factory=dict)
+    kept: dict[int, list[SavedTensor]] = field(default_factory=dict)  # step -> what it keeps
     transient: dict[int, int] = field(default_factory=dict)  # step -> bytes of op-local copies
     grads: dict[int, int] = field(default_factory=dict)  # step -> output + input gradients
     private: set[str] = field(default_factory=set)  # a layer's own saved tensors (autograd only)
@@ -208,7 +225,7 @@ def _walk(g: Graph, setup: MemorySetup) -> _Walk:
             _save(w, i, x, s, ins, out, setup)
         if setup.amp and kind.category in ("conv", "linear"):
             weight = x.params - (x.out_shape[0] if x.args.get("bias") else 0)
-            _private(w, i, f"{x.name}:weight-cast", weight * act, "weight cast")
+            _private(w, i, f"{x.name}:weight-cast", weight * act, "weight cast", setup.dtype)
     if g.layers:
         w.last[values[g.output.name].storage] = len(g.layers)
     return w
@@ -220,10 +237,11 @@ def _save(w: _Walk, i: int, x: Layer, s: Saved, ins: list[_Value], out: _Value,
     if s.what == "tensor":
         size = s.numel * (b if s.per_sample else 1) * (act if s.dtype == "act"
                                                          else DTYPE_BYTES[s.dtype])
-        _private(w, i, f"{x.name}:{s.name}", size, f"{s.name} {s.dtype}")
+        _private(w, i, f"{x.name}:{s.name}", size, s.name,
+                 setup.dtype if s.dtype == "act" else s.dtype)
         return
     if s.what == "output":
-        _share(w, i, out.storage, "output")
+        _share(w, i, out.storage, "output", setup.dtype)
         return
     v = ins[s.index]
     copy = s.nhwc and _is_map(x.in_shapes[s.index]) and v.layout != "nhwc"
@@ -231,25 +249,26 @@ def _save(w: _Walk, i: int, x: Layer, s: Saved, ins: list[_Value], out: _Value,
     if copy or cast:
         size = numel(x.in_shapes[s.index]) * b * act
         _private(w, i, f"{x.name}:{s.name}-copy", size,
-                 f"{s.name} ({'N×H×W×C copy' if copy else 'cast copy'})")
+                 f"{s.name} {'nhwc' if copy else 'cast'} copy", setup.dtype)
         if copy:
             w.transient[i] = w.transient.get(i, 0) + size  # the same copy without autograd
         return
-    _share(w, i, v.storage, s.name)
+    # the input image is float32 under amp (its cast copy is kept above)
+    _share(w, i, v.storage, s.name, "float32" if v.storage == "input" and setup.amp
+           else setup.dtype)
 
 
-def _private(w: _Walk, i: int, storage: str, size: int, what: str) -> None:
+def _private(w: _Walk, i: int, storage: str, size: int, what: str, dtype: str) -> None:
     w.sizes[storage], w.created[storage], w.last[storage] = size, i, i
     w.saved_by[storage] = i
     w.private.add(storage)
-    w.notes.setdefault(i, []).append(f"{what} {size:,} B")
+    w.kept.setdefault(i, []).append(SavedTensor(what, dtype, size))
 
 
-def _share(w: _Walk, i: int, storage: str, what: str) -> None:
+def _share(w: _Walk, i: int, storage: str, what: str, dtype: str) -> None:
     first = w.saved_by.setdefault(storage, i)
-    owner = "the input" if storage == "input" else storage
-    w.notes.setdefault(i, []).append(
-        f"{what} ({owner}{', kept already' if first != i else ''})")
+    w.kept.setdefault(i, []).append(
+        SavedTensor(what, dtype, w.sizes[storage], storage, first != i))
 
 
 # Totals -----------------------------------------------------------------------------------
@@ -319,10 +338,25 @@ def memory(g: Graph, setup: MemorySetup) -> MemoryResult:
         first = sum(w.sizes[s] for s in saved if w.saved_by[s] == i)
         layers.append(LayerMemory(x.name, x.kind, x.out_shape, w.sizes.get(x.name, 0)
                                   if w.created.get(x.name) == i else 0, first,
-                                  tuple(w.notes.get(i, [])), live[i]))
+                                  tuple(w.kept.get(i, [])), live[i]))
+    refusal = train_refusal(g, setup.batch) if setup.mode == "train" else None
     return MemoryResult(g.name, g.input_shape, setup, params, layers, params_bytes, grads_bytes,
                         optimizer_bytes, buffers_bytes, saved_bytes, transient, recompute,
-                        forward_peak, peak_train, peak_infer)
+                        forward_peak, peak_train, peak_infer,
+                        notes=[f"warning: {refusal}"] if refusal else [])
+
+
+def train_refusal(g: Graph, batch: int) -> str | None:
+    """Why torch refuses a training forward of `g` at `batch`, naming the layer; None when it
+    does not. Batch norm in training needs more than one value per channel to normalise
+    (torch's `_verify_batch_size`: batch × the spatial size of its input)."""
+    for x in g.layers:
+        if x.kind == "bn" and batch * numel(x.in_shapes[0][1:]) == 1:
+            shape = "×".join(map(str, x.in_shapes[0]))
+            return (f"{x.name}: batch norm in training needs more than one value per channel, "
+                    f"and batch {batch} of a {shape} input gives one: use --batch 2 or a larger "
+                    "--input")
+    return None
 
 
 # --fit ------------------------------------------------------------------------------------

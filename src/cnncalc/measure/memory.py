@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from cnncalc.core.engine import Graph
-from cnncalc.core.memory import MeasuredMemory, MemorySetup
+from cnncalc.core.errors import BackendError
+from cnncalc.core.memory import MeasuredMemory, MemorySetup, train_refusal
 from cnncalc.core.optional import require_torch
 from cnncalc.measure.build import build_module
 
@@ -113,7 +114,11 @@ def measure_cuda(graph: Graph, setup: MemorySetup, device: str) -> tuple[int, in
 
 def measure_memory(graph: Graph, setup: MemorySetup, device: str = "cpu") -> MeasuredMemory:
     """Saved tensors and optimizer state on CPU in float32 (exact); with a CUDA device, also
-    the allocator's peaks at the setup's dtype."""
+    the allocator's peaks at the setup's dtype. A net torch cannot train at this batch (batch
+    norm on one value per channel) is one error naming the layer, before anything is built."""
+    refusal = train_refusal(graph, setup.batch)
+    if refusal is not None:
+        raise BackendError(refusal)
     torch.manual_seed(0)
     net = build_module(graph)
     x = torch.randn(setup.batch, *graph.input_shape)

@@ -1,20 +1,21 @@
-"""Rendering `cnncalc memory`: per layer and in total, as a plain table, Markdown, CSV or JSON.
+"""Rendering `cnncalc memory`: per layer and in total, as a table (report/table.py: never a
+number cut), Markdown, CSV or JSON.
 
 No torch here: the result is plain dataclasses from core/memory.py.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from cnncalc.core.memory import NOT_MODELLED, LayerMemory, MemoryResult
+from cnncalc.core.memory import NOT_MODELLED, LayerMemory, MemoryResult, SavedTensor
+from cnncalc.report import table, terminal
 from cnncalc.report.markdown import md_table
+from cnncalc.report.render import exact_and_short
 from cnncalc.report.rows import human_bytes, shape_str
-from cnncalc.report.table import dumps
+from cnncalc.report.table import Col
 
 FORMATS = ("table", "md", "json", "csv")
 
@@ -33,17 +34,28 @@ NOTE_LINE = ("saved = what autograd keeps for backward, each storage once (torch
              "rules); not modelled: allocator rounding and caching, cuDNN workspaces, the "
              "CUDA context")
 
-Column = tuple[str, Callable[[LayerMemory], str], bool]
-
-COLUMNS: list[Column] = [
-    ("Layer", lambda x: x.name, False),
-    ("Kind", lambda x: x.kind, False),
-    ("Output", lambda x: shape_str(x.out_shape), False),
-    ("Out bytes", lambda x: human_bytes(x.out_bytes), True),
-    ("Saved bytes", lambda x: human_bytes(x.saved_bytes), True),
-    ("Live (infer)", lambda x: human_bytes(x.live_bytes), True),
-    ("Saved tensors", lambda x: "; ".join(x.saved) or "–", False),
+# the terminal table: names wrap, the breakdown goes first and Kind next when the terminal is
+# narrow (report/table.py's rule); the byte counts are never left out
+COLUMNS: list[tuple[Col, Callable[[LayerMemory], str]]] = [
+    (Col("Layer", wrap="name"), lambda x: x.name),
+    (Col("Kind", drop=1), lambda x: x.kind),
+    (Col("Output"), lambda x: shape_str(x.out_shape)),
+    (Col("Out bytes", right=True), lambda x: human_bytes(x.out_bytes)),
+    (Col("Saved bytes", right=True), lambda x: human_bytes(x.saved_bytes)),
+    (Col("Live (infer)", right=True), lambda x: human_bytes(x.live_bytes)),
+    (Col("Saved tensors", wrap="words", drop=2), lambda x: saved_text(x.saved) or "–"),
 ]
+
+
+def saved_text(saved: Sequence[SavedTensor]) -> str:
+    """'input (conv1); mean float32 256 B': another value's tensor by its owner, a tensor of
+    the layer's own with its dtype and bytes."""
+    def one(s: SavedTensor) -> str:
+        if s.of is None:
+            return f"{s.what} {s.dtype} {s.bytes:,} B"
+        owner = "the input" if s.of == "input" else s.of
+        return f"{s.what} ({owner}{', kept already' if s.kept_already else ''})"
+    return "; ".join(map(one, saved))
 
 
 def title(r: MemoryResult) -> str:
@@ -54,49 +66,62 @@ def title(r: MemoryResult) -> str:
             f"{s.optimizer}{ckpt}")
 
 
-def totals(r: MemoryResult) -> list[tuple[str, int | None, str]]:
-    """(name, bytes, note) in the order printed; bytes None for a line that is text only."""
-    train = r.setup.mode == "train"
-    lines: list[tuple[str, int | None, str]] = [
-        ("params_bytes", r.params_bytes, f"{r.params:,} parameters"),
-        ("buffers_bytes", r.buffers_bytes, ""),
-    ]
-    if train:
-        lines += [
-            ("grads_bytes", r.grads_bytes, ""),
-            ("optimizer_bytes", r.optimizer_bytes, r.setup.optimizer),
-            ("activations_saved_bytes", r.activations_saved_bytes,
-             "checkpointed stage inputs" if r.setup.checkpoint == "stages" else ""),
-            ("backward_transient_bytes", r.backward_transient_bytes, ""),
-        ]
-        if r.setup.checkpoint == "stages":
-            lines.append(("recompute_bytes", r.recompute_bytes, "largest stage, recomputed"))
-        lines.append(("peak_train_bytes", r.peak_train_bytes, ""))
-    lines.append(("peak_infer_bytes", r.peak_infer_bytes, ""))
+def totals(r: MemoryResult) -> list[tuple[str, str, int]]:
+    """(JSON key, label, bytes) in the order printed."""
+    s = r.setup
+    out = [("params_bytes", "Parameter memory", r.params_bytes),
+           ("buffers_bytes", "Buffers", r.buffers_bytes)]
+    if s.mode == "train":
+        ckpt = s.checkpoint == "stages"
+        out += [("grads_bytes", "Gradients", r.grads_bytes),
+                ("optimizer_bytes", f"Optimizer state ({s.optimizer})", r.optimizer_bytes),
+                ("activations_saved_bytes", "Activations saved"
+                 + (" (checkpointed stage inputs)" if ckpt else ""), r.activations_saved_bytes),
+                ("backward_transient_bytes", "Backward transient", r.backward_transient_bytes)]
+        if ckpt:
+            out.append(("recompute_bytes", "Recomputed (largest stage)", r.recompute_bytes))
+        out.append(("peak_train_bytes", "Peak, training", r.peak_train_bytes))
+    return out + [("peak_infer_bytes", "Peak, inference", r.peak_infer_bytes)]
+
+
+def bytes_cell(n: int) -> str:
+    """'46,758,048 B (44.59 MiB)'; below a KiB the short form says nothing more: '256 B'."""
+    return f"{n:,} B" if abs(n) < 1024 else f"{n:,} B ({human_bytes(n)})"
+
+
+def diff_cell(n: int) -> str:
+    return f"{n:+,} B" if n else "0 B"
+
+
+def total_rows(r: MemoryResult) -> list[tuple[str, str]]:
+    """The totals as (label, value): one value a cell, its qualifier in the label."""
+    rows = [("Parameters", exact_and_short(r.params))]
+    rows += [(label, bytes_cell(value)) for _, label, value in totals(r)]
     if r.max_batch is not None and r.fit_bytes is not None:
-        lines.append(("max_batch", None, f"{r.max_batch:,} fits in {human_bytes(r.fit_bytes)} "
-                                         f"({r.setup.mode})"))
-    return lines
+        rows += [("Memory budget (--fit)", bytes_cell(r.fit_bytes)),
+                 (f"Largest batch that fits ({r.setup.mode})", f"{r.max_batch:,}")]
+    return rows + measured_rows(r)
 
 
-def measured_lines(r: MemoryResult) -> list[tuple[str, str]]:
+def measured_rows(r: MemoryResult) -> list[tuple[str, str]]:
     m = r.measured
     if m is None:
         return []
-    diff = r.activations_saved_bytes - m.saved_bytes if r.setup.checkpoint == "none" else None
-    out = [("saved, measured (CPU float32)", f"{m.saved_bytes:,} B; analytic "
-            + ("differs by checkpointing" if diff is None else
-               "equal" if diff == 0 else f"{diff:+,} B"))]
+    ckpt = r.setup.checkpoint != "none"
+    out = [("Saved, measured (CPU, float32" + (", no checkpointing)" if ckpt else ")"),
+            bytes_cell(m.saved_bytes))]
+    if not ckpt:
+        out.append(("Saved, analytic - measured", diff_cell(r.activations_saved_bytes
+                                                             - m.saved_bytes)))
     if m.optimizer_bytes is not None:
-        extra = f" (of which {m.optimizer_step_bytes:,} B step counters)" \
-            if m.optimizer_step_bytes else ""
-        out.append(("optimizer, measured", f"{m.optimizer_bytes:,} B{extra}"))
-    for what, value, model in (("train", m.peak_train_bytes, r.peak_train_bytes),
-                               ("infer", m.peak_infer_bytes, r.peak_infer_bytes)):
+        out.append(("Optimizer state, measured", bytes_cell(m.optimizer_bytes)))
+        if m.optimizer_step_bytes:
+            out.append(("of which step counters", bytes_cell(m.optimizer_step_bytes)))
+    for what, value, model in (("training", m.peak_train_bytes, r.peak_train_bytes),
+                               ("inference", m.peak_infer_bytes, r.peak_infer_bytes)):
         if value is not None:
-            out.append((f"peak {what}, measured ({m.device})",
-                        f"{human_bytes(value)}; analytic {human_bytes(model)} "
-                        f"({model - value:+,} B)"))
+            out += [(f"Peak, {what}, measured ({m.device})", bytes_cell(value)),
+                    (f"Peak, {what}, analytic - measured", diff_cell(model - value))]
     return out
 
 
@@ -115,8 +140,9 @@ def result_json(r: MemoryResult) -> dict[str, Any]:
         "conventions": MEMORY_CONVENTIONS, "not_modelled": list(NOT_MODELLED),
         "layers": [{"name": x.name, "kind": x.kind, "out_shape": list(x.out_shape),
                     "out_bytes": x.out_bytes, "saved_bytes": x.saved_bytes,
-                    "saved": list(x.saved), "live_bytes": x.live_bytes} for x in r.layers],
-        "totals": {name: value for name, value, _ in totals(r) if value is not None},
+                    "saved": [asdict(s) for s in x.saved], "live_bytes": x.live_bytes}
+                   for x in r.layers],
+        "totals": {key: value for key, _, value in totals(r)},
         "notes": r.notes,
     }
     data["totals"]["params"] = r.params
@@ -130,67 +156,58 @@ def result_json(r: MemoryResult) -> dict[str, Any]:
 
 
 def csv_text(r: MemoryResult) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    measured = r.measured is not None
-    w.writerow(["name", "kind", "out_shape", "out_bytes", "saved_bytes", "live_bytes", "saved",
-                *(["measured_saved_bytes"] if measured else [])])
-    for x in r.layers:
-        extra = [r.measured.saved_per_layer.get(x.name, 0)] if r.measured is not None else []
-        w.writerow([x.name, x.kind, "x".join(map(str, x.out_shape)), x.out_bytes,
-                    x.saved_bytes, x.live_bytes, "; ".join(x.saved), *extra])
-    return buf.getvalue()
-
-
-def total_cells(r: MemoryResult) -> list[tuple[str, str]]:
-    cells = [(name, (f"{value:,} ({human_bytes(value)})" if value is not None else "")
-              + (f" {note}" if note and value is not None else note))
-             for name, value, note in totals(r)]
-    return cells + measured_lines(r)
+    """One row per layer: the JSON's layer records, `saved` as the names only (`;`-joined:
+    input;mean;invstd), their bytes in `saved_bytes`."""
+    measured = r.measured.saved_per_layer if r.measured is not None else None
+    records = [{"name": x.name, "kind": x.kind, "out_shape": list(x.out_shape),
+                "out_bytes": x.out_bytes, "saved_bytes": x.saved_bytes,
+                "live_bytes": x.live_bytes, "saved": [s.what for s in x.saved],
+                **({} if measured is None else
+                   {"measured_saved_bytes": measured.get(x.name, 0)})} for x in r.layers]
+    return table.csv_text(records)
 
 
 def footer(r: MemoryResult) -> list[str]:
     return [*r.notes, *(f"MISMATCH {line}" for line in _mismatched(r))]
 
 
+def layer_table(r: MemoryResult) -> table.Table:
+    return table.Table(title(r), [c for c, _ in COLUMNS],
+                       [[cell(x) for _, cell in COLUMNS] for x in r.layers])
+
+
 def markdown(r: MemoryResult) -> str:
-    lines = [f"**{title(r)}**", ""]
-    lines += md_table([c[0] for c in COLUMNS], ([c[1](x) for c in COLUMNS] for x in r.layers),
-                      [c[2] for c in COLUMNS])
-    lines += ["", *md_table(["Total", ""], total_cells(r), [False, True])]
+    lines = [f"**{title(r)}**", "", *table.markdown(layer_table(r))]
+    lines += ["", *md_table(["Total", ""], total_rows(r), [False, True])]
     lines += ["", f"_{NOTE_LINE}._", *(f"- {x}" for x in footer(r))]
     return "\n".join(lines) + "\n"
 
 
-def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
-                right: Sequence[bool]) -> list[str]:
-    """Columns padded with two spaces between them: a simple table, no box drawing."""
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
+def total_lines(rows: Sequence[tuple[str, str]], width: int | None) -> list[str]:
+    """'Label  value' lines, the values aligned; a line too wide for the terminal puts its
+    value under its label."""
+    pad = max(len(k) for k, _ in rows)
+    out: list[str] = []
+    for k, v in rows:
+        line = f"{k:<{pad}}  {v}"
+        out += [line] if width is None or len(line) <= width else \
+            [*table.wrap(k, width), f"  {v}"]
+    return out
 
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.rjust(n) if r else c.ljust(n)
-                         for c, n, r in zip(cells, widths, right)).rstrip()
 
-    return [line(headers), "  ".join("-" * n for n in widths), *(line(row) for row in rows)]
-
-
-def text(r: MemoryResult) -> str:
-    rows = [[c[1](x) for c in COLUMNS] for x in r.layers]
-    lines = [title(r), *plain_table([c[0] for c in COLUMNS], rows, [c[2] for c in COLUMNS]), ""]
-    cells = total_cells(r)
-    width = max(len(k) for k, _ in cells)
-    lines += [f"{k:<{width}}  {v}" for k, v in cells]
-    lines += [NOTE_LINE, *footer(r)]
+def text(r: MemoryResult, width: int | None) -> str:
+    lines = [*table.text_table(layer_table(r), width), "", *total_lines(total_rows(r), width)]
+    for line in (NOTE_LINE, *footer(r)):
+        lines += table.wrap(line, width)
     return "\n".join(lines) + "\n"
 
 
-def render(r: MemoryResult, format: str) -> str:
-    """A plain text table, Markdown, CSV or JSON."""
+def render(r: MemoryResult, format: str, width: int | None | bool = True) -> str:
+    """A table (at the terminal's width: `width=True`; None: whole), Markdown, CSV or JSON."""
     if format == "json":
-        return dumps(result_json(r))
+        return table.dumps(result_json(r))
     if format == "csv":
         return csv_text(r)
     if format == "md":
         return markdown(r)
-    return text(r)
+    return text(r, terminal.width() if width is True else (width or None))

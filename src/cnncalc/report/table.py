@@ -142,19 +142,27 @@ def box(t: Table, keep: list[int], widths: list[int], colour: bool) -> list[str]
 
 def stacked(t: Table, width: int) -> list[str]:
     """One block per row: the first cell, then 'Header value' pairs wrapped at the width,
-    never inside a value."""
+    never inside a value; a prose value too long for a line wrapped at its words, on lines
+    of its own."""
     out: list[str] = []
     for r in t.rows:
         out += _name_lines(r[0], width)
-        items = [f"{c.header} {v}" if c.header else v
-                 for c, v in zip(t.cols[1:], r[1:]) if v.strip()]
         line = " "
-        for item in items:
+        for c, v in zip(t.cols[1:], r[1:]):
+            if not v.strip():
+                continue
+            item = f"{c.header} {v}" if c.header else v
+            if c.wrap == "words" and len(item) + 2 > width:
+                out += [line.rstrip()] if len(line) > 1 else []
+                out += ["  " + x for x in wrap(item, width - 2)]
+                line = " "
+                continue
             if len(line) > 1 and len(line) + 3 + len(item) > width:
                 out.append(line.rstrip())
                 line = " "
             line += (" · " if len(line) > 1 else " ") + item
-        out.append(line.rstrip())
+        if len(line) > 1:
+            out.append(line.rstrip())
     return out
 
 
