@@ -8,7 +8,9 @@ Pooling", ch3 "CNNs and Residual Learning", ch4 "§ 11 Convolutional Networks" (
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from fractions import Fraction
 
 import pytest
@@ -343,6 +345,29 @@ def test_image_in_png_out(tmp_path):
     assert d["at"]["value"] == (1 + 2 + 1) * (210 - 10)  # Sobel across the step: 800
     with image.open(dst) as im:
         assert im.size == (38, 28) and im.mode == "L"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_written_files_get_the_mode_an_ordinary_write_gives(tmp_path, umask):
+    # `apply -o` wrote through mkstemp, whose 0600 stayed on the file (erf --png: 0644)
+    pytest.importorskip("numpy")
+    pytest.importorskip("PIL")
+    from cnncalc.cli.output import write_file
+
+    old = os.umask(umask)
+    try:
+        dst = tmp_path / "out.png"
+        assert ok("apply", "-i", "[[1,2],[3,4]]", "-k", "[[1]]", "-o", str(dst))
+        assert stat.S_IMODE(dst.stat().st_mode) == 0o666 & ~umask  # 0644, 0640, 0600
+        other = tmp_path / "plain.bin"
+        write_file(other, b"x")
+        assert stat.S_IMODE(other.stat().st_mode) == 0o666 & ~umask
+        assert os.umask(umask) == umask  # reading the umask left it as it was
+    finally:
+        os.umask(old)
+    dst.chmod(0o640)  # an existing file keeps its mode, as `open(path, "wb")` keeps it
+    write_file(dst, b"y")
+    assert stat.S_IMODE(dst.stat().st_mode) == 0o640 and dst.read_bytes() == b"y"
 
 
 def test_explain_of_a_flatten_on_a_vector(tmp_path):
