@@ -216,7 +216,7 @@ def test_ramp_with_x_kernel_gives_15_top_left():
     assert d["output"][0][0] == 1 * 1 + 3 * 1 + 3 * 1 + 3 * 1 + 5 * 1  # = 15
     assert d["output"] == [[15, 20, 25], [20, 25, 30], [25, 30, 35]]  # +5 per step (5 ones)
     out = ok("apply", "-i", RAMP, "-k", "[[1,0,1],[0,1,0],[1,0,1]]", "--at", "0,0")
-    assert ("out[0,0] = 1·1 + 2·0 + 3·1 + 2·0 + 3·1 + 4·0 + 3·1 + 4·0 + 5·1 "
+    assert ("out[0,0] = 1*1 + 2*0 + 3*1 + 2*0 + 3*1 + 4*0 + 3*1 + 4*0 + 5*1 "
             "= 1 + 3 + 3 + 3 + 5 = 15") in out
 
 
@@ -231,8 +231,29 @@ def test_vertical_edge_kernel_gives_minus_6():
         d = js("apply", "-i", ONE_TO_16, "-k", kernel)
         assert d["output"] == [[(1 + 5 + 9) - (3 + 7 + 11)] * 2] * 2  # [[-6, -6], [-6, -6]]
     out = ok("apply", "-i", ONE_TO_16, "-k", "vertical", "--at", "1,1")
-    assert "= 6 − 8 + 10 − 12 + 14 − 16" in out  # prose keeps the typographic minus
+    assert "= 6 - 8 + 10 - 12 + 14 - 16" in out  # the worked cell is ASCII, as code
     assert out.count("-6") >= 4 and "[-6" in out  # the matrix is ASCII, to paste into code
+
+
+@pytest.mark.parametrize(("op", "kernel"), [
+    ("conv", "[[1,0,0],[0,0,0],[0,0,-1]]"), ("conv", "blur"), ("max", "3"), ("avg", "3")])
+def test_the_worked_cell_is_code_in_every_format(op, kernel):
+    # `--at` printed (−2.5)·1 + … + 9·(−1) = −2.5 − 9: the Unicode minus does not paste into
+    # code; now every link is ASCII and evaluates, as Python, to the cell's value (the last
+    # link to 6 digits)
+    m = "[[-2.5,0,1],[4,5,-6],[7,8,9]]"
+    args = ("apply", "-i", m, "--op", op, "-k", kernel, "--at", "0,0")
+    d = js(*args)
+    for link in d["at"]["chain"]:
+        assert link.isascii() and eval(link) == pytest.approx(d["at"]["value"], rel=1e-5), link
+    text, md = ok(*args), ok(*args, "-f", "md")
+    assert all(f"= {link}" in text and f"= {link}" in md for link in d["at"]["chain"])
+    if op == "conv" and kernel != "blur":  # short enough for one line
+        line = "out[0,0] = " + " = ".join(d["at"]["chain"])
+        assert line in text and line == (
+            "out[0,0] = (-2.5)*1 + 0*0 + 1*0 + 4*0 + 5*0 + (-6)*0 + 7*0 + 8*0 + 9*(-1) "
+            "= -2.5 - 9 = -11.5")  # -2.5·1 + 9·(-1)
+    assert r"\cdot" in ok(*args, "-f", "latex") or op != "conv"  # LaTeX stays LaTeX
 
 
 def test_chapter_one_max_and_average_pooling():
