@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
@@ -44,6 +46,35 @@ def test_ascii_output_encoding_degrades_instead_of_raising():
     assert r.returncode == 0, r.stderr
     assert "6x28x28" in r.stdout and "+=" in r.stdout and "|" in r.stdout
     assert run("zoo", PYTHONIOENCODING="ascii").returncode == 0
+
+
+NARROW_ENCODINGS = [  # (environment, the encoding the output is written in)
+    ({"PYTHONIOENCODING": "ascii"}, "ascii"),
+    ({"PYTHONIOENCODING": "latin-1"}, "latin-1"),
+    ({"LANG": "C", "LC_ALL": "C", "PYTHONUTF8": "0"}, "ascii"),  # a C locale, no UTF-8 mode
+]
+
+
+@pytest.mark.parametrize(("env", "encoding"), NARROW_ENCODINGS)
+@pytest.mark.parametrize(("args", "code", "expected"), [
+    (["--help"], 0, "p10-p90"),  # click's help: p10–p90 raised in latin-1, was UTF-8 in ascii
+    (["latency", "--help"], 0, "p10-p90"),
+    (["shapes", "--help"], 0, "Usage: cnncalc shapes"),
+    (["conv", "--help"], 0, "floor((H + 2*P"),  # ⌊(H + 2·P
+    (["shapes", "--nope"], 2, "No such option: --nope"),  # a usage error
+    (["conv", "224", "-k", "3", "--explain"], 0, "= floor((224 + 2*0 - 1*(3-1) - 1)/1) + 1"),
+])
+def test_a_narrow_encoding_degrades_everything_click_and_we_print(env, encoding, args, code,
+                                                                 expected):
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("COLUMNS", "TERMINAL_WIDTH", "PYTHONIOENCODING", "PYTHONUTF8")
+            and not k.startswith("LC_")}
+    r = subprocess.run([sys.executable, "-m", "cnncalc", *args], capture_output=True,
+                       env={**base, "PYTHONPATH": SRC, **env}, timeout=120)
+    assert r.returncode == code and b"Traceback" not in r.stderr, r.stderr
+    out, err = r.stdout.decode(encoding), r.stderr.decode(encoding)  # strict: ASCII is ASCII
+    assert "\xe2" not in out + err  # no UTF-8 bytes read as latin-1 (– is e2 80 93)
+    assert expected in out + err and "?" not in out + err  # a stand-in for every character
 
 
 def test_a_missing_class_lists_what_the_file_defines(tmp_path):

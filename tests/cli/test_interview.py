@@ -8,7 +8,9 @@ Pooling", ch3 "CNNs and Residual Learning", ch4 "§ 11 Convolutional Networks" (
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from fractions import Fraction
 
 import pytest
@@ -214,7 +216,7 @@ def test_ramp_with_x_kernel_gives_15_top_left():
     assert d["output"][0][0] == 1 * 1 + 3 * 1 + 3 * 1 + 3 * 1 + 5 * 1  # = 15
     assert d["output"] == [[15, 20, 25], [20, 25, 30], [25, 30, 35]]  # +5 per step (5 ones)
     out = ok("apply", "-i", RAMP, "-k", "[[1,0,1],[0,1,0],[1,0,1]]", "--at", "0,0")
-    assert ("out[0,0] = 1·1 + 2·0 + 3·1 + 2·0 + 3·1 + 4·0 + 3·1 + 4·0 + 5·1 "
+    assert ("out[0,0] = 1*1 + 2*0 + 3*1 + 2*0 + 3*1 + 4*0 + 3*1 + 4*0 + 5*1 "
             "= 1 + 3 + 3 + 3 + 5 = 15") in out
 
 
@@ -229,8 +231,29 @@ def test_vertical_edge_kernel_gives_minus_6():
         d = js("apply", "-i", ONE_TO_16, "-k", kernel)
         assert d["output"] == [[(1 + 5 + 9) - (3 + 7 + 11)] * 2] * 2  # [[-6, -6], [-6, -6]]
     out = ok("apply", "-i", ONE_TO_16, "-k", "vertical", "--at", "1,1")
-    assert "= 6 − 8 + 10 − 12 + 14 − 16" in out  # prose keeps the typographic minus
+    assert "= 6 - 8 + 10 - 12 + 14 - 16" in out  # the worked cell is ASCII, as code
     assert out.count("-6") >= 4 and "[-6" in out  # the matrix is ASCII, to paste into code
+
+
+@pytest.mark.parametrize(("op", "kernel"), [
+    ("conv", "[[1,0,0],[0,0,0],[0,0,-1]]"), ("conv", "blur"), ("max", "3"), ("avg", "3")])
+def test_the_worked_cell_is_code_in_every_format(op, kernel):
+    # `--at` printed (−2.5)·1 + … + 9·(−1) = −2.5 − 9: the Unicode minus does not paste into
+    # code; now every link is ASCII and evaluates, as Python, to the cell's value (the last
+    # link to 6 digits)
+    m = "[[-2.5,0,1],[4,5,-6],[7,8,9]]"
+    args = ("apply", "-i", m, "--op", op, "-k", kernel, "--at", "0,0")
+    d = js(*args)
+    for link in d["at"]["chain"]:
+        assert link.isascii() and eval(link) == pytest.approx(d["at"]["value"], rel=1e-5), link
+    text, md = ok(*args), ok(*args, "-f", "md")
+    assert all(f"= {link}" in text and f"= {link}" in md for link in d["at"]["chain"])
+    if op == "conv" and kernel != "blur":  # short enough for one line
+        line = "out[0,0] = " + " = ".join(d["at"]["chain"])
+        assert line in text and line == (
+            "out[0,0] = (-2.5)*1 + 0*0 + 1*0 + 4*0 + 5*0 + (-6)*0 + 7*0 + 8*0 + 9*(-1) "
+            "= -2.5 - 9 = -11.5")  # -2.5·1 + 9·(-1)
+    assert r"\cdot" in ok(*args, "-f", "latex") or op != "conv"  # LaTeX stays LaTeX
 
 
 def test_chapter_one_max_and_average_pooling():
@@ -343,6 +366,29 @@ def test_image_in_png_out(tmp_path):
     assert d["at"]["value"] == (1 + 2 + 1) * (210 - 10)  # Sobel across the step: 800
     with image.open(dst) as im:
         assert im.size == (38, 28) and im.mode == "L"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_written_files_get_the_mode_an_ordinary_write_gives(tmp_path, umask):
+    # `apply -o` wrote through mkstemp, whose 0600 stayed on the file (erf --png: 0644)
+    pytest.importorskip("numpy")
+    pytest.importorskip("PIL")
+    from cnncalc.cli.output import write_file
+
+    old = os.umask(umask)
+    try:
+        dst = tmp_path / "out.png"
+        assert ok("apply", "-i", "[[1,2],[3,4]]", "-k", "[[1]]", "-o", str(dst))
+        assert stat.S_IMODE(dst.stat().st_mode) == 0o666 & ~umask  # 0644, 0640, 0600
+        other = tmp_path / "plain.bin"
+        write_file(other, b"x")
+        assert stat.S_IMODE(other.stat().st_mode) == 0o666 & ~umask
+        assert os.umask(umask) == umask  # reading the umask left it as it was
+    finally:
+        os.umask(old)
+    dst.chmod(0o640)  # an existing file keeps its mode, as `open(path, "wb")` keeps it
+    write_file(dst, b"y")
+    assert stat.S_IMODE(dst.stat().st_mode) == 0o640 and dst.read_bytes() == b"y"
 
 
 def test_explain_of_a_flatten_on_a_vector(tmp_path):

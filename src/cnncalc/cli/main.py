@@ -16,6 +16,7 @@ from types import FrameType
 from cnncalc.cli.app import app
 from cnncalc.core.errors import Interrupted
 from cnncalc.core.text import terminal_safe
+from cnncalc.report.terminal import Degrading, degrading
 
 GC_YOUNG = 100_000  # allocations between collections of the young generation (default 700)
 COMMANDS = ("analytic", "design", "verify", "erf", "latency", "memory", "export", "zoo",
@@ -40,9 +41,13 @@ def main() -> None:
     """Entry point; it owns the process's streams and signals. Usage errors (a missing argument,
     a bad option) become one line; Ctrl-C prints "interrupted" and exits 130; a closed pipe
     (`| head -1`) ends the process quietly as it ends `cat`; an output that cannot be written
-    (`> /dev/full`) is one line and exit 2. A bare `cnncalc` prints the help."""
+    (`> /dev/full`) is one line and exit 2. A bare `cnncalc` prints the help. An output
+    encoding without ×, ✓ or box lines (ascii, latin-1, a C locale) gets ASCII stand-ins in
+    everything written, click's help and messages included (report/terminal.py)."""
     if len(sys.argv) <= 1:
         sys.argv.append("--help")
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = degrading(sys.stdout), degrading(sys.stderr)
     signal.signal(signal.SIGINT, _interrupt)
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -66,6 +71,8 @@ def main() -> None:
     finally:  # as it was, for a caller that runs main() in its own process (a test)
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+        sys.stdout, sys.stderr = (s if isinstance(now, Degrading) else now
+                                  for s, now in zip(streams, (sys.stdout, sys.stderr)))
     sys.exit(code)
 
 

@@ -1,7 +1,9 @@
 """The one way a command writes a file (`apply -o`, `erf --png`): the suffix must be the format
 written, the target is never one of the command's inputs nor anything but a regular file, the
 bytes go to a temporary file in the same folder that then replaces the target (a failed write
-leaves the old file whole), and the command says what it wrote."""
+leaves the old file whole), and the command says what it wrote. The file gets the mode an
+ordinary write would give it: an existing target's, else 0666 less the umask (mkstemp's own
+0600 is for the moment the file is not yet ours to show)."""
 
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ def write_file(path: Path, data: bytes) -> None:
     except OSError as e:
         raise CnncalcError(f"cannot write {path}: {e.strerror or e}") from None
     try:
+        os.chmod(tmp, _mode(path))
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
@@ -55,3 +58,13 @@ def write_file(path: Path, data: bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _mode(path: Path) -> int:
+    """The permissions `open(path, "wb")` would leave: the existing file's, else 0666 & ~umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0o022)  # reading the umask sets it: put it back at once
+        os.umask(umask)
+        return 0o666 & ~umask

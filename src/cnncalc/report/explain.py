@@ -6,7 +6,8 @@ into the formula and evaluate the printed expression, so a reader can check each
 `full=False` gives the short form (numbers substituted, then the value); `full=True` starts from
 the symbolic formula and shows the intermediate results.
 
-Two notations: TEXT (Unicode; terminals and Markdown code blocks render it as is) and LATEX.
+Two notations: TEXT (Unicode; terminals and Markdown code blocks render it as is) and LATEX;
+CODE is TEXT in ASCII (* and -) for arithmetic a user pastes into code (`apply --at`).
 Standard library only; used by `--explain` on shapes and rf and by the interview commands.
 """
 
@@ -28,11 +29,12 @@ SWIN = ("window_attention", "patch_merge")  # their derivations: report/explain_
 class Notation:
     """How operators, roundings, fractions, names and numbers are written."""
 
-    def __init__(self, latex: bool):
+    def __init__(self, latex: bool, code: bool = False):
         self.latex = latex
-        self.mul = r" \cdot " if latex else "·"
-        self.minus = " - " if latex else " − "
-        self.tight_minus = "-" if latex else "−"
+        self.code = code  # ASCII that pastes into code: * and -, as `apply --at` writes its cell
+        self.mul = r" \cdot " if latex else ("*" if code else "·")
+        self.minus = " - " if latex or code else " − "
+        self.tight_minus = "-" if latex or code else "−"
         self.times = r" \times " if latex else "×"
         self.approx = r"\approx" if latex else "≈"
         self.arrow = r"\rightarrow" if latex else "→"
@@ -69,7 +71,7 @@ class Notation:
             text = str(x)
         if self.latex:
             return text.replace(",", "{,}")
-        return text.replace("-", "−")
+        return text if self.code else text.replace("-", "−")
 
     def prod(self, factors: list[Any]) -> str:
         return self.mul.join(str(f) for f in factors)
@@ -95,6 +97,7 @@ class Notation:
 
 TEXT = Notation(latex=False)
 LATEX = Notation(latex=True)
+CODE = Notation(latex=False, code=True)  # arithmetic a user pastes into code: 9*(-1), not 9·(−1)
 
 
 @dataclass(frozen=True)
@@ -456,7 +459,9 @@ def _pair(nt: Notation, *values: Fraction) -> str:
 def cell_step(op: str, i: int, j: int, win: list[list[Any]], kernel: list[list[Any]] | None,
               value: Any, top_left: tuple[int, int], nt: Notation = TEXT) -> Step:
     """out[i,j] as the worked dot product (conv) or the max / mean of its window; `value` is
-    the computed output. Padding shows as 0 (conv, avg) or is left out (max)."""
+    the computed output. Padding shows as 0 (conv, avg) or is left out (max). Outside LaTeX the
+    arithmetic is CODE, like the matrices beside it: each link evaluates, as Python, to the cell."""
+    nt = nt if nt.latex else CODE
     lhs = rf"\mathrm{{out}}_{{{i},{j}}}" if nt.latex else f"out[{i},{j}]"
     cells = [v for row in win for v in row]
     (r0, c0), (kh, kw) = top_left, (len(win), len(win[0]))

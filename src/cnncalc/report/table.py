@@ -16,10 +16,11 @@ import json
 import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cnncalc.core.text import Escaped, json_safe
+from cnncalc.report import terminal
 from cnncalc.report.markdown import md_table
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
@@ -49,6 +50,8 @@ class Table:
 
 def wrap(text: str, width: int | None) -> list[str]:
     """Prose wrapped at `width` (not at all with None), never inside a word."""
+    if terminal.ascii_only():  # wrapped as it will be written: "…" is "..."
+        text = text.translate(terminal.ASCII)
     if width is None:
         return [line.rstrip() for line in text.split("\n")]
     out: list[str] = []
@@ -145,6 +148,7 @@ def stacked(t: Table, width: int) -> list[str]:
     never inside a value; a prose value too long for a line wrapped at its words, on lines
     of its own."""
     out: list[str] = []
+    sep = " | " if terminal.ascii_only() else " · "  # in ASCII "·" is a product, "*"
     for r in t.rows:
         out += _name_lines(r[0], width)
         line = " "
@@ -160,7 +164,7 @@ def stacked(t: Table, width: int) -> list[str]:
             if len(line) > 1 and len(line) + 3 + len(item) > width:
                 out.append(line.rstrip())
                 line = " "
-            line += (" · " if len(line) > 1 else " ") + item
+            line += (sep if len(line) > 1 else " ") + item
         if len(line) > 1:
             out.append(line.rstrip())
     return out
@@ -168,6 +172,10 @@ def stacked(t: Table, width: int) -> list[str]:
 
 def text_table(t: Table, width: int | None, colour: bool = False) -> list[str]:
     """The table's lines at `width` (None: its natural width), title wrapped to the width."""
+    if terminal.ascii_only():  # laid out in the ASCII stand-ins (✓ is "ok"), not swapped after
+        a = terminal.ASCII
+        t = Table(t.title.translate(a), [replace(c, header=c.header.translate(a)) for c in t.cols],
+                  [[x.translate(a) for x in r] for r in t.rows], t.strong)
     lines = wrap(t.title, width) if t.title else []
     fitted = fit(t, width)
     if fitted is None:
