@@ -78,13 +78,13 @@ def render(ans: Answer, format: str, width: int | None | bool = True) -> str:
 
 def hang(first: str, text: str, width: int | None, rest: str | None = None) -> list[str]:
     """`first` + `text` wrapped at `width` (not at all with None), the next lines indented by
-    `rest` (default: as far as `text` starts); a formula breaks before + and − (before = and
-    ≈ too), prose between words, never inside a term or a word."""
+    `rest` (default: as far as `text` starts); a formula breaks before + and − (before =, ≈, ×,
+    · and / too), prose between words, never inside a term or a word."""
     if width is None:
         return [(first + text).replace(NBSP, " ").rstrip()]
     rest = " " * len(first) if rest is None else rest
     glued = text
-    for op in ("+", "−", "=", "≈"):
+    for op in ("+", "−", "=", "≈", "×", "·", "/"):
         glued = glued.replace(f" {op} ", f" {op}{NBSP}")
     def fill(rest: str) -> list[str]:
         lines = textwrap.wrap(glued, max(width, len(first) + 1, len(rest) + 1),
