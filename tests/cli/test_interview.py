@@ -299,7 +299,8 @@ def test_explain_json_values_come_from_the_engine():
 
 
 @pytest.mark.parametrize("args", [
-    ["conv", "224", "-f", "csv"],
+    ["conv", "224", "-f", "xml"],
+    ["apply", "-i", "[[1,2],[3,4]]", "-k", "identity", "-f", "csv"],  # matrices: no CSV
     ["conv", "4", "-k", "5"],
     ["conv", "224", "-s", "2", "-p", "same"],
     ["rf"],

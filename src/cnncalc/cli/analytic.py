@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 ExplainOpt = Annotated[bool, typer.Option(
     "--explain", help="Per layer, the formulas with the layer's numbers substituted "
-                      "(formats: table, md, json, latex).")]
+                      "(formats: table, md, json, csv: one row a step, latex).")]
 LayerOpt = Annotated[str | None, typer.Option(
     "--layer", "-l", help="With --explain: only this layer (or the layers under this name).")]
 

@@ -21,7 +21,8 @@ from cnncalc.cli.app import (
 )
 from cnncalc.core.errors import CnncalcError
 
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: table, md or json.")]
+FormatOpt = Annotated[str, typer.Option(
+    "--format", "-f", help="Output format: table, md, json or csv.")]
 
 
 @app.command()
@@ -121,9 +122,9 @@ def check(spec: SpecArg, input: InputOpt = None, batch: BatchOpt = 1,
     from cnncalc.core.budget import check as judge
     from cnncalc.frontends.load import analyze, load_spec
     from cnncalc.frontends.pysource import is_python
-    from cnncalc.report.design import render_check
+    from cnncalc.report.design import FORMATS, render_check
 
-    check_format(format, ("table", "md", "json"))
+    check_format(format, FORMATS)
     limits: dict[str, Any] = {} if is_python(spec) else dict(load_spec(spec).budget)
     if budget is not None:
         limits.update(_budget_file(budget))

@@ -1,8 +1,8 @@
 """Interview-prep calculators: `conv`, `pool`, `dsconv`, `fc-vs-conv` and `apply`.
 
 Each builds a small graph through the spec front end and the engine (so every number comes from
-the registry's formulas) and prints the answer with its working: table (plain text), md, json or
-latex.
+the registry's formulas) and prints the answer with its working: table (plain text), md, json,
+csv (report/answer.py says which rows) or latex; apply's matrices have no CSV.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from cnncalc.cli.app import AttentionMacsOpt, app, check_format, emit, handle_er
 from cnncalc.core.errors import CnncalcError
 
 FormatOpt = Annotated[str, typer.Option(
-    "--format", "-f", help="Output format: table (plain text), md, json or latex.")]
+    "--format", "-f", help="Output format: table (plain text), md, json, csv or latex.")]
+MatrixFormatOpt = Annotated[str, typer.Option(
+    "--format", "-f", help="Output format: table (plain text), md, json or latex (matrices "
+                           "have no CSV).")]
 ExplainOpt = Annotated[bool, typer.Option(
     "--explain", help="Start from the symbolic formula and show every intermediate step.")]
 KernelOpt = Annotated[str, typer.Option("--kernel", "-k", help="Kernel size: K or KhxKw.")]
@@ -35,11 +38,14 @@ def _out(answer: Any, format: str) -> None:
     emit(render(answer, format))
 
 
-def _notation(format: str) -> Any:
-    from cnncalc.report.answer import FORMATS
+def _notation(format: str, matrices: bool = False) -> Any:
+    from cnncalc.report.answer import FORMATS, MATRIX_FORMATS
     from cnncalc.report.explain import LATEX, TEXT
 
-    check_format(format, FORMATS)
+    if matrices and format == "csv":
+        raise CnncalcError("apply prints matrices, not a table, so it has no CSV; choose one of "
+                           + ", ".join(MATRIX_FORMATS) + " (json holds the output matrix)")
+    check_format(format, MATRIX_FORMATS if matrices else FORMATS)
     return LATEX if format == "latex" else TEXT
 
 
@@ -286,7 +292,7 @@ def apply(matrix: Annotated[str, typer.Option(
               "--flip", help="Flip the kernel (true convolution; frameworks do not).")] = False,
           out: Annotated[Path | None, typer.Option(
               "--out", "-o", help="Write the output as a grayscale PNG.")] = None,
-          explain: ExplainOpt = False, format: FormatOpt = "table") -> None:
+          explain: ExplainOpt = False, format: MatrixFormatOpt = "table") -> None:
     """Run a convolution or a pooling on a small matrix, a file or an image, and print the
     output matrix; --at i,j shows the worked dot product (or max / mean) of one cell.
 
@@ -297,7 +303,7 @@ def apply(matrix: Annotated[str, typer.Option(
     from cnncalc.frontends.arrays import png_bytes
     from cnncalc.report.interview import apply_answer
 
-    nt = _notation(format)
+    nt = _notation(format, matrices=True)
     target = check_target(out, ".png", "-o", "PNG image", [matrix]) if out is not None else None
     applied = run(matrix, kernel, op, stride, padding, at, flip)
     ans = apply_answer(applied, explain, nt)

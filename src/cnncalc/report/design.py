@@ -1,6 +1,10 @@
-"""`cnncalc sizes` and `cnncalc check` as plain text, Markdown or JSON; `--png` with matplotlib
-(imported here only, when asked). Computes nothing: the records come from core/design.py and
-core/budget.py."""
+"""`cnncalc sizes`, `rf --target` and `cnncalc check` as plain text (wrapped at the terminal's
+width, formulas before their + signs), Markdown, JSON or CSV; `--png` with matplotlib (imported
+here only, when asked). Computes nothing: the records come from core/design.py and
+core/budget.py.
+
+CSV (report/answer.py's rule): sizes gives its table's rows (JSON's `table`), check its limits
+(JSON's `limits`), rf --target, a one-line answer, one row of its JSON's fields."""
 
 from __future__ import annotations
 
@@ -11,18 +15,36 @@ from cnncalc.core.design import Reach, SizesResult, describe
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.rf import fmt_num, num
 from cnncalc.core.sizes import Outcome
-from cnncalc.report.answer import Table, text_table
+from cnncalc.report.answer import Table, formula, hang, text_table
 from cnncalc.report.markdown import md_table
 from cnncalc.report.rows import human_bytes
-from cnncalc.report.table import dumps
+from cnncalc.report.table import csv_text, dumps
 
-FORMATS = ("table", "md", "json")
+FORMATS = ("table", "md", "json", "csv")
+Lines = list[tuple[str, str]]  # (the lead, the text that wraps after it)
 BYTES = 4  # float32, as the engine's memory totals
 SETS = (("runs", "runs"), ("exact", "no floor drops pixels"), ("joins", "joins line up"))
 
 
-def render(result: SizesResult, format: str) -> str:
-    out = {"table": _text, "md": _markdown, "json": _json}[format](result)
+def _width(width: int | None | bool) -> int | None:
+    from cnncalc.report import terminal
+    return terminal.width() if width is True else (width or None)
+
+
+def _wrap(lines: Lines, width: int | None) -> list[str]:
+    return [x for lead, text in lines for x in hang(lead, text, width)]
+
+
+def _plain(lines: Lines) -> list[str]:
+    return [(lead + text).replace("\xa0", " ") for lead, text in lines]
+
+
+def render(result: SizesResult, format: str, width: int | None | bool = True) -> str:
+    """`width`: True for the terminal's (report/terminal.py), None for none (piped)."""
+    if format == "table":
+        out = _text(result, _width(width))
+    else:
+        out = {"md": _markdown, "json": _json, "csv": _csv}[format](result)
     return out if out.endswith("\n") else out + "\n"
 
 
@@ -44,49 +66,55 @@ def _which(r: SizesResult, which: str) -> str:
     return f"{words} ({len(found):,} of {len(r.scan.outcomes):,})"
 
 
-def _lines(r: SizesResult) -> list[str]:
+def _label(text: str) -> str:
+    return f"  {text + ':':<23}"
+
+
+def _lines(r: SizesResult) -> Lines:
     span = f"{r.lo[0]}..{r.hi[0]}" if r.square else \
         f"{r.lo[0]}..{r.hi[0]} × {r.lo[1]}..{r.hi[1]}"
-    lines = [f"{r.name}: input sizes {span}{' (H = W)' if r.square else ''}, "
-             f"{r.input_shape[0]} channels, {len(r.scan.outcomes):,} sizes through the engine"]
+    lines = [("", f"{r.name}: input sizes {span}{' (H = W)' if r.square else ''}, "
+                  f"{r.input_shape[0]} channels, {len(r.scan.outcomes):,} sizes through the "
+                  "engine")]
     for which, label in SETS:
-        lines.append(f"  {label + ':':<23}{_which(r, which)}")
+        lines.append((_label(label), _which(r, which)))
     small = r.smallest
-    lines.append(f"  {'smallest that runs:':<23}{_size(small) if small else 'none'}")
+    lines.append((_label("smallest that runs"), _size(small) if small else "none"))
     joins = r.values("join")
     if joins:
-        lines.append(f"  {'fail at a join:':<23}{len(joins):,} sizes: the paths joined there "
-                     f"differ in size and would need cropping (first: {_size(joins[0])}, "
-                     f"{joins[0].layer})")
+        lines.append((_label("fail at a join"), f"{len(joins):,} sizes: the paths joined there "
+                      f"differ in size and would need cropping (first: {_size(joins[0])}, "
+                      f"{joins[0].layer})"))
     for note in r.offsets:
-        lines.append(f"  {'grid offset:':<23}{note} (at every size: it comes from kernels, "
-                     "strides and paddings)")
+        lines.append((_label("grid offset"), f"{note} (at every size: it comes from kernels, "
+                      "strides and paddings)"))
     other = [o for o in r.scan.outcomes if not o.runs and not o.at_join]
     if other:
-        lines.append(f"  {'fail elsewhere:':<23}{len(other):,} sizes (largest: "
-                     f"{_size(other[-1])}: {other[-1].error})")
+        lines.append((_label("fail elsewhere"), f"{len(other):,} sizes (largest: "
+                      f"{_size(other[-1])}: {other[-1].error})"))
     return lines
 
 
-def _cost_lines(r: SizesResult) -> list[str]:
+def _cost_lines(r: SizesResult) -> Lines:
     c = r.costs
-    lines = ["cost as a function of the input H×W (batch 1; MACs: multiply-accumulates):"]
-    lines.append(f"  params      = {c.params:,} (constant)" if c.params is not None
-                 else "  params      depend on the input size (a flatten feeds a linear layer)")
+    lines = [("", "cost as a function of the input H×W (batch 1; MACs: multiply-accumulates):")]
+    lines.append(("  params      = ", f"{c.params:,} (constant)") if c.params is not None
+                 else ("  params      ", "depend on the input size (a flatten feeds a linear "
+                                         "layer)"))
     if c.macs is None or c.activations is None:
-        lines.append(f"  no closed form for MACs and activations: {c.why_not}; the table below "
-                     "is exact")
+        lines.append(("  ", f"no closed form for MACs and activations: {c.why_not}; the table "
+                            "below is exact"))
         return lines
-    lines.append(f"  MACs        = {c.macs.text()}")
-    lines.append(f"  activations = {c.activations.text()} values "
-                 f"(memory: {BYTES} bytes each, float32)")
+    lines.append(("  MACs        = ", formula(c.macs.text())))
+    lines.append(("  activations = ", f"{formula(c.activations.text())} values "
+                                      f"(memory: {BYTES} bytes each, float32)"))
     checked = c.macs.checked
     wrong = sorted(set(c.macs.wrong) | set(c.activations.wrong))
-    lines.append(f"  exact at every one of the {checked:,} sizes that run in the range"
-                 if not wrong else
-                 f"  exact at {checked - len(wrong):,} of {checked:,} sizes that run; not at "
-                 + ", ".join(map(_size, wrong[:8])) + (" …" if len(wrong) > 8 else "")
-                 + " (their layers differ)")
+    lines.append(("  ", f"exact at every one of the {checked:,} sizes that run in the range"
+                  if not wrong else
+                  f"exact at {checked - len(wrong):,} of {checked:,} sizes that run; not at "
+                  + ", ".join(map(_size, wrong[:8])) + (" …" if len(wrong) > 8 else "")
+                  + " (their layers differ)"))
     return lines
 
 
@@ -105,19 +133,21 @@ def _table(r: SizesResult) -> Table:
                   "first border layer"], rows, [False, True, True, True, True, False])
 
 
-def _tile_lines(r: SizesResult) -> list[str]:
+def _tile_lines(r: SizesResult) -> Lines:
     t = r.tile
     if t is None:
         return []
     def both(p: tuple[Any, Any]) -> str:
         return fmt_num(p[0]) if p[0] == p[1] else f"{fmt_num(p[0])}×{fmt_num(p[1])}"
-    lines = [f"tiling with {t.tile}×{t.tile} tiles (every unit of {t.layer} with its full field):",
-             f"  field {both(t.field)} pixels, jump {both(t.jump)}: {both(t.units)} units per "
-             f"tile see their whole field",
-             f"  step {both(t.step)} pixels between tiles, overlap {both(t.overlap)} pixels"]
+    lines = [("", f"tiling with {t.tile}×{t.tile} tiles (every unit of {t.layer} with its full "
+                  "field):"),
+             ("  ", f"field {both(t.field)} pixels, jump {both(t.jump)}: {both(t.units)} units "
+                    "per tile see their whole field"),
+             ("  ", f"step {both(t.step)} pixels between tiles, overlap {both(t.overlap)} "
+                    "pixels")]
     if not t.runs:
-        lines.append(f"  note: {t.tile}×{t.tile} itself does not run through the network; pick "
-                     "a tile among the sizes that run")
+        lines.append(("  note: ", f"{t.tile}×{t.tile} itself does not run through the network; "
+                                  "pick a tile among the sizes that run"))
     return lines
 
 
@@ -126,24 +156,29 @@ def _border_note() -> str:
             "input, units see padding (Richter et al., Receptive Field Analysis)")
 
 
-def _text(r: SizesResult) -> str:
-    lines = _lines(r) + [""] + _cost_lines(r) + [""] + text_table(_table(r), "  ")
-    lines += ["  " + _border_note()]
-    tile = _tile_lines(r)
+def _text(r: SizesResult, width: int | None = None) -> str:
+    lines = _wrap(_lines(r), width) + [""] + _wrap(_cost_lines(r), width) + [""]
+    lines += text_table(_table(r), "  ", width) + hang("  ", _border_note(), width)
+    tile = _wrap(_tile_lines(r), width)
     return "\n".join(lines + ([""] + tile if tile else []))
 
 
 def _markdown(r: SizesResult) -> str:
-    head, *rest = _lines(r)
+    head, *rest = _plain(_lines(r))
     lines = [f"**{head}**", "", *(f"- {x.strip()}" for x in rest), ""]
-    cost = _cost_lines(r)
+    cost = _plain(_cost_lines(r))
     lines += [f"**{cost[0]}**", "", "```text", *(x.strip() for x in cost[1:]), "```", ""]
     t = _table(r)
     lines += md_table(t.headers, t.rows, t.right) + ["", _border_note()]
-    tile = _tile_lines(r)
+    tile = _plain(_tile_lines(r))
     if tile:
         lines += ["", f"**{tile[0]}**", "", *(f"- {x.strip()}" for x in tile[1:])]
     return "\n".join(lines)
+
+
+def _csv(r: SizesResult) -> str:
+    """The table's rows, as JSON's `table` records."""
+    return csv_text(data(r)["table"])
 
 
 def _formula(f: Any) -> Any:
@@ -224,40 +259,49 @@ def _pair(p: tuple[Any, ...] | None) -> str:
     return fmt_num(p[0]) if len(set(p)) == 1 else "×".join(map(fmt_num, p))
 
 
-def render_reach(r: Reach, format: str) -> str:
-    if format == "json":
-        return dumps({
-            "spec": r.name, "target": r.target, "layer": r.layer, "stage": r.stage,
+def reach_data(r: Reach) -> dict[str, Any]:
+    return {"spec": r.name, "target": r.target, "layer": r.layer, "stage": r.stage,
             "field": [num(x) for x in r.field] if r.field else None,
             "largest": [num(x) for x in r.largest], "repeats": r.repeats, "layers": r.layers,
-            "before": [num(x) for x in r.before] if r.before else None})
+            "before": [num(x) for x in r.before] if r.before else None}
+
+
+def render_reach(r: Reach, format: str, width: int | None | bool = True) -> str:
+    if format == "json":
+        return dumps(reach_data(r))
+    if format == "csv":  # a one-line answer: one row of its JSON's fields
+        return csv_text([reach_data(r)])
     if r.repeats is not None:
         copies = "" if r.layers == r.repeats else f" ({r.repeats} copies of the stack)"
-        lines = [f"{r.name}: {r.layers} layers{copies} reach a {r.target} receptive field: "
-                 f"{_pair(r.field)}",
-                 f"  one copy fewer gives {_pair(r.before)}"]
+        lines = [("", f"{r.name}: {r.layers} layers{copies} reach a {r.target} receptive "
+                      f"field: {_pair(r.field)}"),
+                 ("  ", f"one copy fewer gives {_pair(r.before)}")]
     elif r.layer is None:
-        lines = [f"{r.name}: no layer reaches a {r.target} receptive field; the largest is "
-                 f"{_pair(r.largest)} at the output"]
+        lines = [("", f"{r.name}: no layer reaches a {r.target} receptive field; the largest "
+                      f"is {_pair(r.largest)} at the output")]
     else:
-        lines = [f"{r.name}: the receptive field first reaches {r.target} at {r.layer} "
-                 f"(stage {r.stage}): {_pair(r.field)}",
-                 f"  the output's field: {_pair(r.largest)}"]
+        lines = [("", f"{r.name}: the receptive field first reaches {r.target} at {r.layer} "
+                      f"(stage {r.stage}): {_pair(r.field)}"),
+                 ("  ", f"the output's field: {_pair(r.largest)}")]
     if format == "md":
-        lines = [f"**{lines[0]}**", "", *(f"- {x.strip()}" for x in lines[1:])]
-    return "\n".join(lines) + "\n"
+        head, *rest = _plain(lines)
+        return "\n".join([f"**{head}**", "", *(f"- {x.strip()}" for x in rest)]) + "\n"
+    return "\n".join(_wrap(lines, _width(width))) + "\n"
 
 
 # check ----------------------------------------------------------------------------------------
 
-def render_check(v: Verdict, format: str) -> str:
+def render_check(v: Verdict, format: str, width: int | None | bool = True) -> str:
     if format == "json":
         return dumps(v.data())
-    lines = [f"{v.name}: input {'×'.join(map(str, v.input_shape))}, batch {v.batch}: "
-             + ("within budget" if v.ok else "OVER BUDGET")]
+    if format == "csv":  # one row per limit, as JSON's `limits` records
+        return csv_text(v.data()["limits"])
+    lines = [("", f"{v.name}: input {'×'.join(map(str, v.input_shape))}, batch {v.batch}: "
+                  + ("within budget" if v.ok else "OVER BUDGET"))]
     for x in v.limits:
-        lines.append(f"  {'ok  ' if x.ok else 'OVER'} {x.line()}")
+        lines.append((f"  {'ok  ' if x.ok else 'OVER'} ", x.line()))
     if format == "md":
-        return "\n".join([f"**{lines[0]}**", "", *(f"- {x.strip()}" for x in lines[1:])]) + "\n"
-    return "\n".join(lines) + "\n"
+        head, *rest = _plain(lines)
+        return "\n".join([f"**{head}**", "", *(f"- {x.strip()}" for x in rest)]) + "\n"
+    return "\n".join(_wrap(lines, _width(width))) + "\n"
 

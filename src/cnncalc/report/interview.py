@@ -148,9 +148,14 @@ def gap_answer(gap: Graph, flat: Graph, explain: bool, nt: Notation = TEXT) -> A
                  "one weight per channel), and it "
                  "accepts any input size"]
     ans.notes.append(bias_note(fc_big.args["bias"]))
-    ans.data = {"in_shape": list(gap.input_shape), "fc": n,
+    ans.data = {"in_shape": list(gap.input_shape), "fc": n, "args": {"bias": fc_big.args["bias"]},
                 "gap": {"params": gap.totals().params, "macs": gap.totals().macs},
-                "flatten_fc": {"params": flat.totals().params, "macs": flat.totals().macs}}
+                "flatten_fc": {"params": flat.totals().params, "macs": flat.totals().macs},
+                "table": [{"head": head, "features": x.in_shapes[0][0], "params": h.params,
+                           "macs": h.macs}
+                          for head, x, h in (("gap_fc", fc_small, gap.totals()),
+                                             ("flatten_fc", fc_big, flat.totals()))]}
+    ans.rows = "table"
     return ans
 
 
@@ -185,6 +190,7 @@ def conv_to_answer(n: int, m: int, choices: list[Choice], worked: list[Graph], e
     ans.data = {"in": n, "out": m, "choices": [
         {"k": c.k, "s": c.s, "p": c.p, "d": c.d, "dropped": c.drops, "seen_in": c.known or None}
         for c in choices]}
+    ans.rows = "choices"
     return ans
 
 
@@ -242,7 +248,14 @@ def dsconv_answer(std: Graph, sep: Graph, per_pixel: bool, explain: bool,
         "separable": {"params": p_sep, "macs": m_sep},
         "reduction": {"params": p_std / p_sep, "macs": m_std / m_sep},
         "closed_form": float(closed) if closed == ratio else None,
+        "args": _json_args(conv),
+        "table": [{"conv": "standard", "params": p_std, "macs": m_std},
+                  {"conv": "depthwise", "params": dw.params, "macs": dw.macs},
+                  {"conv": "pointwise", "params": pw.params, "macs": pw.macs},
+                  {"conv": "separable", "params": p_sep, "macs": m_sep},
+                  {"conv": "reduction", "params": p_std / p_sep, "macs": m_std / m_sep}],
     }
+    ans.rows = "table"
     return ans
 
 
@@ -285,7 +298,12 @@ def fc_vs_conv_answer(fc: Graph, conv: Graph, explain: bool, nt: Notation = TEXT
                 "fc": {"params": p_fc, "macs": fc.totals().macs, "units": dense.out_shape[0]},
                 "conv": {"params": p_conv, "macs": conv.totals().macs,
                          "out_shape": list(x.out_shape)},
-                "ratio": p_fc / p_conv}
+                "ratio": p_fc / p_conv, "args": _json_args(x),
+                "table": [{"layer": "fc", "out_shape": list(dense.out_shape), "params": p_fc,
+                           "macs": fc.totals().macs},
+                          {"layer": "conv", "out_shape": list(x.out_shape), "params": p_conv,
+                           "macs": conv.totals().macs}]}
+    ans.rows = "table"
     return ans
 
 
@@ -317,7 +335,7 @@ def attention_answer(g: Graph, explain: bool, nt: Notation = TEXT) -> Answer:
     ans.data = {"tokens": n, "dim": c, "heads": h, "head_dim": c // h, "params": x.params,
                 "macs": x.macs, "flops": 2 * x.macs, "macs_projections": proj,
                 "macs_attention": quad, "attention_scores": scores, "quadratic_share": share,
-                "attention_macs": g.attention_macs}
+                "attention_macs": g.attention_macs, "args": _json_args(x)}
     return ans
 
 
@@ -336,6 +354,7 @@ def explain_answer(g: Graph, layers: list[Layer], rf_only: bool,
     names = {x.name for x in layers}
     ans.notes += [w.message for w in g.warnings() if w.layer in names]
     ans.data = {"spec": g.name, "input": list(g.input_shape)}
+    ans.steps = True
     return ans
 
 
