@@ -115,7 +115,9 @@ def check(spec: SpecArg, input: InputOpt = None, batch: BatchOpt = 1,
                                "limits; options given here win.")] = None,
           format: FormatOpt = "table", arg: ArgOpt = None) -> None:
     """A budget guard: exit 0 within every limit, 1 over any (one line per limit with its
-    margin), 2 on bad input. Limits come from the options, --budget FILE, or the spec's budget:.
+    margin), 2 on bad input or when a limit cannot be judged (--min-rf after an op cnncalc
+    does not map: the field is unknown). Limits come from the options, --budget FILE, or the
+    spec's budget:.
 
     Example: cnncalc check resnet50 --max-params 30M --max-macs 5G
     """
@@ -134,5 +136,9 @@ def check(spec: SpecArg, input: InputOpt = None, batch: BatchOpt = 1,
     limits.pop("input", None)
     verdict = judge(analyze(spec, size, batch, arg), limits)
     emit(render_check(verdict, format))
-    if not verdict.ok:
+    if verdict.ok is False:
         raise typer.Exit(1)
+    if verdict.unjudged:
+        x = verdict.unjudged[0]
+        raise CnncalcError(f"--{x.name.replace('_', '-')} cannot be judged: the {x.what} at "
+                           f"{x.where} is unknown ({x.unknown})")

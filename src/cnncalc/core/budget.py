@@ -4,7 +4,8 @@ NB: memory is the weights plus every layer output of one forward pass, float32, 
 given (the engine's `param_bytes + activation_bytes`): what inference holds at most without
 freeing, and what training keeps for the backward pass. The receptive field is that of the last
 layer whose field is local (a global pooling head sees the whole input by construction), the
-smaller of its two axes. Standard library only.
+smaller of its two axes. After an op no kind maps (a PARTIAL trace) that field may be unknown:
+the limit is then not judged (value None, ok None), neither ok nor over. Standard library only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cnncalc.core.engine import Graph
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.layers.common import fmt_shape
 from cnncalc.core.layers.registry import Shape
+from cnncalc.core.partial import rf_unknown, why_unknown
 
 LIMITS = ("max_params", "max_macs", "max_memory", "min_rf")
 COUNT = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -48,20 +50,26 @@ def parse_amount(text: Any, limit: str) -> int:
 class Limit:
     name: str  # max_params, ...
     limit: int
-    value: int
+    value: int | None  # None: unknown (a field after an unmapped op)
     where: str = ""  # the layer whose field is checked
+    unknown: str = ""  # why the value is unknown
 
     @property
     def lower(self) -> bool:
         return self.name.startswith("min_")
 
     @property
-    def ok(self) -> bool:
+    def ok(self) -> bool | None:
+        """None: not judged (the value is unknown)."""
+        if self.value is None:
+            return None
         return self.value >= self.limit if self.lower else self.value <= self.limit
 
     @property
-    def margin(self) -> int:
+    def margin(self) -> int | None:
         """How far inside the limit (negative: over it)."""
+        if self.value is None:
+            return None
         return self.value - self.limit if self.lower else self.limit - self.value
 
     @property
@@ -70,10 +78,14 @@ class Limit:
                 "min_rf": "receptive field"}[self.name]
 
     def line(self) -> str:
+        where = f" at {self.where}" if self.where else ""
+        if self.value is None or self.margin is None:
+            bound = "≥" if self.lower else "≤"
+            return (f"{self.what}{where}: unknown ({self.unknown}): cannot be judged against "
+                    f"{bound} {self.limit:,}")
         sign = ("≥" if self.ok else "<") if self.lower else ("≤" if self.ok else ">")
         share = f", {abs(self.margin) / self.limit:.1%}" if self.limit else ""
         how = "margin" if self.ok else ("short by" if self.lower else "over by")
-        where = f" at {self.where}" if self.where else ""
         return (f"{self.what}{where}: {self.value:,} {sign} {self.limit:,} "
                 f"({how} {abs(self.margin):,}{share})")
 
@@ -86,15 +98,23 @@ class Verdict:
     limits: tuple[Limit, ...]
 
     @property
-    def ok(self) -> bool:
-        return all(x.ok for x in self.limits)
+    def ok(self) -> bool | None:
+        """False: over a limit; None: none over, but a limit could not be judged."""
+        oks = [x.ok for x in self.limits]
+        return False if False in oks else None if None in oks else True
+
+    @property
+    def unjudged(self) -> list[Limit]:
+        return [x for x in self.limits if x.ok is None]
 
     def data(self) -> dict[str, Any]:
         return {"spec": self.name, "input": list(self.input_shape), "batch": self.batch,
                 "ok": self.ok,
                 "limits": [{"limit": x.name, "what": x.what, "max" if not x.lower else "min":
                             x.limit, "value": x.value, "margin": x.margin, "ok": x.ok,
-                            **({"layer": x.where} if x.where else {})} for x in self.limits]}
+                            **({"layer": x.where} if x.where else {}),
+                            **({"unknown": x.unknown} if x.unknown else {})}
+                           for x in self.limits]}
 
 
 def check(g: Graph, limits: dict[str, int]) -> Verdict:
@@ -112,8 +132,7 @@ def check(g: Graph, limits: dict[str, int]) -> Verdict:
         if name not in limits:
             continue
         if name == "min_rf":
-            layer, field = _field(g)
-            out.append(Limit(name, limits[name], field, layer))
+            out.append(_field(g, limits[name]))
         else:
             value = {"max_params": t.params, "max_macs": t.macs,
                      "max_memory": t.param_bytes + t.activation_bytes}[name]
@@ -121,11 +140,15 @@ def check(g: Graph, limits: dict[str, int]) -> Verdict:
     return Verdict(g.name, g.input_shape, g.batch, tuple(out))
 
 
-def _field(g: Graph) -> tuple[str, int]:
-    local = [x for x in g.layers if not x.rf.max.is_global]
+def _field(g: Graph, limit: int) -> Limit:
+    """min_rf at the last layer whose field is local; a layer whose field is unknown (after an
+    unmapped op) may be local too, so when the last candidate is one, the value is unknown."""
+    unknown = rf_unknown(g)
+    local = [x for x in g.layers if x.name in unknown or not x.rf.max.is_global]
     if not local:
         raise CnncalcError(f"{g.name} ({fmt_shape(g.input_shape)}) has no layer with a local "
                            "receptive field for --min-rf")
     x = local[-1]
-    f = x.rf.max
-    return x.name, int(min(ax.size for ax in f.axes()))
+    if x.name in unknown:
+        return Limit("min_rf", limit, None, x.name, why_unknown(g, x.name))
+    return Limit("min_rf", limit, int(min(ax.size for ax in x.rf.max.axes())), x.name)

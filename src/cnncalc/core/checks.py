@@ -2,7 +2,8 @@
 
 Per layer: output shape, params and MACs (torch FlopCounterMode / 2) must equal the engine's;
 the receptive field measured by gradient support must equal the engine's largest field (size
-and jump, or "global"), at the input it was measured at. fvcore's count is checked too: its
+and jump, or "global"), at the input it was measured at; after an op no kind maps the engine
+has no field, and nothing is compared. fvcore's count is checked too: its
 conv/linear part must equal our MACs, and what it adds (batchnorm, adaptive pooling, norms,
 upsampling) or skips (add, max pool, activations) is recorded, so the report can name it.
 
@@ -18,6 +19,7 @@ from typing import Any
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.measured import UNMEASURED, FieldResult, Measured
 from cnncalc.core.memory import MemorySetup, memory
+from cnncalc.core.partial import rf_unknown, why_unknown
 from cnncalc.core.rf import Field
 
 MAC_OPS = frozenset({"conv", "linear", "matmul", "addmm", "einsum", "bmm"})
@@ -49,12 +51,15 @@ class FvcoreCheck:
 class RfCheck:
     """The engine's largest field against the measured one. `analytic`: the engine's field at
     the input the field was measured at (the spec's when not measured); `resized`: that field
-    differs from the engine's at the spec's input (adaptive pooling)."""
+    differs from the engine's at the spec's input (adaptive pooling); `unknown`: why the engine
+    has no field to compare (after an op no kind maps, core.partial; ok is None), "" when it
+    has one."""
 
     analytic: Field
     measured: FieldResult | None  # None: the layer was not selected for measuring
     ok: bool | None
     resized: bool = False
+    unknown: str = ""
 
     @property
     def unmeasured(self) -> str | None:
@@ -107,6 +112,11 @@ class Verification:
         return sum(r.rf.ok is not None for r in self.rows)
 
     @property
+    def rf_unknown(self) -> int:
+        """The layers whose analytic field is unknown (after an unmapped op)."""
+        return sum(bool(r.rf.unknown) for r in self.rows)
+
+    @property
     def saved(self) -> Check:
         """The bytes autograd keeps for backward in one training step (batch 1), in all; not
         measured (None) where verify did not measure them (a torch model, a GPU)."""
@@ -136,8 +146,10 @@ def same_numbers(a: Field, b: Field) -> bool:
     return [(x.size, x.jump) for x in a.axes()] == [(y.size, y.jump) for y in b.axes()]
 
 
-def rf_check(x: Layer, r: FieldResult | None) -> RfCheck:
+def rf_check(x: Layer, r: FieldResult | None, unknown: str = "") -> RfCheck:
     spec_field = x.rf.max
+    if unknown:  # nothing analytic to compare a measurement with
+        return RfCheck(spec_field, r, None, unknown=unknown)
     if r is None or r.status in UNMEASURED:
         return RfCheck(spec_field, r, None)
     assert r.analytic is not None and r.input is not None
@@ -175,6 +187,7 @@ def compare(g: Graph, m: Measured, fields: dict[str, FieldResult],
     keeps it)."""
     kept = {} if saved is None else \
         {x.name: x.saved_bytes for x in memory(g, MemorySetup()).layers}
+    unknown = rf_unknown(g)
     rows = []
     for x in g.layers:
         shape, params, macs = (m.shapes.get(x.name), m.params.get(x.name), m.macs.get(x.name))
@@ -183,7 +196,7 @@ def compare(g: Graph, m: Measured, fields: dict[str, FieldResult],
             Check(x.params, params, None if params is None else params == x.params),
             Check(x.macs, macs, None if macs is None else macs == x.macs),
             fvcore_check(x, m), tuple(m.torch_skipped.get(x.name, [])),
-            rf_check(x, fields.get(x.name)),
+            rf_check(x, fields.get(x.name), why_unknown(g, x.name) if x.name in unknown else ""),
             attention_shortfall(x, macs, tuple(m.torch_skipped.get(x.name, []))),
             Check(None, None, None) if saved is None else
             Check(kept[x.name], saved.get(x.name, 0), kept[x.name] == saved.get(x.name, 0))))

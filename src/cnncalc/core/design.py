@@ -15,11 +15,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from cnncalc.core.costs import Costs, derive
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.errors import CnncalcError
 from cnncalc.core.layers.registry import Shape
+from cnncalc.core.partial import named_ops, rf_unknown
 from cnncalc.core.rf import Axis, Field, fmt_num
 from cnncalc.core.sizes import Lower, Outcome, Scan, lower_at, program_at, scan
 
@@ -184,16 +186,23 @@ def describe(ns: list[int], hi: int) -> str:
 
 @dataclass(frozen=True)
 class Reach:
-    """Where a network's (largest) receptive field first reaches `target` pixels on both axes."""
+    """Where a network's (largest) receptive field first reaches `target` pixels on both axes.
+    After an op no kind maps (a PARTIAL trace) only the layers whose field is known count:
+    `unknown` names the others, `why` says which op; `largest` is then None when the output's
+    field is unknown, and `best` the layer with the largest known field."""
 
     name: str
     target: int
-    layer: str | None  # None: no layer reaches it
+    layer: str | None  # None: no layer (whose field is known) reaches it
     field: tuple[Fraction, ...] | None  # per spatial axis
-    largest: tuple[Fraction, ...]  # the last layer's field
+    largest: tuple[Fraction, ...] | None  # the last layer's field; None: unknown
     repeats: int | None = None  # a stack: copies of it needed
     layers: int | None = None  # a stack: the layers in those copies
     before: tuple[Fraction, ...] | None = None  # a stack: the field one copy short
+    unknown: tuple[str, ...] = ()  # the layers whose field is unknown (after an unmapped op)
+    why: str = ""  # "after the unmapped torch.roll at roll"
+    best: tuple[str, tuple[Fraction, ...]] | None = None  # partial: the largest known field
+    partial: tuple[str, ...] = ()  # what the trace leaves unmapped (Graph.partial, in words)
 
     @property
     def stage(self) -> str | None:
@@ -203,12 +212,21 @@ class Reach:
 def reach(g: Graph, target: int) -> Reach:
     if target < 1:
         raise CnncalcError(f"--target {target}: a receptive field is at least 1 pixel")
-    last = g.output.rf.max
-    for x in g.layers:
+    unknown = rf_unknown(g)
+    known = [x for x in g.layers if x.name not in unknown]
+    partial: dict[str, Any] = {"partial": tuple(map(str, g.partial))}
+    if unknown:
+        ops = [x.name for x in g.layers if x.kind == "unmapped"]
+        best = max(known, key=lambda x: min(_sizes(x.rf.max)), default=None)
+        partial |= {"unknown": tuple(x.name for x in g.layers if x.name in unknown),
+                   "why": f"from the unmapped {named_ops(g, ops)} on",
+                   "best": None if best is None else (best.name, _sizes(best.rf.max))}
+    last = None if g.output.name in unknown else _sizes(g.output.rf.max)
+    for x in known:
         f = x.rf.max
         if min(ax.size for ax in f.axes()) >= target:
-            return Reach(g.name, target, x.name, _sizes(f), _sizes(last))
-    return Reach(g.name, target, None, None, _sizes(last))
+            return Reach(g.name, target, x.name, _sizes(f), last, **partial)
+    return Reach(g.name, target, None, None, last, **partial)
 
 
 def _sizes(f: Field) -> tuple[Fraction, ...]:

@@ -78,6 +78,7 @@ def stack_to_target(stack: str, target: int, input: str | None) -> Reach:
         if r.layer is not None:
             hi = k
         elif k >= cap or (k > 1 and r.largest == at(k // 2).largest):
+            assert r.largest is not None  # a stack has no unmapped op: every field is known
             why = "does not grow" if k < cap else f"needs more than {cap * len(items):,} layers"
             raise CnncalcError(f"repeating {stack!r} never reaches a {target} field: it {why} "
                                f"(reaches {fmt_num(r.largest[0])} with {k * len(items):,} "

@@ -262,8 +262,11 @@ def _pair(p: tuple[Any, ...] | None) -> str:
 def reach_data(r: Reach) -> dict[str, Any]:
     return {"spec": r.name, "target": r.target, "layer": r.layer, "stage": r.stage,
             "field": [num(x) for x in r.field] if r.field else None,
-            "largest": [num(x) for x in r.largest], "repeats": r.repeats, "layers": r.layers,
-            "before": [num(x) for x in r.before] if r.before else None}
+            "largest": [num(x) for x in r.largest] if r.largest else None,
+            "repeats": r.repeats, "layers": r.layers,
+            "before": [num(x) for x in r.before] if r.before else None,
+            **({"unknown": list(r.unknown)} if r.unknown else {}),
+            **({"partial": list(r.partial)} if r.partial else {})}
 
 
 def render_reach(r: Reach, format: str, width: int | None | bool = True) -> str:
@@ -271,18 +274,28 @@ def render_reach(r: Reach, format: str, width: int | None | bool = True) -> str:
         return dumps(reach_data(r))
     if format == "csv":  # a one-line answer: one row of its JSON's fields
         return csv_text([reach_data(r)])
+    lines: list[tuple[str, str]]
     if r.repeats is not None:
         copies = "" if r.layers == r.repeats else f" ({r.repeats} copies of the stack)"
         lines = [("", f"{r.name}: {r.layers} layers{copies} reach a {r.target} receptive "
                       f"field: {_pair(r.field)}"),
                  ("  ", f"one copy fewer gives {_pair(r.before)}")]
+    elif r.layer is None and r.unknown:
+        best = f"; the largest known is {_pair(r.best[1])} at {r.best[0]}" if r.best else ""
+        lines = [("", f"{r.name}: no layer whose field is known reaches a {r.target} "
+                      f"receptive field{best}")]
     elif r.layer is None:
+        assert r.largest is not None
         lines = [("", f"{r.name}: no layer reaches a {r.target} receptive field; the largest "
                       f"is {_pair(r.largest)} at the output")]
     else:
-        lines = [("", f"{r.name}: the receptive field first reaches {r.target} at {r.layer} "
-                      f"(stage {r.stage}): {_pair(r.field)}"),
-                 ("  ", f"the output's field: {_pair(r.largest)}")]
+        first = f"the first layer whose field is known to reach {r.target} is" if r.unknown \
+            else f"the receptive field first reaches {r.target} at"
+        lines = [("", f"{r.name}: {first} {r.layer} (stage {r.stage}): {_pair(r.field)}"),
+                 ("  ", f"the output's field: {_pair(r.largest) if r.largest else 'unknown'}")]
+    if r.unknown:
+        lines.append(("  ", f"PARTIAL: the fields of {', '.join(r.unknown)} are unknown "
+                            f"({r.why}); only known fields are counted"))
     if format == "md":
         head, *rest = _plain(lines)
         return "\n".join([f"**{head}**", "", *(f"- {x.strip()}" for x in rest)]) + "\n"
@@ -291,15 +304,20 @@ def render_reach(r: Reach, format: str, width: int | None | bool = True) -> str:
 
 # check ----------------------------------------------------------------------------------------
 
+MARKS = {True: "ok  ", False: "OVER", None: "?   "}
+
+
 def render_check(v: Verdict, format: str, width: int | None | bool = True) -> str:
     if format == "json":
         return dumps(v.data())
     if format == "csv":  # one row per limit, as JSON's `limits` records
         return csv_text(v.data()["limits"])
+    verdict = {True: "within budget", False: "OVER BUDGET",
+               None: "NOT JUDGED (a limit cannot be checked)"}[v.ok]
     lines = [("", f"{v.name}: input {'×'.join(map(str, v.input_shape))}, batch {v.batch}: "
-                  + ("within budget" if v.ok else "OVER BUDGET"))]
+                  f"{verdict}")]
     for x in v.limits:
-        lines.append((f"  {'ok  ' if x.ok else 'OVER'} ", x.line()))
+        lines.append((f"  {MARKS[x.ok]} ", x.line()))
     if format == "md":
         head, *rest = _plain(lines)
         return "\n".join([f"**{head}**", "", *(f"- {x.strip()}" for x in rest)]) + "\n"

@@ -20,6 +20,7 @@ from typing import Any
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.layers.common import all_pads, fmt_shape, kernel, pads, per_axis
 from cnncalc.core.layers.registry import lookup
+from cnncalc.core.partial import why_unknown
 from cnncalc.core.rf import Axis, fmt_num, num
 from cnncalc.report import explain_windows
 
@@ -397,7 +398,10 @@ def _transposed_steps(layer: Layer, nt: Notation, full: bool) -> list[Step]:
 
 def rf_steps(g: Graph, layer: Layer, nt: Notation = TEXT, full: bool = True) -> list[Step]:
     """The recurrence r ← r + (K−1)·D·j, j ← j·S, start ← start + ((K−1)·D/2 − P)·j per window
-    layer, with the numbers of the field that arrives and the engine's result."""
+    layer, with the numbers of the field that arrives and the engine's result. After an op no
+    kind maps the field is unknown: one step, r = ?, that says which op."""
+    if g.unmapped and (why := why_unknown(g, layer.name)):
+        return [Step("r", ("?",), None, f"unknown: {why}")]
     after = layer.rf.max
     kind = lookup(layer.kind)
     if kind is not None and kind.join:

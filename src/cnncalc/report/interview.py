@@ -30,6 +30,7 @@ from cnncalc.report.explain import (
     shape_steps,
     window_steps,
 )
+from cnncalc.report.render import partial_json, partial_lines, partial_status
 from cnncalc.report.rows import CONVENTION_LINE
 
 AXES_OF = {1: ("L",), 2: ("H", "W"), 3: ("T", "H", "W")}
@@ -344,7 +345,8 @@ def attention_answer(g: Graph, explain: bool, nt: Notation = TEXT) -> Answer:
 def explain_answer(g: Graph, layers: list[Layer], rf_only: bool,
                    nt: Notation = TEXT) -> Answer:
     what = "receptive field" if rf_only else "shapes, params, MACs and receptive field"
-    ans = Answer(f"{g.name}: input {fmt_shape(g.input_shape)} — {what}, layer by layer",
+    ans = Answer(f"{g.name}: input {fmt_shape(g.input_shape)}{partial_status(g)} — {what}, "
+                 "layer by layer",
                  list(explain_graph(g, layers, nt, rf_only)))
     if rf_only:
         ans.notes = ["r: field size, j: jump (input pixels between neighbouring units), "
@@ -353,7 +355,9 @@ def explain_answer(g: Graph, layers: list[Layer], rf_only: bool,
         ans.notes = [CONVENTION_LINE]
     names = {x.name for x in layers}
     ans.notes += [w.message for w in g.warnings() if w.layer in names]
-    ans.data = {"spec": g.name, "input": list(g.input_shape)}
+    ans.notes += partial_lines(g, "the field of that row and of every row it feeds is "
+                                  "unknown: r = ?, null in JSON")
+    ans.data = {"spec": g.name, "input": list(g.input_shape), **partial_json(g)}
     ans.steps = True
     return ans
 

@@ -97,9 +97,14 @@ def totals_lines(g: Graph) -> list[tuple[str, str]]:
     ]
 
 
-def partial_lines(g: Graph) -> list[str]:
+RF_UNKNOWN = "the RF columns of that row and of every row it feeds are unknown: ? here, null in " \
+    "JSON"
+
+
+def partial_lines(g: Graph, unknown: str = RF_UNKNOWN) -> list[str]:
     """For a traced model: the ops no layer kind describes (their MACs are not counted), and
-    notes such as parameters forward never uses."""
+    notes such as parameters forward never uses. `unknown` words how the output shows the
+    fields it cannot know."""
     out = [f"PARTIAL: {p}" for p in g.partial]
     if out:
         out.insert(0, f"PARTIAL analysis: {len(out)} op(s) of the model are not mapped; their "
@@ -108,15 +113,25 @@ def partial_lines(g: Graph) -> list[str]:
     if first is not None:
         op = g.unmapped[0].op if g.unmapped else ""
         out.insert(1, f"PARTIAL: receptive fields are not computed from the first unmapped op "
-                      f"on ({op + ', ' if op else ''}row {first}): the RF columns of that row "
-                      "and of every row it feeds are unknown: ? here, null in JSON")
+                      f"on ({op + ', ' if op else ''}row {first}): {unknown}")
     return out + [f"note: {n}" for n in g.notes]
 
 
-def title(g: Graph) -> str:
-    status = f" (PARTIAL: {len(g.unmapped)} op(s) unmapped, fields after them unknown: ?)" \
+def partial_json(g: Graph) -> dict[str, list[str]]:
+    """JSON's `partial` (what a traced model leaves unmapped) and `notes`, when there are any."""
+    if not (g.partial or g.notes):
+        return {}
+    return {"partial": [str(p) for p in g.partial], "notes": [str(n) for n in g.notes]}
+
+
+def partial_status(g: Graph) -> str:
+    """' (PARTIAL: …)' for a title, or ''."""
+    return f" (PARTIAL: {len(g.unmapped)} op(s) unmapped, fields after them unknown: ?)" \
         if g.unmapped else " (PARTIAL)" if g.partial else ""
-    return f"{g.name}: input {shape_str(g.input_shape, g.batch)}{status}"
+
+
+def title(g: Graph) -> str:
+    return f"{g.name}: input {shape_str(g.input_shape, g.batch)}{partial_status(g)}"
 
 
 def build(g: Graph, cols: Sequence[Column], rs: list[Row]) -> table.Table:
@@ -128,11 +143,7 @@ def render(g: Graph, cols: Sequence[Column], format: str, depth: int | None = No
            totals: bool = True, width: int | None | bool = True) -> str:
     """A table (at the terminal's width: `width=True`), Markdown, CSV or JSON."""
     if format == "json":  # every layer, whatever the depth
-        data = graph_json(g)
-        if g.partial or g.notes:
-            data["partial"] = [str(p) for p in g.partial]
-            data["notes"] = [str(n) for n in g.notes]
-        return table.dumps(data)
+        return table.dumps({**graph_json(g), **partial_json(g)})
     rs = rows(g, depth)
     if format == "csv":
         for line in partial_lines(g):  # CSV has no place for it: say it on stderr

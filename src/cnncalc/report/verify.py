@@ -11,6 +11,7 @@ from cnncalc.core.checks import Check, FvcoreCheck, RfCheck, Verification, Verif
 from cnncalc.core.measured import LADDER, MAX_PERIOD, MEMORY, FieldResult
 from cnncalc.core.rf import Field, num
 from cnncalc.report import table, terminal
+from cnncalc.report.render import partial_json, partial_lines, partial_status
 from cnncalc.report.rows import field_json, pair_str, shape_str, size_str
 from cnncalc.report.table import Col
 
@@ -68,6 +69,8 @@ def _dims(v: tuple[int, ...]) -> str:
 
 def rf_note(row: VerifyRow) -> str:
     c, r = row.rf, row.rf.measured
+    if c.unknown:
+        return f"analytic field unknown: {c.unknown}"
     if r is None:
         return ""
     if c.unmeasured:
@@ -137,8 +140,9 @@ def saved_line(v: Verification) -> str | None:
 
 
 def rf_cells(r: VerifyRow) -> Check:
-    """The field check in words: analytic and measured as the table shows them."""
-    return Check(rf_text(r.rf.analytic), rf_measured(r.rf), r.rf.ok)
+    """The field check in words: analytic and measured as the table shows them; the analytic
+    side ? where it is unknown (after an unmapped op)."""
+    return Check("?" if r.rf.unknown else rf_text(r.rf.analytic), rf_measured(r.rf), r.rf.ok)
 
 
 HEADERS = ("Layer", "Kind", "Shape", "torch", "", "Params", "torch", "", "MACs",
@@ -161,10 +165,18 @@ def _count(n: int | None) -> str:
 
 
 def summary(v: Verification) -> str:
+    """The title: the verdict and what it covers; PARTIAL and the fields not known after an
+    unmapped op, which nothing was compared with."""
     n = len(v.rows)
     verdict = "all agree" if v.agrees else f"{v.disagreements} of {n} layers disagree"
-    return (f"{v.graph.name}: {verdict} (shapes, params, MACs on {n} layers; receptive field "
-            f"measured on {v.rf_measured})")
+    unknown = f", unknown on {v.rf_unknown}" if v.rf_unknown else ""
+    return (f"{v.graph.name}{partial_status(v.graph)}: {verdict} (shapes, params, MACs on {n} "
+            f"layers; receptive field measured on {v.rf_measured}{unknown})")
+
+
+def legend(v: Verification) -> str:
+    unknown = " ? analytic field unknown (after an unmapped op: PARTIAL)." if v.rf_unknown else ""
+    return f"{LEGEND}{unknown} {FVCORE_LINE}."
 
 
 def render(v: Verification, format: str, device: str, width: int | None | bool = True) -> str:
@@ -174,21 +186,26 @@ def render(v: Verification, format: str, device: str, width: int | None | bool =
     if format == "json":
         return table.dumps(to_json(v, rows, device))
     if format == "csv":
-        return table.csv_text(csv_record(x) for x in to_json(v, rows, device)["layers"])
+        rank = len(v.graph.input_shape) - 1
+        return table.csv_text(csv_record(x, rank) for x in to_json(v, rows, device)["layers"])
     if format == "md":
         t = table.Table(summary(v), [Col(h or "ok", right=i in RIGHT)
                                      for i, h in enumerate(HEADERS)], [cells(r) for r in rows])
         lines = [f"**{summary(v)}**", "", *table.markdown(t)]
         saved = saved_line(v)
         lines += ["", saved] if saved else []
-        return "\n".join(lines + ["", f"_{LEGEND} {FVCORE_LINE}._"]) + "\n"
+        lines += ["", f"_{legend(v)}_"]
+        lines += [f"- {x}" for x in partial_lines(v.graph)]
+        return "\n".join(lines) + "\n"
     w = terminal.width() if width is True else (width or None)
     t = table.Table(summary(v), COMPACT, [compact_cells(r) for r in rows],
                     [not r.agrees for r in rows])
     lines = table.text_table(t, w, terminal.colour() if width is True else False)
     saved = saved_line(v)
     lines += table.wrap(saved, w) if saved else []
-    lines += table.wrap(f"{LEGEND} {FVCORE_LINE}.", w)
+    lines += table.wrap(legend(v), w)
+    for line in partial_lines(v.graph):
+        lines += table.wrap(line, w)
     return "\n".join(lines) + "\n"
 
 
@@ -223,18 +240,34 @@ def compact_cells(r: VerifyRow) -> list[str]:
 
     fv = f"{r.fvcore.value:,} {mark(r.fvcore.ok)}" if r.fvcore.value is not None else "n/a"
     return [r.layer.name, r.layer.kind, pair_cell(r.shape, shape_str),
-            pair_cell(r.params, comma), macs_cell(r, comma), fv, pair_cell(rf_cells(r)),
-            notes(r)]
+            pair_cell(r.params, comma), macs_cell(r, comma), fv, rf_cell(r), notes(r)]
+
+
+def rf_cell(r: VerifyRow) -> str:
+    """The compact RF cell: ? alone where the engine has no field (nothing compared, no mark),
+    with what was measured beside it if anything was."""
+    c = rf_cells(r)
+    if not r.rf.unknown:
+        return pair_cell(c)
+    return "?" if c.measured is None else f"? (measured {c.measured})"
 
 
 NO_MEASURE = {"status": None, "input": None, "size": [None, None], "jump": [None, None],
               "global": None}
 
 
-def csv_record(layer: dict[str, Any]) -> dict[str, Any]:
-    """A layer's JSON record with the same columns on every row (the measured field in full)."""
+def csv_record(layer: dict[str, Any], rank: int) -> dict[str, Any]:
+    """A layer's JSON record with the same columns on every row (the measured field in full,
+    the analytic field's columns empty where it is unknown)."""
     rf = layer["rf"]
-    return {**layer, "rf": {**rf, "measured": {**NO_MEASURE, **(rf["measured"] or {})}}}
+    return {**layer, "rf": {**rf, "analytic": rf["analytic"] or no_field(rank),
+                            "measured": {**NO_MEASURE, **(rf["measured"] or {})}}}
+
+
+def no_field(rank: int) -> dict[str, Any]:
+    """field_json's keys with no values: an unknown field's CSV cells."""
+    none = [None] * rank
+    return {"size": none, "jump": none, "start": none, "global": None, "global_axes": none}
 
 
 def check_json(c: Check) -> dict[str, Any]:
@@ -268,9 +301,10 @@ def to_json(v: Verification, rows: list[VerifyRow], device: str) -> dict[str, An
             "fvcore": {"value": r.fvcore.value, "ok": r.fvcore.ok,
                        "note": fvcore_note(r.fvcore)},
             "flop_counter_skipped": list(r.torch_skipped),
-            "rf": {"analytic": field_json(r.layer.rf.max),
+            "rf": {"analytic": None if r.rf.unknown else field_json(r.layer.rf.max),
                    "measured": measured_json(r.rf.measured), "ok": r.rf.ok,
                    "note": rf_note(r)},
             "saved_bytes": check_json(r.saved),
         } for r in rows],
+        **partial_json(g),
     }
