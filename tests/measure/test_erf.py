@@ -193,7 +193,7 @@ def test_seven_3x3_layers_theoretical_15_effective_smaller():
             "-n", "2", "-f", "json")
     assert r.code == 0, r.err
     row = r.json()["stack"][0]
-    assert row["rf"] == [1 + 7 * 2] * 2  # = 15
+    assert row["rf_size"] == [1 + 7 * 2] * 2  # = 15
     sigma = math.sqrt(7 * 8 / 12)  # ≈ 2.160
     assert row["sigma"][0] == pytest.approx(sigma, rel=0.02)
     assert row["erf_2sigma"][0] == pytest.approx(4 * sigma, rel=0.02)  # ≈ 8.6 < 15
@@ -205,7 +205,7 @@ def test_seven_3x3_in_one_sentence():
             "-n", "1", "-f", "md")
     assert r.code == 0, r.err
     # RF 1 + 7·2 = 15; ERF 4·√(7·8/12) = 8.64; 8.64/15 = 0.576
-    assert "theoretical RF 15, effective (±2σ) 8.6 px: 0.58 of it" in r.out
+    assert "Theoretical RF 15, effective (±2σ) 8.6 px: 0.58 of it" in r.out
 
 
 def test_seven_3x3_with_random_weights_is_smaller_too():
@@ -364,21 +364,13 @@ def test_a_png_that_cannot_be_written_is_refused_before_measuring(tmp_path, targ
     assert r.code == 2 and r.out == "" and message in r.err and len(r.err.splitlines()) == 1
 
 
-def test_series_text_follows_the_theoretical_series():
-    from cnncalc.report.erf import rf_growth
-
-    def fake(depth, size):
-        return type("E", (), {"spec": f"3x3*{depth}", "rf_size": (size, size)})()
-
-    linear = rf_growth([fake(2, 5), fake(4, 9), fake(8, 17)])
-    assert "linearly, 2 pixels a layer" in linear
-    strided = rf_growth([fake(2, 7), fake(3, 15), fake(4, 31)])  # 3x3 s2: 2^(n+1) - 1
-    assert "exponentially" in strided and "×2" in strided and "depth^1" not in strided
-
-
 def test_erf_csv_is_the_json_flattened():
     r = cli("erf", "--stack", "3x3", "--depths", "2,4", "-n", "2", "-f", "csv")
     assert r.code == 0, r.err
     head, *rows = r.out.splitlines()
-    assert head.startswith("depth,input,rf_h,rf_w,sigma_h,sigma_w") and len(rows) == 2
-    assert rows[0].startswith("2,") and "×" not in r.out
+    # the field's size under the name and in the whole pixels of `rf`, `shapes` and one map's
+    assert head.startswith("depth,input,rf_size_h,rf_size_w,sigma_h,sigma_w") and len(rows) == 2
+    assert rows[0].startswith("2,4x13x13,5,5,") and "×" not in r.out  # RF 1 + 2·2 = 5
+    j = cli("erf", "--stack", "3x3", "--depths", "2,4", "-n", "2", "-f", "json").json()
+    assert [x["rf_size"] for x in j["stack"]] == [[5, 5], [9, 9]]  # ints: 1 + 4·2 = 9
+    assert all(type(v) is int for x in j["stack"] for v in x["rf_size"])

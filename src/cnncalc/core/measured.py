@@ -107,9 +107,11 @@ class Erf:
     inputs: str
     device: str
     seconds: float
-    rf_size: tuple[float, ...]  # per spatial axis (L; H, W; T, H, W)
-    rf_centre: tuple[float, ...]
-    rf_clipped: bool  # the theoretical field reaches past the input: the map is truncated
+    # the theoretical field per spatial axis (L; H, W; T, H, W): whole pixels unless an
+    # envelope; None after an unmapped op (a PARTIAL trace: see `rf_unknown_after`)
+    rf_size: tuple[float, ...] | None
+    rf_centre: tuple[float, ...] | None
+    rf_clipped: bool | None  # the theoretical field reaches past the input: the map is cut
     mean: tuple[float, ...]
     sigma: tuple[float, ...]
     theory: Spread | None
@@ -118,6 +120,8 @@ class Erf:
     log_areas: list[Area] = field(default_factory=list)
     map: list[list[float]] = field(default_factory=list)  # 2-D: the map; 1-D: one row (the
     # curve); 3-D: the centre slice along H×W (the centre frame)
+    partial: tuple[str, ...] = ()  # why the traced model's analysis is partial (Partial lines)
+    rf_unknown_after: tuple[str, ...] = ()  # the unmapped ops the layer reads, directly or not
 
     @property
     def erf_1sigma(self) -> tuple[float, ...]:
@@ -128,8 +132,10 @@ class Erf:
         return tuple(4 * s for s in self.sigma)
 
     @property
-    def ratio(self) -> tuple[float, ...]:
-        """ERF (±2σ) over the theoretical RF, per axis."""
+    def ratio(self) -> tuple[float, ...] | None:
+        """ERF (±2σ) over the theoretical RF, per axis; None when that field is unknown."""
+        if self.rf_size is None:
+            return None
         return tuple(4 * s / r for s, r in zip(self.sigma, self.rf_size))
 
     @property
@@ -139,9 +145,15 @@ class Erf:
 
 @dataclass
 class ErfSeries:
-    """Luo's figure 1: the ERF of one item stacked to each depth, and the exponents a of
-    σ ∝ depthᵃ fitted to the measured and the closed-form σ (None with fewer than two depths)."""
+    """Luo's figure 1: the ERF of one item stacked to each depth, and how σ grows with depth,
+    fitted to the measured and the closed-form σ (None with fewer than two depths): as a power
+    σ ∝ depthᵃ (`exponent`) when the item keeps the jump (stride 1: Luo's √n law), as a factor a
+    layer σ ∝ fᵈᵉᵖᵗʰ (`factor`) when its strides multiply the jump by `jump_factor` > 1 (the
+    fields grow exponentially); the other fit is None."""
 
     series: list[Erf]
     exponent: float | None
     exponent_closed_form: float | None
+    jump_factor: float = 1.0  # each repetition of the item multiplies the jump by this
+    factor: float | None = None
+    factor_closed_form: float | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 from cnncalc.core.engine import Graph
@@ -19,6 +20,8 @@ from cnncalc.core.erf_theory import UNIFORM, NoClosedForm, Spread, spread
 from cnncalc.core.errors import BackendError, CnncalcError, did_you_mean
 from cnncalc.core.measured import THRESHOLDS, Area, Erf, ErfSeries
 from cnncalc.core.optional import require_torch
+from cnncalc.core.partial import rf_unknown
+from cnncalc.core.rf import num
 from cnncalc.measure.build import GraphNet
 from cnncalc.measure.device import out_of_memory, reserve, synchronize
 from cnncalc.measure.gradient import (
@@ -195,19 +198,42 @@ def _boxes(m: Any, c: tuple[int, ...]) -> list[Area]:
     return out
 
 
-def field_box(g: Graph, layer: str) -> tuple[tuple[float, ...], tuple[float, ...], bool]:
+def field_box(g: Graph, layer: str
+              ) -> tuple[tuple[float, ...], tuple[float, ...], bool] | None:
     """Size and centre (input pixels) of the theoretical field of the layer's centre unit, and
-    whether it reaches past the input."""
+    whether it reaches past the input; None when the field is unknown: the layer reads an op no
+    layer kind maps (a PARTIAL trace), as `rf` shows `?` there."""
+    if layer in rf_unknown(g):
+        return None
     x = g.nodes[layer]
     f = x.rf.shown  # the field `rf` reports: a gate's global reach is not a box
-    size, mid, clipped = [], [], False
+    size: list[float] = []
+    mid: list[float] = []
+    clipped = False
     for axis, ax in enumerate(f.axes()):
         b = ax.bounds(centre(x.out_shape[1 + axis]))
-        lo, hi = (float(v) for v in b) if b else (0.0, -1.0)  # a unit that reads nothing
+        lo, hi = b if b else (0, -1)  # a unit that reads nothing
         clipped |= lo < 0 or hi > g.input_shape[1 + axis] - 1
-        size.append(hi - lo + 1)
-        mid.append((lo + hi) / 2)
+        size.append(num(Fraction(hi - lo + 1)))  # whole pixels as an int, as `rf` prints them
+        mid.append(float(lo + hi) / 2)
     return tuple(size), tuple(mid), clipped
+
+
+def unmapped_before(g: Graph, layer: str) -> tuple[str, ...]:
+    """The names of the unmapped ops `layer` reads, directly or not, in graph order."""
+    seen, todo = set(), [layer]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in g.nodes:
+            continue
+        seen.add(name)
+        todo += g.nodes[name].inputs
+    return tuple(x.name for x in g.layers if x.kind == "unmapped" and x.name in seen)
+
+
+def check_memory(g: Graph, device: Any, init: str | None) -> None:
+    """Refuse a map whose forward and backward would not fit (float64 with --init constant)."""
+    reserve(g, 1, device, "the ERF", backward=True, itemsize=8 if init == "constant" else 4)
 
 
 def closed_form(g: Graph, layer: str, init: str) -> tuple[Spread | None, str]:
@@ -240,7 +266,7 @@ def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str
     if images is not None:
         samples, inputs = len(images), "images"
     dev = torch.device(device) if isinstance(device, str) else device
-    reserve(g, 1, dev, "the ERF", backward=True, itemsize=8 if init == "constant" else 4)
+    check_memory(g, dev, init)
     torch.manual_seed(seed)
     if net is None:
         from cnncalc.measure.build import build_module
@@ -261,12 +287,14 @@ def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str
     synchronize(dev)
     seconds = time.perf_counter() - t0
     mean, sigma = moments(m)
-    size, mid, clipped = field_box(g, layer)
+    size, mid, clipped = field_box(g, layer) or (None, None, None)
     theory, note = closed_form(g, layer, init)
-    c = tuple(min(max(round(x), 0), n - 1) for x, n in zip(mid, m.shape))
+    # the squares are centred on the theoretical field's centre, else on the measured one
+    c = tuple(min(max(round(x), 0), n - 1) for x, n in zip(mid or mean, m.shape))
     return Erf(g.name, layer, g.input_shape, samples, init, linear, aggregate, inputs, str(dev),
                seconds, size, mid, clipped, mean, sigma, theory, note, areas(m, c),
-               areas(torch.log10(1 + m), c), picture(m, c))
+               areas(torch.log10(1 + m), c), picture(m, c), tuple(map(str, g.partial)),
+               unmapped_before(g, layer) if size is None else ())
 
 
 def picture(m: Any, c: tuple[int, ...]) -> list[list[float]]:
@@ -315,13 +343,60 @@ def power_law(depths: list[int], sigmas: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
 
 
+def growth_factor(depths: list[int], sigmas: list[float]) -> float:
+    """The factor f of σ ∝ fⁿ, least squares on log σ against n (a strided stack: f → the
+    stride as n grows)."""
+    xs, ys = [float(n) for n in depths], [math.log(s) for s in sigmas]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    if den == 0:
+        raise CnncalcError("a fitted factor needs two or more different depths")
+    return math.exp(sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den)
+
+
+def jump_factor(g: Graph, layer: str, depth: int) -> float:
+    """What each of the `depth` repetitions of a stack's item multiplies the jump by, read off
+    the measured layer's field: jump^(1/depth) on the axis that grows most."""
+    jump = max(float(ax.jump) for ax in g.nodes[layer].rf.max.axes())
+    return round(jump ** (1 / depth), 9) if jump > 0 else 1.0
+
+
+def check_stack_memory(graphs: list[Graph], depths: list[int], device: Any,
+                       init: str | None) -> None:
+    """Refuse, before measuring any depth, a series one of whose depths would not fit, naming
+    the depths that do (the input of a stack grows with its field: a strided stack's grows
+    exponentially)."""
+    torch = require_torch()
+    dev = torch.device(device) if isinstance(device, str) else device
+    fits: list[int] = []
+    failed: tuple[int, BackendError] | None = None
+    for g, n in zip(graphs, depths):
+        try:
+            check_memory(g, dev, init)
+            fits.append(n)
+        except BackendError as error:
+            failed = failed or (n, error)
+    if failed:
+        n, e = failed
+        hint = (f"give --depths {','.join(map(str, fits))}, the depths that fit, or smaller ones"
+                if fits else "give smaller --depths, e.g. --depths 2,3,4")
+        raise BackendError(f"depth {n}: {e.message}", hint=hint) from None
+
+
 def stack_series(graphs: list[Graph], depths: list[int], **options: Any) -> ErfSeries:
-    """Measure each depth's graph; the fitted exponents of measured and closed-form σ against
-    depth (None with fewer than two depths)."""
+    """Measure each depth's graph; how the measured and closed-form σ grow with depth (None
+    with fewer than two depths): a power of the depth for a stride-1 item, a factor a layer
+    for an item whose strides multiply the jump."""
+    check_stack_memory(graphs, depths, options.get("device", "cpu"), options.get("init"))
     series = [measure_erf(g, **options) for g in graphs]
+    deepest = max(range(len(depths)), key=depths.__getitem__)
+    step = jump_factor(graphs[deepest], series[deepest].layer, depths[deepest])
     if len(set(depths)) < 2:
-        return ErfSeries(series, None, None)
-    measured = power_law(depths, [max(e.sigma) for e in series])
+        return ErfSeries(series, None, None, step)
     theory = [e.theory_sigma for e in series]
-    fitted = power_law(depths, [max(t) for t in theory if t]) if all(theory) else None
-    return ErfSeries(series, measured, fitted)
+    fit = power_law if step == 1 else growth_factor
+    measured = fit(depths, [max(e.sigma) for e in series])
+    fitted = fit(depths, [max(t) for t in theory if t]) if all(theory) else None
+    if step == 1:
+        return ErfSeries(series, measured, fitted, step)
+    return ErfSeries(series, None, None, step, measured, fitted)

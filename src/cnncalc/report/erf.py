@@ -5,6 +5,8 @@ NO_COLOR or in a pipe), and a matplotlib figure (matplotlib imported where used)
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +39,19 @@ def area_cell(a: Area, rank: int = 2) -> str:
         if a.side and a.ratio is not None else "not reached inside the input"
 
 
+def rf_cell(e: Erf) -> str:
+    """The theoretical field and its centre; `?` after an unmapped op, as `rf` shows it."""
+    if e.rf_size is None or e.rf_centre is None:
+        ops = e.rf_unknown_after
+        return (f"? (PARTIAL: {e.layer} comes after the unmapped op{'s' * (len(ops) > 1)} "
+                f"{', '.join(ops)})")
+    return pair(e.rf_size, "g") + f", centre at pixel {pair(e.rf_centre, 'g')}"
+
+
 def numbers(e: Erf) -> list[tuple[str, str]]:
     """(quantity, value) rows; h × w where the axes differ."""
     rows = [
-        ("Theoretical RF", pair(e.rf_size, "g") + f", centre at pixel {pair(e.rf_centre, 'g')}"),
+        ("Theoretical RF", rf_cell(e)),
         ("Measured centre", pair(e.mean)),
         ("σ measured", pair(e.sigma)),
         ("σ closed form", pair(e.theory_sigma) if e.theory_sigma else
@@ -52,7 +63,7 @@ def numbers(e: Erf) -> list[tuple[str, str]]:
     rows += [
         ("ERF at ±1σ (2σ)", pair(e.erf_1sigma, ".1f") + " px"),
         ("ERF at ±2σ (4σ)", pair(e.erf_2sigma, ".1f") + " px"),
-        ("ERF(±2σ) / theoretical RF", pair(e.ratio)),
+        ("ERF(±2σ) / theoretical RF", pair(e.ratio) if e.ratio else "?"),
     ]
     rank = len(e.input_shape) - 1
     box = {1: "Window", 2: "Square", 3: "Cube"}[rank]
@@ -72,7 +83,19 @@ def heading(e: Erf) -> str:
                                                                            "")
     return (f"{e.spec}: ERF of {e.layer}'s centre unit, input {shape}{view}, {e.samples} samples "
             f"({e.inputs}), init {e.init}, {act}, {e.aggregate} gradient, {e.device}, "
-            f"{e.seconds:.2f} s")
+            f"{e.seconds:.2f} s{status(e)}")
+
+
+def status(e: Erf) -> str:
+    """The PARTIAL status, in the heading (footer lines get lost on paste)."""
+    if not e.partial:
+        return ""
+    unknown = f"; {e.layer}'s theoretical RF unknown: ?" if e.rf_size is None else ""
+    return f" (PARTIAL: {len(e.partial)} op(s) not mapped{unknown})"
+
+
+FLAT = ("±2σ spans 95% of a Gaussian but more than the support of a flatter profile (uniform "
+        "over w pixels: 4σ = 4·w/√12 ≈ 1.15·w)")
 
 
 def notes(e: Erf) -> list[str]:
@@ -80,6 +103,13 @@ def notes(e: Erf) -> list[str]:
     if e.rf_clipped:
         out.append("the theoretical field reaches past the input: the map is cut at the border "
                    "(use a larger --input)")
+    if e.ratio and max(e.ratio) > 1:
+        out.append(f"ERF(±2σ) / theoretical RF above 1: {FLAT}; it means a profile flatter "
+                   "than a Gaussian, not a field wider than the theoretical one")
+    if e.rf_size is None:
+        out.append("the squares are centred on the measured centre: the theoretical one is "
+                   "unknown")
+    out += [f"PARTIAL: {p}" for p in e.partial]
     if all(a.side is None for a in e.log_areas) and any(a.side for a in e.areas):
         out.append("log10(1 + x) of this map is 0 in float64: the gradients are below 1e-16 "
                    "(RepLKNet's log scale depends on the gradient's scale)")
@@ -98,18 +128,34 @@ def render(result: Erf | ErfSeries, format: str, g: Graph | None = None,
     if format in ("json", "csv"):
         assert g is not None
         data = to_json(g, result)
-        return table.dumps(data) if format == "json" else table.csv_text([csv_record(data)])
+        if format == "json":
+            return table.dumps(data)
+        for line in data.get("partial", ()):
+            sys.stderr.write(f"PARTIAL: {line}\n")
+        return table.csv_text([csv_record(data)])
     if format == "md":
         return markdown(result)
     w = terminal.width() if width is True else (width or None)
     return text(result, with_heatmap, log, w, terminal.colour() if width is True else False)
 
 
+PER_AXIS = ("rf_centre", "sigma_closed_form", "erf_2sigma_over_rf")  # lists or null
+
+
 def csv_record(data: dict[str, Any]) -> dict[str, Any]:
-    """The JSON record as one CSV row: the layer's fields first, areas keyed by their share."""
-    out = {**{k: v for k, v in data["layer"].items()}, "spec": data["spec"]}
-    out.update({k: v for k, v in data.items()
-                if k not in ("layer", "spec", "areas", "log_areas", "closed_form_note")})
+    """The JSON record as one CSV row: the layer's fields first, areas keyed by their share; an
+    unknown field keeps its columns, empty (its PARTIAL lines go to stderr: no place here)."""
+    layer = dict(data["layer"])
+    if layer.get("rf", True) is None:
+        rank = len(data["input"]) - 1
+        layer["rf"] = {"size": [None] * rank, "jump": [None] * rank, "start": [None] * rank,
+                       "global": None, "global_axes": [None] * rank}
+    out = {**layer, "spec": data["spec"]}
+    out.update({k: v for k, v in data.items() if k not in
+                ("layer", "spec", "areas", "log_areas", "closed_form_note", "partial")})
+    for k in PER_AXIS:  # null: the same columns, empty
+        if out[k] is None:
+            out[k] = [None] * (len(data["input"]) - 1)
     for key in ("areas", "log_areas"):
         for a in data[key]:
             out[f"{key}_{round(100 * a['t'])}"] = {"side": a["side"], "ratio": a["ratio"]}
@@ -123,23 +169,29 @@ def to_json(g: Graph, e: Erf) -> dict[str, Any]:
     x = g.nodes[e.layer]
     data = {
         "spec": e.spec, "input": list(e.input_shape),
-        "layer": {k: v for k, v in layer_json(x).items()
+        "layer": {k: v for k, v in layer_json(x, rf_known=e.rf_size is not None).items()
                   if k in ("name", "kind", "in_shape", "out_shape", "rf")},
         "samples": e.samples, "init": e.init, "linear": e.linear, "aggregate": e.aggregate,
         "inputs": e.inputs, "device": e.device, "seconds": e.seconds,
-        "rf_centre": list(e.rf_centre), "rf_clipped": e.rf_clipped,
+        "rf_centre": listed(e.rf_centre), "rf_clipped": e.rf_clipped,
         "mean": list(e.mean), "sigma": list(e.sigma),
-        "sigma_closed_form": list(e.theory_sigma) if e.theory_sigma else None,
+        "sigma_closed_form": listed(e.theory_sigma),
         "closed_form_note": e.theory_note or None,
         "erf_1sigma": list(e.erf_1sigma), "erf_2sigma": list(e.erf_2sigma),
-        "erf_2sigma_over_rf": list(e.ratio),
+        "erf_2sigma_over_rf": listed(e.ratio),
         "areas": areas(e.areas), "log_areas": areas(e.log_areas),
     }
+    if e.partial:  # as `shapes` and `rf` write it
+        data["partial"] = list(e.partial)
     return data
 
 
+def listed(v: Sequence[float] | None) -> list[float] | None:
+    return None if v is None else list(v)
+
+
 def markdown(e: Erf) -> str:
-    lines = [f"**{heading(e)}**", "", *md_table(["quantity", "value"], numbers(e))]
+    lines = [f"**{heading(e)}**", "", *md_table(["Quantity", "Value"], numbers(e))]
     lines += ["", SIGMA_LINE] + [f"\nNote: {n}" for n in notes(e)]
     return "\n".join(lines)
 
@@ -190,7 +242,10 @@ def colour_of(v: float) -> tuple[int, int, int]:
 
 
 def rf_cells(e: Erf, b: int) -> tuple[int, int, int, int]:
-    """Top, bottom, left and right cells of the theoretical field's box."""
+    """Top, bottom, left and right cells of the theoretical field's box (none when unknown:
+    an empty range)."""
+    if e.rf_size is None or e.rf_centre is None:
+        return -1, -2, -1, -2
     (sh, sw), (ch, cw) = plane(e.rf_size, 1.0), plane(e.rf_centre, 0.0)
     return (math.floor((ch - (sh - 1) / 2) / b), math.floor((ch + (sh - 1) / 2) / b),
             math.floor((cw - (sw - 1) / 2) / b), math.floor((cw + (sw - 1) / 2) / b))
@@ -205,12 +260,17 @@ def curve(e: Erf, log: bool, cells: int) -> list[str]:
     row, b = binned(scaled(e.map, log), cells)
     values = row[0]
     bars = "".join(BARS[min(int(v * (len(BARS) - 1) + 0.5), len(BARS) - 1)] for v in values)
-    size, mid = e.rf_size[0], e.rf_centre[0]
-    lo, hi = math.floor((mid - (size - 1) / 2) / b), math.floor((mid + (size - 1) / 2) / b)
+    lo, hi = 0, -1
+    if e.rf_size is not None and e.rf_centre is not None:
+        size, mid = e.rf_size[0], e.rf_centre[0]
+        lo, hi = math.floor((mid - (size - 1) / 2) / b), math.floor((mid + (size - 1) / 2) / b)
     marks = "".join("░" if lo <= i <= hi else " " for i in range(len(values)))
     scale = "log10(1 + x)" if log else "linear scale"
-    return [bars, marks, f"0 … max ({scale}; {b} sample{'s' * (b > 1)} a cell; "
-                         "░ = theoretical RF)"]
+    return [bars, marks, f"0 … max ({scale}; {b} sample{'s' * (b > 1)} a cell; {box_key(e)})"]
+
+
+def box_key(e: Erf) -> str:
+    return "░ = theoretical RF" if e.rf_size is not None else "theoretical RF unknown: no ░"
 
 
 def plane(v: tuple[float, ...], one: float) -> tuple[float, float]:
@@ -238,7 +298,7 @@ def heatmap(e: Erf, log: bool = False, cells: int = 48, colour: bool = False) ->
             for j, v in enumerate(row)))
     scale = "log10(1+x)" if log else "linear"
     bar = "".join(paint(k / 15, "  ") for k in range(16))
-    lines.append(f"0 {bar} max   ({scale} scale; {b}×{b} pixels a cell; ░ = theoretical RF)")
+    lines.append(f"0 {bar} max   ({scale} scale; {b}×{b} pixels a cell; {box_key(e)})")
     return lines
 
 
@@ -255,9 +315,10 @@ def save_png(e: Erf, path: str, log: bool = False) -> None:
     img = scaled(e.map, log)
     shown = ax.imshow(img, cmap="viridis", interpolation="nearest")
     fig.colorbar(shown, ax=ax, label="log10(1+x), of max" if log else "share of max")
-    (sh, sw), (ch, cw) = plane(e.rf_size, 1.0), plane(e.rf_centre, 0.0)
-    ax.add_patch(Rectangle((cw - sw / 2, ch - sh / 2), sw, sh, fill=False, ec="white", lw=1.5,
-                           label=f"theoretical RF {sh:g}×{sw:g}"))
+    if e.rf_size is not None and e.rf_centre is not None:
+        (sh, sw), (ch, cw) = plane(e.rf_size, 1.0), plane(e.rf_centre, 0.0)
+        ax.add_patch(Rectangle((cw - sw / 2, ch - sh / 2), sw, sh, fill=False, ec="white",
+                               lw=1.5, label=f"theoretical RF {sh:g}×{sw:g}"))
     for k, style in ((1, "-"), (2, "--")):
         ax.add_patch(Ellipse((e.mean[1], e.mean[0]), 2 * k * e.sigma[1], 2 * k * e.sigma[0],
                              fill=False, ec="red", ls=style, label=f"±{k}σ"))
@@ -305,48 +366,105 @@ def check_png(path: str) -> None:
 SERIES_HEAD = ("Depth", "Input", "RF", "σ", "σ closed form", "ERF ±2σ", "ERF/RF")
 
 
+def depth_of(e: Erf) -> int:
+    """The depth of a stack's map, from its name ('3x3 s2*5', '3x3*5 relu')."""
+    return int(e.spec.rsplit("*", 1)[-1].split()[0])
+
+
+def known(v: tuple[float, ...] | None, style: str) -> str:
+    return "?" if v is None else pair(v, style)
+
+
 def series_rows(series: list[Erf]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for e in series:
         t = e.theory_sigma
-        out.append((e.spec.rsplit("*", 1)[-1].split()[0], "×".join(map(str, e.input_shape[1:])),
-                    pair(e.rf_size, "g"), pair(e.sigma, ".3f"),
+        out.append((str(depth_of(e)), "×".join(map(str, e.input_shape[1:])),
+                    known(e.rf_size, "g"), pair(e.sigma, ".3f"),
                     pair(t, ".3f") if t else "n/a", pair(e.erf_2sigma, ".1f"),
-                    pair(e.ratio, ".3f")))
+                    known(e.ratio, ".3f")))
     return out
 
 
-def rf_growth(series: list[Erf]) -> str:
-    """How the theoretical RF grows over the series, read off its sizes: by a constant step
-    (linearly with depth), by a constant factor (exponentially), or neither."""
-    pts = sorted({(int(e.spec.rsplit("*", 1)[-1].split()[0]), max(e.rf_size)) for e in series})
-    if len(pts) < 2:
+def rf_growth(s: ErfSeries) -> str:
+    """How the theoretical RF grows with depth: the stack's own law, whatever the depths. Each
+    repetition of the item multiplies the jump by S (`jump_factor`, its strides) and adds D·j
+    pixels: r = 1 + D·n with S = 1 (linear), r = 1 + D·(Sⁿ − 1)/(S − 1) with S > 1
+    (exponential: each layer adds S× what the one before it added). D is read off the
+    shallowest depth and the law checked at every depth; an item it does not describe gets
+    the bare numbers."""
+    pts = sorted({(depth_of(e), max(e.rf_size)) for e in s.series if e.rf_size})
+    if not pts:
         return ""
-    steps = [((b - a) / (m - n), n) for (n, a), (m, b) in zip(pts, pts[1:])]
-    if len({s for s, _ in steps}) == 1:
-        return f"the theoretical RF grows linearly, {steps[0][0]:g} pixels a layer (depth^1)"
-    growth = {round((t / s) ** (1 / (m - n)), 3)
-              for (s, n), (t, m) in zip(steps, steps[1:]) if s > 0}
-    if len(growth) == 1 and (f := growth.pop()) > 1:
-        return (f"the theoretical RF grows exponentially (strides multiply the jump: each layer "
-                f"adds ×{f:g} what the one before it added)")
-    return f"the theoretical RF grows from {pts[0][1]:g} to {pts[-1][1]:g} pixels"
+    f = s.jump_factor
+    (n0, r0), (n1, r1) = pts[0], pts[-1]
+    if f == 1:
+        step = (r0 - 1) / n0
+        law = [1 + step * n for n, _ in pts]
+    else:
+        step = (r0 - 1) * (f - 1) / (f ** n0 - 1)
+        law = [1 + step * (f ** n - 1) / (f - 1) for n, _ in pts]
+    if any(abs(a - r) > 1e-9 * r for a, (_, r) in zip(law, pts)):
+        return f"the theoretical RF grows from {r0:g} to {r1:g} pixels" if n1 > n0 else ""
+    if f == 1:
+        return (f"the theoretical RF grows linearly, {step:g} pixels a layer (stride 1: the "
+                "jump stays 1)")
+    return (f"the theoretical RF grows exponentially: each layer adds {f:g}× what the one "
+            f"before it added (the strides multiply the jump by {f:g} a layer)")
 
 
-def exponent_line(series: list[Erf], measured: float | None, theory: float | None) -> str:
-    """The fitted exponent; with one depth, the effective field against the theoretical one."""
-    above = [e for e in series if max(e.ratio) > 1]
-    cut = (f" The effective field exceeds the theoretical one at depth "
-           f"{', '.join(e.spec.rsplit('*', 1)[-1].split()[0] for e in above)}: the map is cut "
-           "or aliased there (use a larger --input).") if above else ""
-    if measured is None:
-        e = series[-1]
-        return (f"theoretical RF {pair(e.rf_size, 'g')}, effective (±2σ) "
-                f"{pair(e.erf_2sigma, '.1f')} px: {pair(e.ratio)} of it (give two or more "
-                "depths for the fitted exponent)." + cut)
-    closed = f"; closed form {theory:.3f}" if theory is not None else ""
-    return (f"σ ∝ depth^a: fitted a = {measured:.3f} measured{closed} (√n law: 0.5); "
-            f"{rf_growth(series)}." + cut)
+def sigma_growth(s: ErfSeries) -> str:
+    """How σ grows over the measured depths: a power of the depth (stride 1, Luo's √n law) or a
+    factor a layer (strided: like the field, exponentially); two depths test no law."""
+    depths = sorted({depth_of(e) for e in s.series})
+    if s.factor is not None:
+        closed = f"; closed form ×{s.factor_closed_form:.3f}" if s.factor_closed_form else ""
+        text = (f"σ grows exponentially with depth, as the field: fitted ×{s.factor:.3f} a "
+                f"layer measured{closed} (→ ×{s.jump_factor:g}, the strides, as depth grows)")
+    elif s.exponent is not None:
+        closed = (f"; closed form {s.exponent_closed_form:.3f}"
+                  if s.exponent_closed_form is not None else "")
+        text = f"σ ∝ depth^a: fitted a = {s.exponent:.3f} measured{closed} (√n law: 0.5)"
+    else:
+        return ""
+    if len(depths) == 2:
+        text += ("; from two depths, which any law passes through (give three or more to test "
+                 "it)")
+    return text
+
+
+def above_one(series: list[Erf]) -> str:
+    """Why ERF(±2σ)/RF exceeds 1 at some depths: the profile is flatter than a Gaussian; the
+    border only where the field reaches past the input."""
+    above = [e for e in series if e.ratio and max(e.ratio) > 1]
+    if not above:
+        return ""
+    cut = [str(depth_of(e)) for e in above if e.rf_clipped]
+    text = (f" ERF/RF is above 1 at depth {', '.join(str(depth_of(e)) for e in above)}: {FLAT}, "
+            "so it means a profile flatter than a Gaussian, not a field wider than the "
+            "theoretical one.")
+    if cut:
+        text += (f" At depth {', '.join(cut)} the field also reaches past the input: the map is "
+                 "cut at the border there (use a larger --input).")
+    return text
+
+
+def exponent_line(s: ErfSeries) -> str:
+    """How σ and the theoretical RF grow; with one depth, the effective field against the
+    theoretical one."""
+    first = sigma_growth(s)
+    if s.exponent is None and s.factor is None:
+        e = s.series[-1]
+        first = (f"theoretical RF {known(e.rf_size, 'g')}, effective (±2σ) "
+                 f"{pair(e.erf_2sigma, '.1f')} px: {known(e.ratio, '.2f')} of it (give two or "
+                 "more depths for the fitted growth of σ)")
+    sentences = [(x[:1].upper() if x[:1].isascii() else x[:1]) + x[1:] + "."
+                 for x in (first, rf_growth(s)) if x]
+    return " ".join(sentences) + above_one(s.series)
+
+
+def whole(x: float) -> float:
+    return int(x) if x == int(x) else x
 
 
 SERIES_COLS = [Col(h, right=i > 0) for i, h in enumerate(SERIES_HEAD)]
@@ -354,26 +472,31 @@ SERIES_COLS = [Col(h, right=i > 0) for i, h in enumerate(SERIES_HEAD)]
 
 def render_series(s: ErfSeries, format: str, width: int | None | bool = True) -> str:
     """A table, Markdown, JSON or CSV."""
-    series, measured, theory = s.series, s.exponent, s.exponent_closed_form
+    series = s.series
     rows = series_rows(series)
-    records = [{"depth": int(r[0]), "input": list(e.input_shape), "rf": list(e.rf_size),
+    # the names and whole-pixel sizes of the single map's (and `rf`'s) `rf_size`
+    records = [{"depth": depth_of(e), "input": list(e.input_shape),
+                "rf_size": listed(e.rf_size and [whole(x) for x in e.rf_size]),
                 "sigma": list(e.sigma),
-                "sigma_closed_form": list(e.theory_sigma) if e.theory_sigma else None,
-                "erf_2sigma": list(e.erf_2sigma), "erf_2sigma_over_rf": list(e.ratio)}
-               for r, e in zip(rows, series)]
+                "sigma_closed_form": listed(e.theory_sigma),
+                "erf_2sigma": list(e.erf_2sigma), "erf_2sigma_over_rf": listed(e.ratio)}
+               for e in series]
     if format == "json":
-        return table.dumps({"stack": records, "exponent": measured,
-                            "exponent_closed_form": theory})
+        return table.dumps({"stack": records, "jump_factor": whole(s.jump_factor),
+                            "exponent": s.exponent,
+                            "exponent_closed_form": s.exponent_closed_form,
+                            "factor": s.factor, "factor_closed_form": s.factor_closed_form})
     if format == "csv":
-        return table.csv_text({**r, "sigma_closed_form": r["sigma_closed_form"] or [None, None]}
+        rank = len(series[0].sigma)
+        return table.csv_text({**r, "sigma_closed_form": r["sigma_closed_form"] or [None] * rank}
                               for r in records)
     if format == "md":
         lines = md_table(SERIES_HEAD, rows)
-        return "\n".join(lines + ["", exponent_line(series, measured, theory)]) + "\n"
+        return "\n".join(lines + ["", exponent_line(s)]) + "\n"
     w = terminal.width() if width is True else (width or None)
     e = series[0]
     act = "linear" if e.linear else "with ReLUs" if e.spec.endswith("relu") else "no activations"
     t = table.Table(f"ERF of stacks: {e.samples} samples, init {e.init}, {act}", SERIES_COLS,
                     [list(r) for r in rows])
-    lines = table.text_table(t, w) + table.wrap(exponent_line(series, measured, theory), w)
+    lines = table.text_table(t, w) + table.wrap(exponent_line(s), w)
     return "\n".join(lines) + "\n"
