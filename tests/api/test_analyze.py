@@ -65,7 +65,7 @@ def test_str_is_the_table_and_csv_has_a_row_per_layer():
     r = cnncalc.analyze("lenet5")
     assert "c1" in str(r) and "Params" in str(r)
     rows = r.to_csv().splitlines()
-    assert rows[0].startswith("name,kind,layers,out_shape,params,macs") and \
+    assert rows[0].startswith("name,kind,inputs,in_shape,out_shape,params,buffers,macs,flops,o") and \
         len(rows) == 1 + len(r.layers)
 
 

@@ -66,7 +66,7 @@ def test_zoo_md_is_the_lineage_table():
     lines = r.out.splitlines()
     assert lines[0] == "| Model | Year | Input | Params | MACs | RF | Key idea |"
     assert lines[1] == "|---|---:|---|---:|---:|---:|---|"
-    assert lines[2] == ("| `lenet5` | 1998 | 1×32×32 | 61.71K | 416.52K | 32 | "
+    assert lines[2] == ("| `lenet5` | 1998 | 1×32×32 | 61,706 | 416,520 | 32 | "
                         "conv → pool → conv → pool → FC, trained end to end |")
     assert len([x for x in lines if x.startswith("| `")]) == len(zoo_names())
     assert lines[-1].startswith("_MACs = conv/linear multiply-accumulates without bias")
@@ -95,7 +95,7 @@ def test_zoo_table_names_every_model():
     r = cli("zoo")
     assert r.code == 0, r.err
     assert all(name in r.out for name in zoo_names())
-    assert "25.56M" in r.out and "4.09G" in r.out  # resnet50
+    assert "25,557,032" in r.out and "4,089,184,256" in r.out  # resnet50, never rounded
 
 
 def test_zoo_rejects_an_unknown_format():

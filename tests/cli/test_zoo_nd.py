@@ -142,7 +142,7 @@ def test_zoo_md_has_a_row_for_each():
     for name in ND:
         assert any(x.startswith(f"| `{name}` |") for x in rows), name
     r3d = next(x for x in rows if x.startswith("| `r3d_18` |"))
-    assert "| 3×16×112×112 | 33.37M | 40.70G |" in r3d
+    assert "| 3×16×112×112 | 33,371,472 | 40,696,553,472 |" in r3d
 
 
 @pytest.mark.parametrize("name", sorted(ND))

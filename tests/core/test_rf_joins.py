@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cnncalc.frontends.load import analyze
+from cnncalc.report.rows import rows
 from tests.conftest import cli, layers_of
 
 
@@ -97,11 +99,14 @@ def test_json_contract(spec):
 
 
 def test_depth_collapses_blocks_and_keeps_totals():
-    full = cli("shapes", "resnet50", "-f", "csv").out.splitlines()
-    collapsed = cli("shapes", "resnet50", "-f", "csv", "--depth", "0").out.splitlines()
-    assert len(collapsed) == 1 + 11  # header + conv1 bn1 relu1 maxpool1 layer1-4 avgpool flatten1 fc
-    params = [int(line.split(",")[4]) for line in collapsed[1:]]  # name,kind,layers,out_shape
-    assert sum(params) == 25_557_032 and len(full) > 150
+    g = analyze("resnet50")
+    collapsed = rows(g, 0)
+    assert len(collapsed) == 11  # conv1 bn1 relu1 maxpool1 layer1-4 avgpool flatten1 fc
+    assert sum(r.params for r in collapsed) == 25_557_032 and len(rows(g)) > 150
+    md = cli("shapes", "resnet50", "-f", "md", "--depth", "0").out
+    assert sum(line.startswith("| `") for line in md.splitlines()) == 11
+    full = cli("shapes", "resnet50", "-f", "csv").out.splitlines()  # machine formats: every layer
+    assert cli("shapes", "resnet50", "-f", "csv", "--depth", "0").out.splitlines() == full
 
 
 def test_csv_and_markdown_render():
@@ -109,8 +114,9 @@ def test_csv_and_markdown_render():
     assert "| `c1` | conv | 6×28×28 | 156 | 117,600 | 5 | 1 |" in md  # 6·(1·5·5+1); 6·25·28·28
     assert "FLOPs = 2 × MACs" in md
     csv = cli("shapes", "lenet5", "-f", "csv").out.splitlines()
-    assert csv[0].startswith("name,kind,layers,out_shape,params,macs,flops,other_ops,rf_size_h")
-    assert csv[1].startswith("c1,conv,1,6x28x28,156,117600,235200,")
+    assert csv[0].startswith("name,kind,inputs,in_shape,out_shape,params,buffers,macs,flops,"
+                             "other_ops,activations,rf_size_h")
+    assert csv[1].startswith("c1,conv,input,1x32x32,6x28x28,156,0,117600,235200,")
 
 
 def test_largest_field_is_taken_per_axis(spec):

@@ -390,7 +390,7 @@ def test_rf_takes_python_models_too(tmp_path):
                     "nn.Conv2d(1, 1, 3, stride=2))\n")
     r = cli("rf", f"{path}:NET", "-i", "1x32x32", "-f", "csv")
     assert r.code == 0, r.err
-    assert r.out.splitlines()[2].startswith("1,conv,1,1x14x14,10,")  # 1 layer; 9 + 1 params
+    assert r.out.splitlines()[2].startswith("1,conv,0,1x30x30,1x14x14,10,")  # 9 + 1 params
     assert ",5,5,2,2," in r.out.splitlines()[2]  # rf 3 + (3−1)·1 = 5, jump 2
 
 

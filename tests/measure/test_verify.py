@@ -35,7 +35,8 @@ def test_lenet5_agrees_everywhere_with_every_field_measured():
     assert rows["c3"]["rf"]["measured"]["size"] == [5 + (2 - 1) * 1 + (5 - 1) * 2] * 2  # = 14
     assert rows["c3"]["rf"]["measured"]["jump"] == [2, 2]
     assert rows["f6"]["rf"]["measured"]["global"] is True
-    assert rows["flatten1"]["rf"]["measured"] == {"status": "no-spatial"}
+    assert rows["flatten1"]["rf"]["measured"] == {"status": "no-spatial", "input": None,
+                                                  "size": None, "jump": None, "global": None}
     assert rows["flatten1"]["rf"]["ok"] is None  # said so, not faked
 
 
@@ -105,7 +106,8 @@ def test_a_wrong_formula_is_caught_and_shown_first(monkeypatch):
     assert r.code == 1
     layers = r.json()["layers"]
     assert [x["name"] for x in layers[:3]] == ["c1", "c3", "c5"]  # disagreeing rows first
-    assert layers[0]["macs"] == {"analytic": 117_600 + 1, "measured": 117_600, "ok": False}
+    assert layers[0]["macs"] == {"analytic": 117_600 + 1, "measured": 117_600, "ok": False,
+                                 "shortfall": None}
     assert all(x["agrees"] for x in layers[3:])
 
 

@@ -51,8 +51,9 @@ def test_markdown_and_csv_carry_the_same_numbers():
     assert "| Params | 20,714 (20.71K) |" in md
     csv = render(tiny(), shapes_columns(1, False), "csv")
     head, c1 = csv.splitlines()[:2]
-    assert head.startswith("name,kind,layers,out_shape,params,macs,flops,other_ops,rf_size_h,")
-    assert c1.startswith("c1,conv,1,8x32x32,224,221184,442368,")
+    assert head.startswith("name,kind,inputs,in_shape,out_shape,params,buffers,macs,flops,"
+                           "other_ops,activations,rf_size_h,")
+    assert c1.startswith("c1,conv,input,3x32x32,8x32x32,224,0,221184,442368,")
 
 
 def test_json_is_the_records():

@@ -12,7 +12,7 @@ import pytest
 from cnncalc.frontends.load import analyze
 from cnncalc.report import table
 from cnncalc.report.render import render, rf_columns, shapes_columns
-from cnncalc.report.rows import rows, shape_str
+from cnncalc.report.rows import shape_str
 from cnncalc.report.table import Col, Table
 from cnncalc.report.zoo import render as zoo_render
 from cnncalc.report.zoo import zoo_row
@@ -43,22 +43,74 @@ def test_shapes_keeps_every_number(spec, width):
         assert "columns left out at" in out
 
 
+def table_rows(text: str, wrapping: str) -> list[dict[str, str]]:
+    """The rows of a table by header, boxed or stacked: in a box a row's `wrapping` cell is
+    joined over its lines and its other cells come from its first line."""
+    lines = text.splitlines()
+    heads = [x for x in lines if x.startswith("┃")]
+    if not heads:
+        return stacked_rows(lines)
+    head = [c.strip() for c in heads[0].split("┃")[1:-1]]
+    out: list[dict[str, str]] = []
+    for line in (x for x in lines if x.startswith("│")):
+        cells = dict(zip(head, (c.strip() for c in line.split("│")[1:-1])))
+        if any(v for k, v in cells.items() if k != wrapping):
+            out.append(cells)
+        else:
+            out[-1][wrapping] = f"{out[-1][wrapping]}{cells[wrapping]}"
+    return out
+
+
+def stacked_rows(lines: list[str]) -> list[dict[str, str]]:
+    """One block per row: the name, then 'Header value' items joined by ' · '."""
+    out: list[dict[str, str]] = []
+    for line in lines[1:]:
+        if line.startswith("(one block per row"):
+            break
+        if not line.startswith(" "):
+            out.append({"": line})
+            continue
+        for item in line.strip().split(" · "):  # a header of two words: the zoo's Key idea
+            k, v = ("Key idea", item[9:]) if item.startswith("Key idea ") else item.split(" ", 1)
+            out[-1][k] = v
+    return [{"Model": r.pop(""), **r} for r in out]
+
+
+def size_cell(f: dict) -> str:
+    sizes = ["global" if g else str(n) for g, n in zip(f["global_axes"], f["size"])]
+    return sizes[0] if len(set(sizes)) == 1 else "×".join(sizes)
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_rf_keeps_every_field(width):
+    """Row by row, the RF, RF min and jump cells are the JSON's local field, smallest field and
+    jump (checked in every column the width keeps)."""
     g = analyze("vgg16")
     out = render(g, rf_columns(), "table", totals=False, width=width)
     check_lines(out, width)
-    for r in rows(g):
-        assert f"{r.field.h.size}" in out or r.field.is_global
+    layers = json.loads(render(g, rf_columns(), "json"))["layers"]
+    got = table_rows(out, "Layer")
+    assert [r["Layer"] for r in got] == [x["name"] for x in layers]
+    for r, x in zip(got, layers):
+        assert r["RF"] == size_cell(x["rf_local"]), r
+        assert r.get("RF min", size_cell(x["rf_min"])) == size_cell(x["rf_min"]), r
+        jump = "–" if x["rf_local"]["global"] else str(x["rf_local"]["jump"][0])
+        assert r.get("Jump", jump) == jump, r
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_zoo_keeps_every_number(width):
-    rs = [zoo_row(analyze(n)) for n in ("resnet50", "vgg16", "efficientnet_b0")]
+    """Every JSON number of the table's columns intact: params and MACs in full (61,706, not
+    61.71K), each on its model's row."""
+    rs = [zoo_row(analyze(n)) for n in ("lenet5", "resnet50", "vgg16", "efficientnet_b0")]
     out = zoo_render(rs, "table", width=width)
     check_lines(out, width)
-    for r in rs:
-        assert r.name in out
+    models = json.loads(zoo_render(rs, "json"))["models"]
+    got = table_rows(out, "Key idea")
+    assert [r["Model"] for r in got] == [m["name"] for m in models]
+    for r, m in zip(got, models):
+        assert r["Params"] == f"{m['params']:,}" and r["MACs"] == f"{m['macs']:,}", r
+        assert r["RF"] == size_cell(m["rf"]), r
 
 
 def test_lines_fit_the_width_unless_a_word_is_longer():

@@ -112,7 +112,8 @@ AttentionMacsOpt = Annotated[str, typer.Option(
                              "projections plus Q·Kᵀ and A·V) or projections (those against a "
                              "weight only).")]
 DepthOpt = Annotated[int | None, number(
-    "--depth", "-d", min=0, max=64, help="Collapse layers nested deeper than this into one row.")]
+    "--depth", "-d", min=0, max=64, help="Collapse layers nested deeper than this into one row "
+    "of the table or Markdown (JSON and CSV always list every layer).")]
 ArgOpt = Annotated[list[str] | None, typer.Option(
     "--arg", help="name=value keyword argument for a Python model class or factory "
                   "(model.py:Net, pkg.mod:fn); repeatable. Security: a Python spec or model runs "

@@ -1,8 +1,9 @@
 """Rendering `shapes` and `rf` as a table (report/table.py: never cut), Markdown, CSV or JSON.
 
-CSV has one row per table row with the JSON's field names (report/table.py `flat`): the same
-header for `shapes` and `rf`. After an unmapped op the fields are unknown: `?` in the table,
-null in JSON, empty in CSV.
+JSON and CSV carry every layer whatever the depth (--depth collapses the table and Markdown
+only); CSV is the JSON's layer records flattened (report/table.py `flat`), under a header that
+depends on the input's rank only (rows.layer_columns): the same for `shapes` and `rf`. After an
+unmapped op the fields are unknown: `?` in the table, null in JSON, empty in CSV.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from cnncalc.report.rows import (
     graph_json,
     human,
     human_bytes,
+    layer_columns,
     pair_str,
-    row_json,
     rows,
     shape_str,
     size_str,
@@ -144,11 +145,11 @@ def render(g: Graph, cols: Sequence[Column], format: str, depth: int | None = No
     """A table (at the terminal's width: `width=True`), Markdown, CSV or JSON."""
     if format == "json":  # every layer, whatever the depth
         return table.dumps({**graph_json(g), **partial_json(g)})
-    rs = rows(g, depth)
-    if format == "csv":
+    if format == "csv":  # every layer too: the JSON's layer records flattened
         for line in partial_lines(g):  # CSV has no place for it: say it on stderr
             sys.stderr.write(line + "\n")
-        return table.csv_text(map(row_json, rs))
+        return table.csv_text(graph_json(g)["layers"], layer_columns(g.rank))
+    rs = rows(g, depth)
     if format == "md":
         return markdown(g, cols, rs, totals)
     w = terminal.width() if width is True else (width or None)

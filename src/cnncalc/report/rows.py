@@ -9,6 +9,10 @@ spatial axis of the input: [L], [H, W] or [T, H, W]), rf_local (the same over th
 that carry the map, gates left out: the RF column), rf_min (the smallest), aligned, args.
 After an op no kind maps (a PARTIAL trace) the fields it feeds are unknown: rf, rf_local,
 rf_min and aligned are null there.
+
+CSV (`shapes` and `rf` alike) is these layer records flattened (report/table.py `flat`), one
+row per layer whatever --depth: its header (`layer_columns`) depends on the input's rank only,
+a null field being the same per-axis columns, empty.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 from cnncalc.core.engine import Graph, Layer
 from cnncalc.core.partial import rf_unknown
 from cnncalc.core.rf import Field, fmt_num, numbers
+from cnncalc.report import table
 
 CONVENTIONS = {
     "params": "learnable parameters, sum(p.numel() for p in module.parameters())",
@@ -59,6 +64,26 @@ def field_json(f: Field) -> dict[str, Any]:
         size, jump, start = (list(x) for x in zip(*map(numbers, lat)))
     return {"size": size, "jump": jump, "start": start,
             "global": f.is_global, "global_axes": list(f.glob)}
+
+
+def null_field(rank: int) -> dict[str, Any]:
+    """field_json's keys, every value unknown: a null field's CSV columns (empty)."""
+    none = [None] * rank
+    return {"size": none, "jump": none, "start": none, "global": None, "global_axes": none}
+
+
+def layer_template(rank: int) -> dict[str, Any]:
+    """layer_json's keys with every value present and unknown (a field of `rank` axes)."""
+    f = null_field(rank)
+    return {"name": None, "kind": None, "inputs": [], "in_shape": [], "out_shape": [],
+            "params": None, "buffers": None, "macs": None, "flops": None, "other_ops": None,
+            "activations": None, "rf": f, "rf_local": f, "rf_min": f, "aligned": None,
+            "args": {}}
+
+
+def layer_columns(rank: int) -> list[str]:
+    """The CSV header of `shapes` and `rf` on an input of `rank` spatial axes."""
+    return table.columns(layer_template(rank))
 
 
 def _cached_field(f: Field, cache: dict[int, dict[str, Any]] | None) -> dict[str, Any]:
@@ -119,16 +144,6 @@ class Row:
     layers: int = 1  # how many layers a group row sums
     grouped: bool = False
     rf_known: bool = True  # False after an unmapped op (core.partial)
-
-
-def row_json(r: Row) -> dict[str, Any]:
-    """A table row as a record (CSV's row, with the JSON's field names)."""
-    known = r.rf_known
-    return {"name": r.name, "kind": r.kind, "layers": r.layers, "out_shape": list(r.out_shape),
-            "params": r.params, "macs": r.macs, "flops": 2 * r.macs, "other_ops": r.other_ops,
-            "rf": field_json(r.field) if known else None,
-            "rf_min": field_json(r.field_min) if known else None,
-            "aligned": r.aligned if known else None}
 
 
 def rows(g: Graph, depth: int | None = None) -> list[Row]:

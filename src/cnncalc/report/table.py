@@ -231,29 +231,46 @@ SHAPE_KEYS = ("shape", "input")
 # a field's per-axis values (rf_size, rf_min_jump, ...): one column per axis, by the input's rank
 FIELD_KEYS = ("_size", "_jump", "_start", "_global_axes")
 AXIS_SUFFIXES = {1: ("_l",), 3: ("_t", "_h", "_w")}
+# mappings whose keys differ from record to record (a layer's arguments): one cell, their JSON,
+# so that a CSV's header never depends on the values
+OPAQUE_KEYS = ("args",)
 
 
-def flat(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flat(record: Mapping[str, Any], prefix: str = "", shape: bool = False) -> dict[str, Any]:
     """A JSON record as one CSV row: nested keys joined with '_', [h, w] pairs as _h and _w,
-    a field's per-axis values of a 1-D or 3-D input as _l or _t, _h, _w, shapes as 64x112x112
-    (ASCII x)."""
+    a field's per-axis values of a 1-D or 3-D input as _l or _t, _h, _w, shapes (and every
+    value under a shape's key: out_shape_analytic) as 64x112x112 (ASCII x), a layer's `args`
+    as one cell of JSON. A null stays one null key: a CSV takes its columns from a record of
+    the command and the input's rank (`csv_text(keys=...)`), where it is empty."""
     out: dict[str, Any] = {}
     for k, v in record.items():
         key = f"{prefix}{k}"
-        if isinstance(v, Mapping):
-            out.update(flat(v, key + "_"))
-        elif isinstance(v, list | tuple) and all(isinstance(x, str) for x in v):
+        is_shape = shape or key.endswith(SHAPE_KEYS)
+        if isinstance(v, Mapping) and k in OPAQUE_KEYS:
+            out[key] = json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+        elif isinstance(v, Mapping):
+            out.update(flat(v, key + "_", is_shape))
+        elif isinstance(v, list | tuple) and v and all(isinstance(x, str) for x in v):
             out[key] = ";".join(v)
+        elif isinstance(v, list | tuple) and (is_shape or not v):
+            out[key] = "x".join(map(str, v)) if all(isinstance(x, int) for x in v) else \
+                None if all(x is None for x in v) else json.dumps(v, ensure_ascii=False)
         elif isinstance(v, list | tuple) and len(v) in AXIS_SUFFIXES and key.endswith(FIELD_KEYS):
             out.update(zip((key + s for s in AXIS_SUFFIXES[len(v)]), v))
-        elif isinstance(v, list | tuple) and (key.endswith(SHAPE_KEYS) or len(v) != 2):
-            out[key] = "x".join(map(str, v)) if all(isinstance(x, int) for x in v) else \
-                json.dumps(v, ensure_ascii=False)
+        elif isinstance(v, list | tuple) and len(v) != 2:
+            out[key] = json.dumps(v, ensure_ascii=False)
         elif isinstance(v, list | tuple):
             out[key + "_h"], out[key + "_w"] = v
         else:
             out[key] = v
     return out
+
+
+def columns(*templates: Mapping[str, Any]) -> list[str]:
+    """A CSV's header: the flattened keys of records of the command's shape with every value
+    present (a field of the input's rank where a row may hold null), several ranks together
+    (the zoo's) each quantity's axes side by side."""
+    return _axes_together(list(dict.fromkeys(k for t in templates for k in flat(t))))
 
 
 _AXIS_ORDER = {"_l": 0, "_t": 1, "_h": 2, "_w": 3}
@@ -292,10 +309,16 @@ def csv_cell(v: Any) -> str:
 
 
 def csv_text(records: Iterable[Mapping[str, Any]], keys: Sequence[str] | None = None) -> str:
-    """CSV whose header is the flattened JSON field names (snake_case)."""
+    """CSV whose header is the flattened JSON field names (snake_case): `keys` when given (a
+    command's fixed columns, `columns`), else every key the records have. A value the header
+    has no column for is a bug, not something to drop."""
     rows = [flat(r) for r in records]
     if keys is None:
         keys = _axes_together(list(dict.fromkeys(k for r in rows for k in r)))
+    else:
+        known = set(keys)
+        lost = {k for r in rows for k, v in r.items() if v is not None and k not in known}
+        assert not lost, f"CSV values without a column: {sorted(lost)}"
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(keys)

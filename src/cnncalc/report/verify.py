@@ -12,7 +12,7 @@ from cnncalc.core.measured import LADDER, MAX_PERIOD, MEMORY, FieldResult
 from cnncalc.core.rf import Field, num
 from cnncalc.report import table, terminal
 from cnncalc.report.render import partial_json, partial_lines, partial_status
-from cnncalc.report.rows import field_json, pair_str, shape_str, size_str
+from cnncalc.report.rows import field_json, null_field, pair_str, shape_str, size_str
 from cnncalc.report.table import Col
 
 FORMATS = ("table", "md", "json", "csv")
@@ -67,22 +67,28 @@ def _dims(v: tuple[int, ...]) -> str:
     return "×".join(map(str, v))
 
 
-def rf_note(row: VerifyRow) -> str:
+def rf_note(row: VerifyRow, machine: bool = False) -> str:
+    """The field check's note; `machine` (JSON, CSV) leaves out what the record's fields say
+    (the input it was measured at, why not: `rf.measured.input`, `.status`)."""
     c, r = row.rf, row.rf.measured
     if c.unknown:
         return f"analytic field unknown: {c.unknown}"
     if r is None:
         return ""
     if c.unmeasured:
-        return f"{UNMEASURED_TEXT[c.unmeasured]}: not measured"
+        return "" if machine else f"{UNMEASURED_TEXT[c.unmeasured]}: not measured"
     assert r.input is not None
     at = _dims(r.input)
     notes = [f"rf at {at}"]
     if r.status == "empty":
         notes.append("no input pixel reaches this unit (a zero gradient everywhere)")
-        return "; ".join(notes)
+        return "; ".join(notes[machine:])
     if c.resized:
         notes[0] += f" (engine there: {rf_text(c.analytic)})"
+        if machine:
+            notes[0] = f"the engine's field at {at}: {rf_text(c.analytic)}"
+    elif machine:
+        notes = []
     if r.status == "global":
         assert r.size is not None
         if not r.covers_input:
@@ -186,8 +192,7 @@ def render(v: Verification, format: str, device: str, width: int | None | bool =
     if format == "json":
         return table.dumps(to_json(v, rows, device))
     if format == "csv":
-        rank = len(v.graph.input_shape) - 1
-        return table.csv_text(csv_record(x, rank) for x in to_json(v, rows, device)["layers"])
+        return table.csv_text(to_json(v, rows, device)["layers"], csv_columns(v.graph.rank))
     if format == "md":
         t = table.Table(summary(v), [Col(h or "ok", right=i in RIGHT)
                                      for i, h in enumerate(HEADERS)], [cells(r) for r in rows])
@@ -252,22 +257,20 @@ def rf_cell(r: VerifyRow) -> str:
     return "?" if c.measured is None else f"? (measured {c.measured})"
 
 
-NO_MEASURE = {"status": None, "input": None, "size": [None, None], "jump": [None, None],
-              "global": None}
-
-
-def csv_record(layer: dict[str, Any], rank: int) -> dict[str, Any]:
-    """A layer's JSON record with the same columns on every row (the measured field in full,
-    the analytic field's columns empty where it is unknown)."""
-    rf = layer["rf"]
-    return {**layer, "rf": {**rf, "analytic": rf["analytic"] or no_field(rank),
-                            "measured": {**NO_MEASURE, **(rf["measured"] or {})}}}
-
-
-def no_field(rank: int) -> dict[str, Any]:
-    """field_json's keys with no values: an unknown field's CSV cells."""
-    none = [None] * rank
-    return {"size": none, "jump": none, "start": none, "global": None, "global_axes": none}
+def csv_columns(rank: int) -> list[str]:
+    """The CSV header on an input of `rank` spatial axes: to_json's layer record with every
+    value present (a null field or measurement is the same columns, empty)."""
+    f, none, check = null_field(rank), [None] * rank, {"analytic": None, "measured": None,
+                                                       "ok": None}
+    return table.columns({
+        "name": None, "kind": None, "agrees": None, "in_shape": [],
+        "out_shape": {"analytic": [], "measured": [], "ok": None}, "params": check,
+        "macs": {**check, "shortfall": None}, "fvcore": {"value": None, "ok": None, "note": None},
+        "flop_counter_skipped": [],
+        "rf": {"analytic": f, "measured": {"status": None, "input": [], "size": none,
+                                           "jump": none, "global": None},
+               "ok": None, "note": None},
+        "saved_bytes": check})
 
 
 def check_json(c: Check) -> dict[str, Any]:
@@ -275,13 +278,20 @@ def check_json(c: Check) -> dict[str, Any]:
 
 
 def measured_json(r: FieldResult | None) -> dict[str, Any] | None:
-    if r is None or r.status not in ("ok", "global") or r.input is None:
-        return None if r is None else {"status": r.status, **(
-            {"input": list(r.input)} if r.status == "empty" and r.input else {})}
-    return {"status": r.status, "input": list(r.input),
-            "size": list(r.size) if r.size else None,
-            "jump": [num(j) for j in r.jump] if r.jump else None,
-            "global": bool(r.covers_input) if r.status == "global" else False}
+    """The measured field, null when the layer was not selected. `status` (an enum word, see
+    docs/verify.md): ok (measured: `size` and, for a local field, `jump`), clipped (compared per
+    unit, clipped to the input), empty (no input pixel reaches the unit) or why it was not
+    measured (UNMEASURED); `global`: every input pixel reaches the unit (null when not
+    measured), as the analytic field's `global`."""
+    if r is None:
+        return None
+    measured = r.status in ("ok", "global", "clipped")
+    return {"status": "ok" if r.status == "global" else r.status,
+            "input": list(r.input) if r.input and (measured or r.status == "empty") else None,
+            "size": list(r.size) if measured and r.size else None,
+            "jump": [num(j) for j in r.jump] if measured and r.jump else None,
+            "global": bool(r.covers_input) if r.status == "global" else
+            False if measured else None}
 
 
 def to_json(v: Verification, rows: list[VerifyRow], device: str) -> dict[str, Any]:
@@ -297,13 +307,13 @@ def to_json(v: Verification, rows: list[VerifyRow], device: str) -> dict[str, An
                           "measured": list(r.shape.measured) if r.shape.measured else None,
                           "ok": r.shape.ok},
             "params": check_json(r.params),
-            "macs": {**check_json(r.macs), **({"shortfall": r.shortfall} if r.shortfall else {})},
+            "macs": {**check_json(r.macs), "shortfall": r.shortfall or None},
             "fvcore": {"value": r.fvcore.value, "ok": r.fvcore.ok,
                        "note": fvcore_note(r.fvcore)},
             "flop_counter_skipped": list(r.torch_skipped),
             "rf": {"analytic": None if r.rf.unknown else field_json(r.layer.rf.max),
                    "measured": measured_json(r.rf.measured), "ok": r.rf.ok,
-                   "note": rf_note(r)},
+                   "note": rf_note(r, machine=True) or None},
             "saved_bytes": check_json(r.saved),
         } for r in rows],
         **partial_json(g),

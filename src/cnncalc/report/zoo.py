@@ -24,7 +24,7 @@ from cnncalc.report.rows import (
     CONVENTION_LINE,
     CONVENTIONS,
     field_json,
-    human,
+    null_field,
     shape_str,
     size_str,
 )
@@ -87,7 +87,7 @@ def lineage(rows: list[ZooRow]) -> list[ZooRow]:
 # Rendering -------------------------------------------------------------------------------
 
 def _cells(r: ZooRow) -> list[str]:
-    return [r.name, str(r.year or ""), shape_str(r.input), human(r.params), human(r.macs),
+    return [r.name, str(r.year or ""), shape_str(r.input), f"{r.params:,}", f"{r.macs:,}",
             size_str(r.rf) if r.rf else "-", r.idea]
 
 
@@ -96,7 +96,10 @@ COLS = [Col("Model"), Col("Year", right=True, drop=1), Col("Input", drop=2),
         Col("Key idea", wrap="words", drop=3)]
 
 
-NO_FIELD = {"size": [None, None], "jump": [None, None], "start": [None, None], "global": None}
+TEMPLATE: dict[str, Any] = {"name": None, "year": None, "paper": None, "idea": None,
+                            "input": [], "params": None, "macs": None, "flops": None}
+# the zoo's CSV header: nets of 1, 2 and 3 spatial axes in one file, every axis column always
+COLUMNS = table.columns(*({**TEMPLATE, "rf": null_field(n)} for n in (1, 2, 3)))
 
 
 def row_json(r: ZooRow) -> dict[str, Any]:
@@ -116,8 +119,7 @@ def render(rows: list[ZooRow], format: str, width: int | None | bool = True,
                        "attention_macs": ATTENTION_MACS[attention_macs]}
         return table.dumps({"conventions": conventions, "models": [row_json(r) for r in rows]})
     if format == "csv":
-        return table.csv_text([{**row_json(r), "rf": row_json(r)["rf"] or NO_FIELD}
-                               for r in rows])
+        return table.csv_text(map(row_json, rows), COLUMNS)
     t = table.Table("cnncalc zoo", COLS, [_cells(r) for r in rows])
     if format == "md":
         lines = table.markdown(t)
