@@ -42,7 +42,7 @@ def test_torch_missing_through_a_command_is_one_line_and_exit_2():
 def test_shapes_works_without_torch():
     r = run_without_torch("sys.argv = ['cnncalc', 'shapes', 'lenet5', '-f', 'csv']\n"
                           "from cnncalc.cli.main import main\nmain()\n")
-    assert r.returncode == 0 and r.stdout.startswith("name,kind,layers,out_shape"), r.stderr
+    assert r.returncode == 0 and r.stdout.startswith("name,kind,inputs,in_shape,out_shape"), r.stderr
 
 
 def test_a_kind_the_backend_cannot_build():
