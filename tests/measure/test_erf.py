@@ -374,3 +374,26 @@ def test_erf_csv_is_the_json_flattened():
     j = cli("erf", "--stack", "3x3", "--depths", "2,4", "-n", "2", "-f", "json").json()
     assert [x["rf_size"] for x in j["stack"]] == [[5, 5], [9, 9]]  # ints: 1 + 4·2 = 9
     assert all(type(v) is int for x in j["stack"] for v in x["rf_size"])
+
+
+def test_area_rows_name_a_side_and_collapse_when_both_scales_agree():
+    """Issue 22's wording: the high-contribution area is a square with a side (N×N px, not
+    'Area 7 px'); the raw and log10(1+x) rows are one row when they give the same square, two
+    when they do not."""
+    from dataclasses import replace
+
+    from cnncalc.core.measured import Area
+    from cnncalc.report.erf import numbers
+
+    e = measure_erf(analyze("lenet5"), samples=2)
+    rows = dict(numbers(e))
+    for a in e.areas:
+        assert rows[f"Square holding {a.t:.0%} (raw and log10(1+x))"].startswith(
+            f"{a.side}×{a.side} px")
+    wider = replace(e, log_areas=[Area(a.t, a.side + 2, a.ratio) for a in e.areas])
+    rows = dict(numbers(wider))
+    first = e.areas[0]
+    assert rows[f"Square holding {first.t:.0%} (raw)"].startswith(f"{first.side}×{first.side} px")
+    assert rows[f"Square holding {first.t:.0%} (log10(1+x))"].startswith(
+        f"{first.side + 2}×{first.side + 2} px")
+    assert not any("Area" in k for k in rows)
