@@ -397,3 +397,25 @@ def test_area_rows_name_a_side_and_collapse_when_both_scales_agree():
     assert rows[f"Square holding {first.t:.0%} (log10(1+x))"].startswith(
         f"{first.side + 2}×{first.side + 2} px")
     assert not any("Area" in k for k in rows)
+
+
+@pytest.mark.parametrize(("args", "axes"), [
+    (("--stack", "3x3x3", "--depths", "1,2", "--input", "1x12x12x12"), ("_t", "_h", "_w")),
+    (("SPEC1D",), ("_l",))])
+def test_csv_splits_per_axis_numbers_on_every_rank(tmp_path, args, axes):
+    """CSV cells are numbers, never a JSON list: σ, the centre and the ERF sizes get one column
+    per axis on a 1-D and a 3-D input as on a 2-D one (_h, _w)."""
+    import csv as csv_module
+    import io
+
+    if args == ("SPEC1D",):
+        path = tmp_path / "one.yaml"
+        path.write_text("input: 1x64\nlayers: [{conv: {out: 2, k: 3}}, relu, "
+                        "{conv: {out: 2, k: 3}}]\n")
+        args = (str(path),)
+    r = cli("erf", *args, "-n", "1", "-f", "csv")
+    assert r.code == 0, r.err
+    rows = list(csv_module.DictReader(io.StringIO(r.out)))
+    assert rows and not any(v.startswith("[") for row in rows for v in row.values())
+    assert all(f"sigma{a}" in rows[0] and f"erf_2sigma{a}" in rows[0] for a in axes)
+    float(rows[0][f"sigma{axes[-1]}"])

@@ -228,8 +228,10 @@ def _enc(obj: Any, indent: str) -> str:
 
 
 SHAPE_KEYS = ("shape", "input")
-# a field's per-axis values (rf_size, rf_min_jump, ...): one column per axis, by the input's rank
-FIELD_KEYS = ("_size", "_jump", "_start", "_global_axes")
+# per-axis values (a field's rf_size, rf_min_jump, ...; the ERF's centre, σ and sizes): one
+# column per axis, by the input's rank
+FIELD_KEYS = ("_size", "_jump", "_start", "_global_axes", "_centre", "mean", "sigma",
+              "_closed_form", "_1sigma", "_2sigma", "_over_rf")
 AXIS_SUFFIXES = {1: ("_l",), 3: ("_t", "_h", "_w")}
 # mappings whose keys differ from record to record (a layer's arguments): one cell, their JSON,
 # so that a CSV's header never depends on the values
