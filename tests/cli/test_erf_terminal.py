@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.terminal_run import on_a_terminal
+
 pytest.importorskip("torch")
-pty = pytest.importorskip("pty")
+pytest.importorskip("pty")
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 ARGS = [sys.executable, "-m", "cnncalc", "erf", "lenet5", "-n", "2"]
@@ -30,21 +32,9 @@ def _map_lines(text: str) -> list[str]:
 
 
 def _on_a_terminal(env: dict[str, str]) -> str:
-    leader, follower = pty.openpty()
-    p = subprocess.Popen(ARGS, stdout=follower, stderr=subprocess.DEVNULL, env=env)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the terminal closed: the process is done writing
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    p.wait(timeout=60)
-    os.close(leader)
-    return b"".join(chunks).decode("utf-8", "replace")
+    code, out, _ = on_a_terminal(ARGS, env)
+    assert code == 0
+    return out
 
 
 def test_piped_heatmap_is_a_character_ramp():

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.terminal_run import on_a_terminal
+
 pytest.importorskip("torch")
-pty = pytest.importorskip("pty")
+pytest.importorskip("pty")
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 ARGS = [sys.executable, "-m", "cnncalc", "verify", "lenet5", "--rf", "all", "--no-fvcore"]
@@ -21,23 +23,8 @@ ENV = {**os.environ, "PYTHONPATH": SRC, "COLUMNS": "100"}
 
 @pytest.mark.skipif(os.name != "posix", reason="a POSIX pseudo-terminal")
 def test_a_bar_on_a_terminal_stderr_and_none_on_a_pipe():
-    leader, follower = pty.openpty()
-    p = subprocess.Popen(ARGS, stdout=subprocess.PIPE, stderr=follower, env=ENV)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the terminal closed: the process is done writing
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    assert p.stdout is not None
-    out = p.stdout.read().decode()
-    assert p.wait(timeout=120) == 0
-    os.close(leader)
-    err = b"".join(chunks).decode("utf-8", "replace")
+    code, err, out = on_a_terminal(ARGS, ENV, stream="stderr")
+    assert code == 0
     assert "receptive fields" in err and "100%" in err  # the stage, to its end
     assert "lenet5" in out and "receptive fields" not in out  # the bar never reaches stdout
     piped = subprocess.run(ARGS, capture_output=True, text=True, env=ENV, timeout=120)

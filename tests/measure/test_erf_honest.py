@@ -8,7 +8,7 @@ import csv
 import dataclasses
 import io
 import math
-import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -20,35 +20,13 @@ from cnncalc.core.measured import ErfSeries  # noqa: E402
 from cnncalc.measure.erf import measure_erf  # noqa: E402
 from cnncalc.report.erf import exponent_line, notes, rf_growth  # noqa: E402
 
-ROLLED = textwrap.dedent("""
-    import torch
-    from torch import nn
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c1 = nn.Conv2d(3, 8, 3, padding=1)
-            self.c2 = nn.Conv2d(8, 8, 3, padding=1)
-            self.pool = nn.MaxPool2d(2)
-            self.c3 = nn.Conv2d(8, 8, 3, padding=1)
-            self.fc = nn.Linear(8, 10)
-
-        def forward(self, x):
-            x = torch.relu(self.c1(x))
-            x = torch.roll(x, 1, dims=2)
-            x = self.c2(x)
-            x = self.pool(x)
-            x = self.c3(x)
-            x = x.mean((2, 3))
-            return self.fc(x)
-    """)
+# the PARTIAL model of the audit: a torch.roll no kind maps, every field after it unknown
+ROLLED = str(Path(__file__).resolve().parents[1] / "report" / "partial_models.py") + ":Rolled"
 
 
 @pytest.fixture
-def rolled(tmp_path):
-    path = tmp_path / "m.py"
-    path.write_text(ROLLED)
-    return f"{path}:Net"
+def rolled():
+    return ROLLED
 
 
 # 1. After an unmapped op the theoretical field is unknown, the measured one is still measured --

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
@@ -13,35 +14,14 @@ from cnncalc.report import table
 from cnncalc.report.rows import layer_columns
 from tests.conftest import cli
 
-# /tmp/auditB/m.py, the auditor's PARTIAL model: a torch.roll no kind maps, fields after it null
-ROLLED = """\
-import torch
-from torch import nn
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
-        self.c2 = nn.Conv2d(8, 8, 3, padding=1)
-        self.pool = nn.MaxPool2d(2)
-        self.c3 = nn.Conv2d(8, 8, 3, padding=1)
-        self.fc = nn.Linear(8, 10)
-    def forward(self, x):
-        x = torch.relu(self.c1(x))
-        x = torch.roll(x, 1, dims=2)
-        x = self.c2(x)
-        x = self.pool(x)
-        x = self.c3(x)
-        x = x.mean((2, 3))
-        return self.fc(x)
-"""
+# the PARTIAL model of the audit: a torch.roll no kind maps, every field after it unknown
+ROLLED = str(Path(__file__).resolve().parents[1] / "report" / "partial_models.py") + ":Rolled"
 
 
 @pytest.fixture
-def rolled(tmp_path):
+def rolled():
     pytest.importorskip("torch")
-    path = tmp_path / "m.py"
-    path.write_text(ROLLED)
-    return f"{path}:Net"
+    return ROLLED
 
 
 def read(out: str) -> tuple[list[str], list[dict[str, str]]]:

@@ -20,7 +20,7 @@ from cnncalc.core.erf_theory import UNIFORM, NoClosedForm, Spread, spread
 from cnncalc.core.errors import BackendError, CnncalcError, did_you_mean
 from cnncalc.core.measured import THRESHOLDS, Area, Erf, ErfSeries
 from cnncalc.core.optional import require_torch
-from cnncalc.core.partial import rf_unknown
+from cnncalc.core.partial import rf_unknown, unmapped_sources
 from cnncalc.core.rf import num
 from cnncalc.measure.build import GraphNet
 from cnncalc.measure.device import out_of_memory, reserve, synchronize
@@ -219,18 +219,6 @@ def field_box(g: Graph, layer: str
     return tuple(size), tuple(mid), clipped
 
 
-def unmapped_before(g: Graph, layer: str) -> tuple[str, ...]:
-    """The names of the unmapped ops `layer` reads, directly or not, in graph order."""
-    seen, todo = set(), [layer]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in g.nodes:
-            continue
-        seen.add(name)
-        todo += g.nodes[name].inputs
-    return tuple(x.name for x in g.layers if x.kind == "unmapped" and x.name in seen)
-
-
 def check_memory(g: Graph, device: Any, init: str | None) -> None:
     """Refuse a map whose forward and backward would not fit (float64 with --init constant)."""
     reserve(g, 1, device, "the ERF", backward=True, itemsize=8 if init == "constant" else 4)
@@ -294,7 +282,7 @@ def measure_erf(g: Graph, layer: str | None = None, samples: int = 32, init: str
     return Erf(g.name, layer, g.input_shape, samples, init, linear, aggregate, inputs, str(dev),
                seconds, size, mid, clipped, mean, sigma, theory, note, areas(m, c),
                areas(torch.log10(1 + m), c), picture(m, c), tuple(map(str, g.partial)),
-               unmapped_before(g, layer) if size is None else ())
+               tuple(unmapped_sources(g, layer)) if size is None else ())
 
 
 def picture(m: Any, c: tuple[int, ...]) -> list[list[float]]:
