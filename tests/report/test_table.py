@@ -22,9 +22,12 @@ WIDTHS = (40, 80, 120, 200, None)
 
 
 def check_lines(text: str, width: int | None) -> None:
+    """No `…`, no trailing space, and at a width no line longer than it but one word that
+    cannot be broken (the table itself, its totals, its notes and warnings)."""
     assert "…" not in text
     for line in text.splitlines():
         assert line == line.rstrip(), repr(line)
+        assert width is None or len(line) <= width or " " not in line.strip(), (width, line)
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -183,20 +183,8 @@ def markdown(r: MemoryResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def total_lines(rows: Sequence[tuple[str, str]], width: int | None) -> list[str]:
-    """'Label  value' lines, the values aligned; a line too wide for the terminal puts its
-    value under its label."""
-    pad = max(len(k) for k, _ in rows)
-    out: list[str] = []
-    for k, v in rows:
-        line = f"{k:<{pad}}  {v}"
-        out += [line] if width is None or len(line) <= width else \
-            [*table.wrap(k, width), f"  {v}"]
-    return out
-
-
 def text(r: MemoryResult, width: int | None) -> str:
-    lines = [*table.text_table(layer_table(r), width), "", *total_lines(total_rows(r), width)]
+    lines = [*table.text_table(layer_table(r), width), "", *table.total_lines(total_rows(r), width)]
     for line in (NOTE_LINE, *footer(r)):
         lines += table.wrap(line, width)
     return "\n".join(lines) + "\n"

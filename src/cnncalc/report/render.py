@@ -170,8 +170,7 @@ def text(g: Graph, cols: Sequence[Column], rs: list[Row], totals: bool, width: i
          colour: bool = False) -> str:
     lines = table.text_table(build(g, cols, rs), width, colour)
     if totals:
-        pad = max(len(k) for k, _ in totals_lines(g))
-        lines += [f"{k:<{pad}}  {v}" for k, v in totals_lines(g)]
+        lines += table.total_lines(totals_lines(g), width)
     lines += table.wrap(convention_line(g) if totals else RF_LINE, width)
     for w in g.warnings():
         lines += table.wrap(f"warning: {w.message}", width)

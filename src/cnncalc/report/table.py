@@ -193,6 +193,18 @@ def text_table(t: Table, width: int | None, colour: bool = False) -> list[str]:
     return lines
 
 
+def total_lines(rows: Sequence[tuple[str, str]], width: int | None) -> list[str]:
+    """'Label  value' lines, the values aligned; a line too wide for the terminal puts its
+    value under its label."""
+    pad = max(len(k) for k, _ in rows)
+    out: list[str] = []
+    for k, v in rows:
+        line = f"{k:<{pad}}  {v}"
+        out += [line] if width is None or len(line) <= width else \
+            [*wrap(k, width), f"  {v}"]
+    return out
+
+
 def markdown(t: Table, names: bool = True) -> list[str]:
     """A pipe table; with `names`, the first column in backticks (every command does)."""
     rows = [[f"`{r[0]}`" if names and r[0] else r[0], *r[1:]] for r in t.rows]
